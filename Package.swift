@@ -1,0 +1,104 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Inlet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "inlet", targets: ["inlet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // Pure core: provider profiles, signature schemes, admission policy, CloudEvents. No I/O.
+        .target(
+            name: "InletCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Reads gateway config and provider profiles (TOML), resolves secrets.
+        .target(
+            name: "InletConfig",
+            dependencies: [
+                "InletCore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // The durable store: raw requests, idempotency, delivery queue. SQLite (GRDB) behind a protocol.
+        .target(
+            name: "InletStore",
+            dependencies: [
+                "InletCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Ingress server, admission pipeline, group-commit writer, delivery workers, dev sink.
+        .target(
+            name: "InletServer",
+            dependencies: [
+                "InletCore",
+                "InletConfig",
+                "InletStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "inlet",
+            dependencies: [
+                "InletCore",
+                "InletConfig",
+                "InletStore",
+                "InletServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "InletCoreTests",
+            dependencies: ["InletCore"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "InletConfigTests",
+            dependencies: ["InletCore", "InletConfig"]
+        ),
+        .testTarget(
+            name: "InletStoreTests",
+            dependencies: ["InletCore", "InletStore"]
+        ),
+        .testTarget(
+            name: "InletServerTests",
+            dependencies: [
+                "InletCore", "InletConfig", "InletStore", "InletServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,345 @@
+import Foundation
+import InletCore
+
+/// How hard a commit is pushed to disk before the ack.
+public enum Durability: String, Sendable, CaseIterable {
+    /// fsync on every group commit (SQLite `synchronous=FULL`): an acknowledged event survives power loss.
+    case fsync
+    /// WAL without fsync per commit (`synchronous=NORMAL`): survives a process crash, may lose the last
+    /// commits on power loss or kernel panic.
+    case relaxed
+}
+
+/// A reference to a secret: `env:NAME`, `file:PATH`, or the literal value.
+public struct SecretReference: Sendable, Equatable, CustomStringConvertible {
+    public var label: String
+    public var reference: String
+
+    public init(label: String, reference: String) {
+        self.label = label
+        self.reference = reference
+    }
+
+    /// Describes where the secret comes from, never its value.
+    public var description: String {
+        if reference.hasPrefix("env:") || reference.hasPrefix("file:") { return "\(label) (\(reference))" }
+        return "\(label) (literal)"
+    }
+
+    public enum ResolveError: Error, Equatable { case envUnset(String), fileUnreadable(String), empty }
+
+    public func resolve(environment: [String: String], baseDirectory: String) -> Result<String, ResolveError> {
+        if reference.hasPrefix("env:") {
+            let name = String(reference.dropFirst(4))
+            guard let v = environment[name] else { return .failure(.envUnset(name)) }
+            return v.isEmpty ? .failure(.empty) : .success(v)
+        }
+        if reference.hasPrefix("file:") {
+            let path = GatewayConfig.resolvePath(String(reference.dropFirst(5)), relativeTo: baseDirectory)
+            guard let v = try? String(contentsOfFile: path, encoding: .utf8) else { return .failure(.fileUnreadable(path)) }
+            let trimmed = v.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? .failure(.empty) : .success(trimmed)
+        }
+        return reference.isEmpty ? .failure(.empty) : .success(reference)
+    }
+}
+
+public struct ServerSettings: Sendable, Equatable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// Idle keep-alive connections are closed after this long.
+    public var idleTimeoutSeconds: Int = 60
+    /// A request whose head and body have not fully arrived in this time gets 408 and the connection closes.
+    public var requestTimeoutSeconds: Int = 30
+    public init() {}
+}
+
+public struct StoreSettings: Sendable, Equatable {
+    public var path: String = "data/inlet.sqlite"
+    public var durability: Durability = .fsync
+    public var idempotencyRetentionDays: Int = 30
+    /// Most requests committed in one group-commit transaction.
+    public var maxBatch: Int = 1024
+    public init() {}
+}
+
+public struct DeliverySettings: Sendable, Equatable {
+    /// Deliveries in flight across all destinations.
+    public var concurrency: Int = 64
+    /// How long a claimed queue row is reserved for its worker; after a crash it is retried once this passes.
+    public var leaseSeconds: Int = 60
+    /// Longest sleep between queue scans when nothing wakes the workers.
+    public var pollIntervalMillis: Int = 1000
+    public init() {}
+}
+
+public struct SinkSettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var secrets: [SecretReference]
+}
+
+public struct SourceConfig: Sendable, Equatable {
+    public var name: String
+    public var provider: String
+    public var path: String
+    public var secrets: [SecretReference]
+    public var destinations: [String]
+    public var maxBodyBytes: Int = 1 << 20
+    public var toleranceSeconds: Int?
+    public var allowIPs: [CIDR] = []
+    public var trustedProxies: [CIDR] = []
+    public var allowLegacySignatures = false
+    public var publicURL: String?
+}
+
+public struct DestinationConfig: Sendable, Equatable {
+    public var name: String
+    public var url: String
+    public var secrets: [SecretReference]
+    public var timeoutSeconds: Int = 10
+    public var retry = RetryPolicy()
+}
+
+/// The gateway's configuration file (`config/inlet.toml`), parsed and checked but with secrets unresolved.
+public struct GatewayConfig: Sendable {
+    public var file: String
+    public var server = ServerSettings()
+    public var store = StoreSettings()
+    public var delivery = DeliverySettings()
+    public var providersDirectory: String
+    public var logLevel: String = "info"
+    public var logFormat: String = "json"
+    public var sink: SinkSettings?
+    public var sources: [SourceConfig] = []
+    public var destinations: [String: DestinationConfig] = [:]
+
+    /// Directory that relative paths in the file are resolved against: the config file's own directory.
+    public var baseDirectory: String { (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent }
+
+    static func resolvePath(_ p: String, relativeTo base: String) -> String {
+        p.hasPrefix("/") ? p : (base as NSString).appendingPathComponent(p)
+    }
+
+    public var storePath: String { Self.resolvePath(store.path, relativeTo: baseDirectory) }
+    public var providersPath: String { Self.resolvePath(providersDirectory, relativeTo: baseDirectory) }
+
+    public static func load(file: String) throws(ConfigError) -> GatewayConfig {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ConfigError(file: file, line: nil, key: "", message: "cannot read config file")
+        }
+        return try parse(text, file: file)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> GatewayConfig {
+        let doc = try TOMLDocument(text: text, file: file)
+        var r = TableReader(doc: doc, path: [], values: doc.root)
+        var c = GatewayConfig(file: file, providersDirectory: "providers")
+        c.providersDirectory = try r.string("providers_dir") ?? "providers"
+
+        if var s = try r.table("server") {
+            if let listen = try s.string("listen") {
+                guard let (h, p) = parseHostPort(listen) else { throw s.error("listen", "expected HOST:PORT, e.g. 127.0.0.1:8080") }
+                c.server.host = h; c.server.port = p
+            }
+            c.server.idleTimeoutSeconds = try s.int("idle_timeout_seconds", range: 1...86_400) ?? c.server.idleTimeoutSeconds
+            c.server.requestTimeoutSeconds = try s.int("request_timeout_seconds", range: 1...3_600) ?? c.server.requestTimeoutSeconds
+            try s.rejectUnknownKeys()
+        }
+        if var s = try r.table("store") {
+            c.store.path = try s.string("path") ?? c.store.path
+            if let d = try s.string("durability") {
+                guard let dur = Durability(rawValue: d) else { throw s.error("durability", "must be fsync or relaxed") }
+                c.store.durability = dur
+            }
+            c.store.idempotencyRetentionDays = try s.int("idempotency_retention_days", range: 1...3650) ?? c.store.idempotencyRetentionDays
+            c.store.maxBatch = try s.int("max_batch", range: 1...100_000) ?? c.store.maxBatch
+            try s.rejectUnknownKeys()
+        }
+        if var s = try r.table("delivery") {
+            c.delivery.concurrency = try s.int("concurrency", range: 1...10_000) ?? c.delivery.concurrency
+            c.delivery.leaseSeconds = try s.int("lease_seconds", range: 1...86_400) ?? c.delivery.leaseSeconds
+            c.delivery.pollIntervalMillis = try s.int("poll_interval_ms", range: 10...600_000) ?? c.delivery.pollIntervalMillis
+            try s.rejectUnknownKeys()
+        }
+        if var s = try r.table("log") {
+            c.logLevel = try s.string("level") ?? c.logLevel
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(c.logLevel) else {
+                throw s.error("level", "must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            c.logFormat = try s.string("format") ?? c.logFormat
+            guard ["json", "text"].contains(c.logFormat) else { throw s.error("format", "must be json or text") }
+            try s.rejectUnknownKeys()
+        }
+        if var s = try r.table("sink") {
+            let listen = try s.requiredString("listen")
+            guard let (h, p) = parseHostPort(listen) else { throw s.error("listen", "expected HOST:PORT") }
+            c.sink = SinkSettings(host: h, port: p, secrets: try secretList(&s, "secrets", required: true))
+            try s.rejectUnknownKeys()
+        }
+        if var dests = try r.table("destinations") {
+            for name in dests.values.keys.sorted() {
+                guard var d = try dests.table(name) else { continue }
+                var dc = DestinationConfig(name: name, url: try d.requiredString("url"), secrets: try secretList(&d, "secrets", required: true))
+                guard let u = URL(string: dc.url), let scheme = u.scheme, ["http", "https"].contains(scheme), u.host != nil else {
+                    throw d.error("url", "must be an http:// or https:// URL")
+                }
+                dc.timeoutSeconds = try d.int("timeout_seconds", range: 1...600) ?? dc.timeoutSeconds
+                dc.retry.maxAttempts = try d.int("max_attempts", range: 1...1000) ?? dc.retry.maxAttempts
+                dc.retry.initialDelayMillis = Int64(try d.int("initial_backoff_ms", range: 1...86_400_000) ?? Int(dc.retry.initialDelayMillis))
+                dc.retry.maxDelayMillis = Int64(try d.int("max_backoff_ms", range: 1...604_800_000) ?? Int(dc.retry.maxDelayMillis))
+                try d.rejectUnknownKeys()
+                c.destinations[name] = dc
+            }
+        }
+        if var srcs = try r.table("sources") {
+            var paths: [String: String] = [:]
+            for name in srcs.values.keys.sorted() {
+                guard var s = try srcs.table(name) else { continue }
+                guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    throw s.error(nil, "source names are letters, digits, '-' or '_'")
+                }
+                var sc = SourceConfig(name: name, provider: try s.requiredString("provider"), path: try s.string("path") ?? "/hooks/\(name)",
+                                      secrets: try secretList(&s, "secrets", required: true), destinations: try s.strings("destinations") ?? [])
+                guard sc.path.hasPrefix("/"), !sc.path.contains("?") else { throw s.error("path", "must start with '/' and have no query") }
+                if let other = paths[sc.path] { throw s.error("path", "'\(sc.path)' is already used by source '\(other)'") }
+                paths[sc.path] = name
+                for d in sc.destinations where c.destinations[d] == nil {
+                    throw s.error("destinations", "unknown destination '\(d)'")
+                }
+                sc.maxBodyBytes = try s.int("max_body_bytes", range: 1...(256 << 20)) ?? sc.maxBodyBytes
+                sc.toleranceSeconds = try s.int("tolerance_seconds", range: 1...31_536_000)
+                sc.allowIPs = try cidrs(&s, "allow_ips")
+                sc.trustedProxies = try cidrs(&s, "trusted_proxies")
+                sc.allowLegacySignatures = try s.bool("allow_legacy_signatures") ?? false
+                sc.publicURL = try s.string("public_url")
+                try s.rejectUnknownKeys()
+                c.sources.append(sc)
+            }
+        }
+        try r.rejectUnknownKeys()
+        return c
+    }
+
+    private static func cidrs(_ r: inout TableReader, _ key: String) throws(ConfigError) -> [CIDR] {
+        var out: [CIDR] = []
+        for t in try r.strings(key) ?? [] {
+            guard let c = CIDR(t) else { throw r.error(key, "'\(t)' is not an IP address or CIDR") }
+            out.append(c)
+        }
+        return out
+    }
+
+    /// Secrets as strings (`"env:NAME"`) or tables (`{ label = "2026-q4", value = "env:NAME" }`).
+    private static func secretList(_ r: inout TableReader, _ key: String, required: Bool) throws(ConfigError) -> [SecretReference] {
+        guard let node = r.raw(key) else {
+            if required { throw r.error(key, "is required (at least one secret)") }
+            return []
+        }
+        let items: [TOMLNode]
+        switch node {
+        case .array(let a): items = a
+        case .string, .table: items = [node]
+        default: throw r.error(key, "expected a list of secrets")
+        }
+        var out: [SecretReference] = []
+        for (n, item) in items.enumerated() {
+            switch item {
+            case .string(let s): out.append(SecretReference(label: "secret-\(n + 1)", reference: s))
+            case .table(let t):
+                guard case .string(let v)? = t["value"] else { throw r.error(key, "item \(n + 1): needs value = \"env:NAME\" (or file:/literal)") }
+                var label = "secret-\(n + 1)"
+                if case .string(let l)? = t["label"] { label = l }
+                for k in t.keys where k != "value" && k != "label" { throw r.error(key, "item \(n + 1): unknown key '\(k)'") }
+                out.append(SecretReference(label: label, reference: v))
+            default: throw r.error(key, "item \(n + 1): expected a string or a table")
+            }
+        }
+        if required && out.isEmpty { throw r.error(key, "is required (at least one secret)") }
+        if Set(out.map(\.label)).count != out.count { throw r.error(key, "secret labels must be unique") }
+        return out
+    }
+
+    public static func parseHostPort(_ s: String) -> (String, Int)? {
+        guard let colon = s.lastIndex(of: ":") else { return nil }
+        var host = String(s[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        return (host, port)
+    }
+}
+
+/// A configuration with every secret resolved and every source bound to its profile: what the gateway runs.
+public struct ResolvedGateway: Sendable {
+    public var config: GatewayConfig
+    public var profiles: [String: ProviderProfile]
+    public var sources: [SourcePolicy]
+    public var destinations: [String: ResolvedDestination]
+    public var sinkSigner: StandardWebhooksSigner?
+}
+
+public struct ResolvedDestination: Sendable {
+    public var config: DestinationConfig
+    public var signer: StandardWebhooksSigner
+}
+
+extension GatewayConfig {
+    /// Loads profiles, resolves secrets and binds sources. Errors name the key, never a secret's value.
+    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment, profiles preloaded: [String: ProviderProfile]? = nil) throws(ConfigError) -> ResolvedGateway {
+        let profiles: [String: ProviderProfile]
+        if let preloaded { profiles = preloaded } else { profiles = try ProfileLoader.loadDirectory(providersPath) }
+        let doc = try TOMLDocument(text: (try? String(contentsOfFile: file, encoding: .utf8)) ?? "", file: file)
+        func err(_ path: [String], _ m: String) -> ConfigError { doc.error(path, m) }
+
+        func resolveAll(_ refs: [SecretReference], path: [String]) throws(ConfigError) -> [(SecretReference, String)] {
+            var out: [(SecretReference, String)] = []
+            for ref in refs {
+                switch ref.resolve(environment: environment, baseDirectory: baseDirectory) {
+                case .success(let v): out.append((ref, v))
+                case .failure(.envUnset(let name)): throw err(path, "secret '\(ref.label)': environment variable \(name) is not set")
+                case .failure(.fileUnreadable(let p)): throw err(path, "secret '\(ref.label)': cannot read \(p)")
+                case .failure(.empty): throw err(path, "secret '\(ref.label)' is empty")
+                }
+            }
+            return out
+        }
+
+        var policies: [SourcePolicy] = []
+        for s in sources {
+            guard let profile = profiles[s.provider] else {
+                throw err(["sources", s.name, "provider"], "unknown provider '\(s.provider)' (see `inlet providers`)")
+            }
+            var keys: [VerificationKey] = []
+            for (ref, value) in try resolveAll(s.secrets, path: ["sources", s.name, "secrets"]) {
+                guard let k = profile.secretEncoding.decode(value) else {
+                    throw err(["sources", s.name, "secrets"], "secret '\(ref.label)' does not decode as the \(profile.name) profile expects (\(profile.secretEncoding))")
+                }
+                keys.append(VerificationKey(label: ref.label, keyBytes: k))
+            }
+            if profile.signatures.contains(where: { $0.signedContent.usesURL }) && s.publicURL == nil {
+                throw err(["sources", s.name, "public_url"], "is required: the \(profile.name) scheme signs the URL the provider calls")
+            }
+            policies.append(SourcePolicy(
+                name: s.name, path: s.path, profile: profile, keys: keys,
+                allowlist: IPAllowlist(allowed: s.allowIPs, trustedProxies: s.trustedProxies),
+                maxBodyBytes: s.maxBodyBytes,
+                verification: VerificationOptions(toleranceSeconds: s.toleranceSeconds.map(Int64.init), allowLegacySignatures: s.allowLegacySignatures, publicURL: s.publicURL),
+                destinations: s.destinations))
+        }
+        var dests: [String: ResolvedDestination] = [:]
+        for (name, d) in destinations {
+            let values = try resolveAll(d.secrets, path: ["destinations", name, "secrets"]).map(\.1)
+            guard let signer = try? StandardWebhooksSigner(secrets: values) else {
+                throw err(["destinations", name, "secrets"], "signing secrets must be whsec_<base64>")
+            }
+            dests[name] = ResolvedDestination(config: d, signer: signer)
+        }
+        var sinkSigner: StandardWebhooksSigner?
+        if let sink {
+            let values = try resolveAll(sink.secrets, path: ["sink", "secrets"]).map(\.1)
+            guard let s = try? StandardWebhooksSigner(secrets: values) else { throw err(["sink", "secrets"], "must be whsec_<base64>") }
+            sinkSigner = s
+        }
+        return ResolvedGateway(config: self, profiles: profiles, sources: policies, destinations: dests, sinkSigner: sinkSigner)
+    }
+}

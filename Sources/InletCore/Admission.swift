@@ -1,0 +1,122 @@
+/// Stable, machine-readable reasons a request is refused. The raw value is the `reason` in the response body
+/// and in metrics; never rename one.
+public enum RejectionReason: String, Sendable, CaseIterable, Error {
+    case unknownSource = "unknown_source"
+    case methodNotAllowed = "method_not_allowed"
+    case bodyTooLarge = "body_too_large"
+    case ipNotAllowed = "ip_not_allowed"
+    case missingSignature = "missing_signature"
+    case malformedSignature = "malformed_signature"
+    case noSupportedSignature = "no_supported_signature"
+    case legacySignatureRefused = "legacy_signature_refused"
+    case signatureMismatch = "signature_mismatch"
+    case missingTimestamp = "missing_timestamp"
+    case malformedTimestamp = "malformed_timestamp"
+    case timestampOutsideTolerance = "timestamp_outside_tolerance"
+    case malformedRequest = "malformed_request"
+    case sourceMisconfigured = "source_misconfigured"
+    case storeUnavailable = "store_unavailable"
+    case shuttingDown = "shutting_down"
+
+    /// The HTTP status sent with this reason.
+    public var httpStatus: Int {
+        switch self {
+        case .unknownSource: return 404
+        case .methodNotAllowed: return 405
+        case .bodyTooLarge: return 413
+        case .ipNotAllowed: return 403
+        case .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused,
+             .signatureMismatch, .missingTimestamp, .timestampOutsideTolerance:
+            return 401
+        case .malformedTimestamp, .malformedRequest: return 400
+        // 5xx: the provider must retry; nothing was stored.
+        case .sourceMisconfigured: return 500
+        case .storeUnavailable, .shuttingDown: return 503
+        }
+    }
+
+    public init(_ failure: VerificationFailure) {
+        switch failure {
+        case .missingSignature: self = .missingSignature
+        case .malformedSignature: self = .malformedSignature
+        case .noSupportedSignature: self = .noSupportedSignature
+        case .legacySignatureRefused: self = .legacySignatureRefused
+        case .signatureMismatch: self = .signatureMismatch
+        case .missingTimestamp: self = .missingTimestamp
+        case .malformedTimestamp: self = .malformedTimestamp
+        case .timestampOutsideTolerance: self = .timestampOutsideTolerance
+        case .publicURLNotConfigured: self = .sourceMisconfigured
+        }
+    }
+}
+
+/// A configured source, resolved and ready to admit requests: the unit the admission pipeline works on.
+public struct SourcePolicy: Sendable {
+    public var name: String
+    public var path: String
+    public var profile: ProviderProfile
+    public var keys: [VerificationKey]
+    public var allowlist: IPAllowlist
+    public var maxBodyBytes: Int
+    public var verification: VerificationOptions
+    /// Destination names each admitted event is queued for.
+    public var destinations: [String]
+
+    public init(name: String, path: String, profile: ProviderProfile, keys: [VerificationKey], allowlist: IPAllowlist = .init(), maxBodyBytes: Int = 1 << 20, verification: VerificationOptions = .init(), destinations: [String]) {
+        self.name = name
+        self.path = path
+        self.profile = profile
+        self.keys = keys
+        self.allowlist = allowlist
+        self.maxBodyBytes = maxBodyBytes
+        self.verification = verification
+        self.destinations = destinations
+    }
+}
+
+/// What admission learned about an accepted request.
+public struct AdmittedEvent: Sendable, Equatable {
+    public enum KeyOrigin: String, Sendable { case provider, bodyHash = "body_sha256" }
+    /// The idempotency key within the source: the provider's event ID, or the body's SHA-256.
+    public var eventKey: String
+    public var keyOrigin: KeyOrigin
+    public var eventType: String?
+    /// Label of the secret that verified the request.
+    public var secretLabel: String
+    public var providerTimestamp: EpochMillis?
+    /// The client address after trusted-proxy resolution.
+    public var clientAddress: IPAddress?
+}
+
+public enum AdmissionDecision: Sendable, Equatable {
+    case admit(AdmittedEvent)
+    case reject(RejectionReason)
+}
+
+extension SourcePolicy {
+    /// Decides whether `request` may enter. Pure: the caller performs the decision.
+    ///
+    /// Order matters: the address check runs first (cheapest, and a refused caller learns nothing about
+    /// signatures), then the signature, then freshness (inside `verify`), then ID extraction.
+    public func admit(_ request: IncomingRequest, now: EpochMillis) -> AdmissionDecision {
+        let client = allowlist.clientAddress(peer: request.peer, forwardedFor: allowlist.trustedProxies.isEmpty ? [] : request.headers.all("X-Forwarded-For"))
+        guard allowlist.permits(client) else { return .reject(.ipNotAllowed) }
+        if request.body.count > maxBodyBytes { return .reject(.bodyTooLarge) }
+
+        let verified: VerifiedSignature
+        switch profile.verify(request, keys: keys, options: verification, now: now) {
+        case .success(let v): verified = v
+        case .failure(let f): return .reject(RejectionReason(f))
+        }
+        let providerID = profile.resolve(profile.event.idSources, in: request, signatureFields: [:])
+        let eventType = profile.resolve(profile.event.typeSources, in: request, signatureFields: [:])
+        return .admit(AdmittedEvent(
+            eventKey: providerID ?? sha256Hex(request.body),
+            keyOrigin: providerID == nil ? .bodyHash : .provider,
+            eventType: eventType,
+            secretLabel: keys[verified.keyIndex].label,
+            providerTimestamp: verified.timestamp,
+            clientAddress: client
+        ))
+    }
+}

@@ -1,0 +1,76 @@
+/// When and whether a failed delivery is tried again: exponential backoff with full jitter.
+public struct RetryPolicy: Sendable, Equatable {
+    public var initialDelayMillis: Int64
+    public var maxDelayMillis: Int64
+    /// Attempts in all, the first included.
+    public var maxAttempts: Int
+
+    public init(initialDelayMillis: Int64 = 1_000, maxDelayMillis: Int64 = 3_600_000, maxAttempts: Int = 12) {
+        self.initialDelayMillis = initialDelayMillis
+        self.maxDelayMillis = maxDelayMillis
+        self.maxAttempts = maxAttempts
+    }
+
+    /// The upper bound of the delay before attempt `attempt + 1`, given `attempt` attempts made (≥ 1).
+    public func ceiling(afterAttempt attempt: Int) -> Int64 {
+        let shift = min(max(attempt - 1, 0), 40)
+        let (v, overflow) = initialDelayMillis.multipliedReportingOverflow(by: Int64(1) << shift)
+        return overflow ? maxDelayMillis : min(v, maxDelayMillis)
+    }
+
+    /// The delay before the next attempt: uniform in [ceiling/2, ceiling] ("equal jitter" lower half kept so a
+    /// retry never comes back instantly), spreading a burst of failures over time.
+    public func delay(afterAttempt attempt: Int, unitRandom: Double) -> Int64 {
+        let c = ceiling(afterAttempt: attempt)
+        let r = min(max(unitRandom, 0), 1)
+        return c / 2 + Int64(Double(c - c / 2) * r)
+    }
+}
+
+/// What a delivery attempt's result means for the queue row.
+public enum AttemptVerdict: Sendable, Equatable {
+    case delivered
+    /// Try again later (network error, timeout, 408, 425, 429, 5xx).
+    case retry
+    /// Do not retry: the destination refused the event (other 4xx, 3xx).
+    case reject
+}
+
+public enum AttemptClassifier {
+    public static func verdict(forStatus status: Int) -> AttemptVerdict {
+        switch status {
+        case 200..<300: return .delivered
+        case 408, 425, 429, 500..<600: return .retry
+        default: return .reject
+        }
+    }
+}
+
+/// Inlet's own event IDs: `evt_` + a 26-character ULID (time-ordered, so IDs sort by receive time).
+public enum InletEventID {
+    private static let alphabet: [UInt8] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+
+    public static func make(millis: EpochMillis, random: inout some RandomNumberGenerator) -> String {
+        var out: [UInt8] = Array("evt_".utf8)
+        out.reserveCapacity(30)
+        let t = UInt64(max(0, millis))
+        for k in (0..<10).reversed() { out.append(alphabet[Int((t >> (UInt64(k) * 5)) & 31)]) }
+        let hi = random.next() as UInt64, lo = random.next() as UInt64
+        // 80 random bits: 16 from `hi`, 64 from `lo`, as 16 characters.
+        let r16 = hi & 0xFFFF
+        for k in (0..<16).reversed() {
+            let bitIndex = k * 5
+            let v: UInt64
+            if bitIndex >= 64 { v = (r16 >> UInt64(bitIndex - 64)) & 31 }
+            else if bitIndex + 5 > 64 { v = ((lo >> UInt64(bitIndex)) | (r16 << UInt64(64 - bitIndex))) & 31 }
+            else { v = (lo >> UInt64(bitIndex)) & 31 }
+            out.append(alphabet[Int(v)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func make(millis: EpochMillis) -> String {
+        var g = SystemRandomNumberGenerator()
+        return make(millis: millis, random: &g)
+    }
+}

@@ -1,0 +1,282 @@
+/// An RFC 6901 JSON pointer such as `/data/object/id`.
+public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
+    public let tokens: [String]
+
+    public init(tokens: [String]) { self.tokens = tokens }
+
+    /// Parses `""` (whole document) or `/a/b~1c/0`.
+    public init?(_ text: String) {
+        if text.isEmpty { tokens = []; return }
+        guard text.hasPrefix("/") else { return nil }
+        tokens = text.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
+            $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+        }
+    }
+
+    public var description: String {
+        tokens.isEmpty ? "" : "/" + tokens.map { $0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }.joined(separator: "/")
+    }
+}
+
+/// The kind and raw byte range of a JSON value found in a document.
+public struct JSONValueSlice: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case object, array, string, number, bool, null }
+    public let kind: Kind
+    public let range: Range<Int>
+}
+
+public enum JSONScanError: Error, Equatable, Sendable {
+    case malformed(offset: Int)
+    case tooDeep
+}
+
+/// A byte-level JSON scanner that finds one value by pointer without building a document tree.
+///
+/// Admission needs only an event ID and type out of a body that is otherwise kept as opaque bytes;
+/// decoding the whole body into objects per request would cost more than the signature check.
+/// The scanner validates everything it walks over, so malformed input fails instead of being guessed at.
+public struct JSONScanner {
+    public static let maxDepth = 256
+    private let b: [UInt8]
+    private var i = 0
+
+    private init(_ bytes: [UInt8]) { b = bytes }
+
+    /// Whether `bytes` is exactly one well-formed JSON value (surrounding whitespace allowed).
+    public static func isValidDocument(_ bytes: [UInt8]) -> Bool {
+        var s = JSONScanner(bytes)
+        do {
+            s.skipWS()
+            _ = try s.skipValue(depth: 0)
+            s.skipWS()
+            return s.i == bytes.count
+        } catch { return false }
+    }
+
+    /// Finds the value at `pointer`. Returns nil when the path does not exist; throws on malformed JSON
+    /// encountered along the way.
+    public static func find(_ pointer: JSONPointer, in bytes: [UInt8]) throws -> JSONValueSlice? {
+        var s = JSONScanner(bytes)
+        s.skipWS()
+        return try s.descend(pointer.tokens[...], depth: 0)
+    }
+
+    /// The value at `pointer` as text: strings unescaped, numbers and booleans as written; nil for
+    /// objects, arrays, null, absent paths and malformed documents.
+    public static func scalarText(at pointer: JSONPointer, in bytes: [UInt8]) -> String? {
+        guard let slice = try? find(pointer, in: bytes) else { return nil }
+        switch slice.kind {
+        case .string: return try? unescape(bytes, slice.range)
+        case .number, .bool: return String(decoding: bytes[slice.range], as: UTF8.self)
+        default: return nil
+        }
+    }
+
+    private mutating func descend(_ path: ArraySlice<String>, depth: Int) throws -> JSONValueSlice? {
+        guard depth < Self.maxDepth else { throw JSONScanError.tooDeep }
+        guard let token = path.first else {
+            let start = i
+            let kind = try skipValue(depth: depth)
+            return JSONValueSlice(kind: kind, range: start..<i)
+        }
+        guard i < b.count else { throw JSONScanError.malformed(offset: i) }
+        switch b[i] {
+        case UInt8(ascii: "{"):
+            i += 1; skipWS()
+            if peek(UInt8(ascii: "}")) { return nil }
+            while true {
+                skipWS()
+                guard peek(UInt8(ascii: "\"")) else { throw JSONScanError.malformed(offset: i) }
+                let keyStart = i
+                try skipString()
+                let key = try Self.unescape(b, keyStart..<i)
+                skipWS()
+                try expect(UInt8(ascii: ":"))
+                skipWS()
+                if key == token { return try descend(path.dropFirst(), depth: depth + 1) }
+                _ = try skipValue(depth: depth + 1)
+                skipWS()
+                if peek(UInt8(ascii: ",")) { i += 1; continue }
+                try expect(UInt8(ascii: "}"))
+                return nil
+            }
+        case UInt8(ascii: "["):
+            guard let index = Int(token), index >= 0, token == String(index) else {
+                _ = try skipValue(depth: depth); return nil
+            }
+            i += 1; skipWS()
+            if peek(UInt8(ascii: "]")) { return nil }
+            var n = 0
+            while true {
+                skipWS()
+                if n == index { return try descend(path.dropFirst(), depth: depth + 1) }
+                _ = try skipValue(depth: depth + 1)
+                skipWS()
+                n += 1
+                if peek(UInt8(ascii: ",")) { i += 1; continue }
+                try expect(UInt8(ascii: "]"))
+                return nil
+            }
+        default:
+            _ = try skipValue(depth: depth)
+            return nil
+        }
+    }
+
+    private func peek(_ c: UInt8) -> Bool { i < b.count && b[i] == c }
+
+    private mutating func expect(_ c: UInt8) throws {
+        guard peek(c) else { throw JSONScanError.malformed(offset: i) }
+        i += 1
+    }
+
+    private mutating func skipWS() {
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+    }
+
+    private mutating func skipValue(depth: Int) throws -> JSONValueSlice.Kind {
+        guard depth < Self.maxDepth else { throw JSONScanError.tooDeep }
+        guard i < b.count else { throw JSONScanError.malformed(offset: i) }
+        switch b[i] {
+        case UInt8(ascii: "{"):
+            i += 1; skipWS()
+            if peek(UInt8(ascii: "}")) { i += 1; return .object }
+            while true {
+                skipWS()
+                guard peek(UInt8(ascii: "\"")) else { throw JSONScanError.malformed(offset: i) }
+                try skipString()
+                skipWS()
+                try expect(UInt8(ascii: ":"))
+                skipWS()
+                _ = try skipValue(depth: depth + 1)
+                skipWS()
+                if peek(UInt8(ascii: ",")) { i += 1; continue }
+                try expect(UInt8(ascii: "}"))
+                return .object
+            }
+        case UInt8(ascii: "["):
+            i += 1; skipWS()
+            if peek(UInt8(ascii: "]")) { i += 1; return .array }
+            while true {
+                skipWS()
+                _ = try skipValue(depth: depth + 1)
+                skipWS()
+                if peek(UInt8(ascii: ",")) { i += 1; continue }
+                try expect(UInt8(ascii: "]"))
+                return .array
+            }
+        case UInt8(ascii: "\""):
+            try skipString(); return .string
+        case UInt8(ascii: "t"): try literal("true"); return .bool
+        case UInt8(ascii: "f"): try literal("false"); return .bool
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        default:
+            try skipNumber(); return .number
+        }
+    }
+
+    private mutating func literal(_ word: String) throws {
+        let w = Array(word.utf8)
+        guard i + w.count <= b.count else { throw JSONScanError.malformed(offset: i) }
+        for k in 0..<w.count where b[i + k] != w[k] { throw JSONScanError.malformed(offset: i + k) }
+        i += w.count
+    }
+
+    private mutating func skipNumber() throws {
+        let start = i
+        if peek(UInt8(ascii: "-")) { i += 1 }
+        guard i < b.count, isDigit(b[i]) else { throw JSONScanError.malformed(offset: start) }
+        if b[i] == UInt8(ascii: "0") { i += 1 } else { while i < b.count, isDigit(b[i]) { i += 1 } }
+        if peek(UInt8(ascii: ".")) {
+            i += 1
+            guard i < b.count, isDigit(b[i]) else { throw JSONScanError.malformed(offset: i) }
+            while i < b.count, isDigit(b[i]) { i += 1 }
+        }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < b.count, isDigit(b[i]) else { throw JSONScanError.malformed(offset: i) }
+            while i < b.count, isDigit(b[i]) { i += 1 }
+        }
+    }
+
+    private func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+
+    private mutating func skipString() throws {
+        i += 1  // opening quote
+        while i < b.count {
+            let c = b[i]
+            if c == UInt8(ascii: "\"") { i += 1; return }
+            if c < 0x20 { throw JSONScanError.malformed(offset: i) }
+            if c == UInt8(ascii: "\\") {
+                guard i + 1 < b.count else { throw JSONScanError.malformed(offset: i) }
+                switch b[i + 1] {
+                case UInt8(ascii: "u"):
+                    guard i + 6 <= b.count, b[(i + 2)..<(i + 6)].allSatisfy({ Self.hexValue($0) != nil })
+                    else { throw JSONScanError.malformed(offset: i) }
+                    i += 6
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                     UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    i += 2
+                default: throw JSONScanError.malformed(offset: i)
+                }
+                continue
+            }
+            i += 1
+        }
+        throw JSONScanError.malformed(offset: i)
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt32? {
+        switch c {
+        case 48...57: return UInt32(c - 48)
+        case 65...70: return UInt32(c - 55)
+        case 97...102: return UInt32(c - 87)
+        default: return nil
+        }
+    }
+
+    /// Unescapes a string literal spanning `range` (quotes included).
+    static func unescape(_ b: [UInt8], _ range: Range<Int>) throws -> String {
+        let inner = (range.lowerBound + 1)..<(range.upperBound - 1)
+        if !b[inner].contains(UInt8(ascii: "\\")) { return String(decoding: b[inner], as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(inner.count)
+        var i = inner.lowerBound
+        func hex4(_ at: Int) throws -> UInt32 {
+            guard at + 4 <= inner.upperBound else { throw JSONScanError.malformed(offset: at) }
+            var v: UInt32 = 0
+            for k in at..<(at + 4) {
+                guard let h = hexValue(b[k]) else { throw JSONScanError.malformed(offset: k) }
+                v = v << 4 | h
+            }
+            return v
+        }
+        while i < inner.upperBound {
+            let c = b[i]
+            guard c == UInt8(ascii: "\\") else { out.append(c); i += 1; continue }
+            let e = b[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4(i); i += 4
+                if (0xD800..<0xDC00).contains(scalar), i + 6 <= inner.upperBound, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") {
+                    let low = try hex4(i + 2)
+                    if (0xDC00..<0xE000).contains(low) {
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        i += 6
+                    }
+                }
+                let us = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                out.append(contentsOf: Array(String(Character(us)).utf8))
+            default: out.append(e)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

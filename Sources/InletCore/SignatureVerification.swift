@@ -1,0 +1,255 @@
+/// Why a request failed verification. Each case maps to one stable reason code.
+public enum VerificationFailure: Error, Equatable, Sendable {
+    case missingSignature
+    case malformedSignature
+    /// The header parsed, but carried no signature of a version this profile accepts (e.g. only `v0=`).
+    case noSupportedSignature
+    /// Only a legacy variant (e.g. GitHub SHA-1) was present and the source does not allow it.
+    case legacySignatureRefused
+    case signatureMismatch
+    case missingTimestamp
+    case malformedTimestamp
+    /// Signed timestamp too old or too far in the future; `skewSeconds` = timestamp − receive time.
+    case timestampOutsideTolerance(skewSeconds: Int64)
+    /// The signed content needs the public URL (`{url}`) but the source has none configured.
+    case publicURLNotConfigured
+}
+
+/// A parsed signature header: the signature strings (still encoded) and any other fields it carried.
+public struct ParsedSignatureHeader: Sendable, Equatable {
+    public var signatures: [[UInt8]]
+    public var fields: [String: String]
+}
+
+public enum SignatureHeaderParser {
+    /// Parses a header value by `format`. Unknown keys and versions are ignored, as the providers' SDKs do,
+    /// so a provider can add a scheme without breaking receivers; garbage with no usable entry is `malformed`.
+    public static func parse(_ value: String, format: SignatureHeaderFormat) -> Result<ParsedSignatureHeader, VerificationFailure> {
+        let trimmed = value.trimmingASCIIWhitespace()
+        guard !trimmed.isEmpty else { return .failure(.malformedSignature) }
+        switch format {
+        case .plain(let prefix):
+            guard trimmed.hasPrefix(prefix) else {
+                return .failure(.malformedSignature)
+            }
+            let sig = trimmed.dropFirst(prefix.count)
+            guard !sig.isEmpty else { return .failure(.malformedSignature) }
+            return .success(.init(signatures: [Array(sig.utf8)], fields: [:]))
+        case .keyValue(let pairSep, let kvSep, let keys):
+            var sigs: [[UInt8]] = []
+            var fields: [String: String] = [:]
+            var wellFormed = 0
+            for pair in trimmed.split(separator: pairSep, omittingEmptySubsequences: true) {
+                let p = pair.trimmingASCIIWhitespace()
+                guard let r = p.range(of: kvSep), r.lowerBound != p.startIndex else { continue }
+                let k = String(p[..<r.lowerBound]).trimmingASCIIWhitespace()
+                let v = String(p[r.upperBound...]).trimmingASCIIWhitespace()
+                guard !v.isEmpty else { continue }
+                wellFormed += 1
+                if keys.contains(k) { sigs.append(Array(v.utf8)) } else if fields[k] == nil { fields[k] = v }
+            }
+            guard wellFormed > 0 else { return .failure(.malformedSignature) }
+            guard !sigs.isEmpty else { return .failure(.noSupportedSignature) }
+            return .success(.init(signatures: sigs, fields: fields))
+        case .versionedList(let entrySep, let versionSep, let versions):
+            var sigs: [[UInt8]] = []
+            var wellFormed = 0
+            for entry in trimmed.split(separator: entrySep, omittingEmptySubsequences: true) {
+                let e = entry.trimmingASCIIWhitespace()
+                guard let r = e.range(of: versionSep), r.lowerBound != e.startIndex else { continue }
+                let version = String(e[..<r.lowerBound])
+                let sig = e[r.upperBound...]
+                guard !sig.isEmpty else { continue }
+                wellFormed += 1
+                if versions.contains(version) { sigs.append(Array(sig.utf8)) }
+            }
+            guard wellFormed > 0 else { return .failure(.malformedSignature) }
+            guard !sigs.isEmpty else { return .failure(.noSupportedSignature) }
+            return .success(.init(signatures: sigs, fields: [:]))
+        }
+    }
+}
+
+/// The outcome of a successful verification.
+public struct VerifiedSignature: Sendable, Equatable {
+    /// Index into the keys that were tried.
+    public var keyIndex: Int
+    /// The provider's signed timestamp, if the scheme has one.
+    public var timestamp: EpochMillis?
+}
+
+/// Per-source knobs that change how a profile verifies.
+public struct VerificationOptions: Sendable, Equatable {
+    /// Overrides the profile's tolerance (seconds) for both directions, when set.
+    public var toleranceSeconds: Int64?
+    public var allowLegacySignatures: Bool
+    /// The URL the provider calls, for schemes that sign it (the gateway may sit behind a proxy).
+    public var publicURL: String?
+
+    public init(toleranceSeconds: Int64? = nil, allowLegacySignatures: Bool = false, publicURL: String? = nil) {
+        self.toleranceSeconds = toleranceSeconds
+        self.allowLegacySignatures = allowLegacySignatures
+        self.publicURL = publicURL
+    }
+}
+
+extension ProviderProfile {
+    /// Verifies `request` against every key and every signature it carries.
+    ///
+    /// The timestamp is checked only after a signature matched: an attacker learns nothing about tolerance
+    /// from unsigned probes, and a correctly signed but stale request gets the precise reason.
+    public func verify(_ request: IncomingRequest, keys: [VerificationKey], options: VerificationOptions = .init(), now: EpochMillis) -> Result<VerifiedSignature, VerificationFailure> {
+        // Pick the first variant whose header is present, preferring current variants over legacy ones.
+        var chosen: (SignatureSpec, String)?
+        var legacyOnly = false
+        for spec in signatures {
+            guard let value = spec.headers.lazy.compactMap({ request.headers.first($0) }).first else { continue }
+            if spec.legacy && !options.allowLegacySignatures { legacyOnly = true; continue }
+            chosen = (spec, value)
+            break
+        }
+        guard let (spec, headerValue) = chosen else {
+            return .failure(legacyOnly ? .legacySignatureRefused : .missingSignature)
+        }
+        let parsed: ParsedSignatureHeader
+        switch SignatureHeaderParser.parse(headerValue, format: spec.format) {
+        case .success(let p): parsed = p
+        case .failure(let f): return .failure(f)
+        }
+
+        var timestampText: String?
+        var timestampMillis: EpochMillis?
+        if let ts = timestamp {
+            guard let text = resolve(ts.sources, in: request, signatureFields: parsed.fields) else {
+                return .failure(.missingTimestamp)
+            }
+            guard let millis = Self.parseTimestamp(text, unit: ts.unit) else { return .failure(.malformedTimestamp) }
+            timestampText = text
+            timestampMillis = millis
+        }
+        if spec.signedContent.usesURL && options.publicURL == nil { return .failure(.publicURLNotConfigured) }
+        let idText = spec.signedContent.usesID ? resolve(signedIDSources, in: request, signatureFields: parsed.fields) : nil
+        if spec.signedContent.usesID && idText == nil { return .failure(.malformedSignature) }
+
+        let message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
+        var matched: Int?
+        switch spec.algorithm {
+        case .hmac(let hash):
+            // Every key is tried against every signature, with no early exit on the first match, so the time
+            // taken does not reveal which key or which position matched.
+            for (index, key) in keys.enumerated() {
+                let expected = spec.encoding.encode(hash.mac(key: key.keyBytes, message: message))
+                for candidate in parsed.signatures where constantTimeEquals(expected, candidate) {
+                    if matched == nil { matched = index }
+                }
+            }
+        }
+        guard let keyIndex = matched else { return .failure(.signatureMismatch) }
+
+        if let ts = timestamp, let t = timestampMillis {
+            let tolerance = options.toleranceSeconds ?? ts.toleranceSeconds
+            let future = options.toleranceSeconds ?? ts.futureToleranceSeconds
+            let skew = (t - now) / 1000
+            if t < now - tolerance * 1000 || t > now + future * 1000 {
+                return .failure(.timestampOutsideTolerance(skewSeconds: skew))
+            }
+        }
+        return .success(.init(keyIndex: keyIndex, timestamp: timestampMillis))
+    }
+
+    /// Signs `body` exactly as the provider would; used by `inlet send-test`, tests and benchmarks.
+    /// Returns the headers to send (signature, and timestamp/ID headers where the scheme uses them).
+    public func sign(body: [UInt8], key: [UInt8], timestampSeconds: Int64, id: String, publicURL: String? = nil, method: String = "POST") -> [(String, String)] {
+        guard let spec = signatures.first(where: { !$0.legacy }) ?? signatures.first else { return [] }
+        var headers: [(String, String)] = []
+        var tsText: String?
+        var tsField: (String, String)?
+        if let ts = timestamp {
+            switch ts.unit {
+            case .seconds: tsText = String(timestampSeconds)
+            case .milliseconds: tsText = String(timestampSeconds * 1000)
+            case .rfc3339: tsText = RFC3339.format(timestampSeconds * 1000)
+            }
+            for source in ts.sources.prefix(1) {
+                switch source {
+                case .header(let h): headers.append((h, tsText!))
+                case .signatureField(let f): tsField = (f, tsText!)
+                case .json, .query: break  // carried by the body/URL the caller built
+                }
+            }
+        }
+        if spec.signedContent.usesID, case .header(let h)? = signedIDSources.first { headers.append((h, id)) }
+        let req = IncomingRequest(method: method, path: "/", headers: HTTPHeaderList(headers.map { ($0.0, $0.1) }), body: body, peer: nil, receivedAt: 0)
+        let message = signedBytes(spec.signedContent, request: req, timestamp: tsText, id: id, publicURL: publicURL)
+        let sig: String
+        switch spec.algorithm {
+        case .hmac(let hash): sig = String(decoding: spec.encoding.encode(hash.mac(key: key, message: message)), as: UTF8.self)
+        }
+        let value: String
+        switch spec.format {
+        case .plain(let prefix): value = prefix + sig
+        case .keyValue(let pairSep, let kvSep, let keys):
+            var parts: [String] = []
+            if let (k, v) = tsField { parts.append(k + kvSep + v) }
+            parts.append(keys[0] + kvSep + sig)
+            value = parts.joined(separator: pairSep)
+        case .versionedList(_, let versionSep, let versions): value = versions[0] + versionSep + sig
+        }
+        headers.append((spec.headers[0], value))
+        return headers
+    }
+
+    func resolve(_ sources: [ValueSource], in request: IncomingRequest, signatureFields: [String: String]) -> String? {
+        for source in sources {
+            if let v = Self.value(of: source, in: request, signatureFields: signatureFields), !v.isEmpty { return v }
+        }
+        return nil
+    }
+
+    static func value(of source: ValueSource, in request: IncomingRequest, signatureFields: [String: String] = [:]) -> String? {
+        switch source {
+        case .header(let h): return request.headers.first(h)?.trimmingASCIIWhitespace()
+        case .json(let p): return JSONScanner.scalarText(at: p, in: request.body)
+        case .signatureField(let f): return signatureFields[f]
+        case .query(let q): return request.queryParameter(q)
+        }
+    }
+
+    func signedBytes(_ template: SignedContentTemplate, request: IncomingRequest, timestamp: String?, id: String?, publicURL: String?) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(request.body.count + 64)
+        for seg in template.segments {
+            switch seg {
+            case .literal(let l): out += l
+            case .body: out += request.body
+            case .timestamp: out += Array((timestamp ?? "").utf8)
+            case .id: out += Array((id ?? "").utf8)
+            case .method: out += Array(request.method.utf8)
+            case .url: out += Array((publicURL ?? "").utf8)
+            case .header(let h): out += Array((request.headers.first(h) ?? "").utf8)
+            }
+        }
+        return out
+    }
+
+    /// Parses a timestamp string in `unit` into epoch milliseconds. Only plain decimal digits are accepted
+    /// for numeric units (no sign, no fraction, no whitespace), as the providers send them.
+    public static func parseTimestamp(_ text: String, unit: TimestampUnit) -> EpochMillis? {
+        switch unit {
+        case .rfc3339: return RFC3339.parse(text)
+        case .seconds, .milliseconds:
+            guard !text.isEmpty, text.utf8.count <= 16, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let v = Int64(text) else { return nil }
+            return unit == .seconds ? v * 1000 : v
+        }
+    }
+}
+
+extension StringProtocol {
+    func trimmingASCIIWhitespace() -> String {
+        let u = Array(self.utf8)
+        var lo = 0, hi = u.count
+        while lo < hi, u[lo] == 0x20 || u[lo] == 0x09 { lo += 1 }
+        while hi > lo, u[hi - 1] == 0x20 || u[hi - 1] == 0x09 { hi -= 1 }
+        return String(decoding: u[lo..<hi], as: UTF8.self)
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Commits items in batches from one dedicated thread: whatever arrived while the previous batch was being
+/// written (and fsynced) becomes the next batch, so throughput is not capped at the disk's fsync rate and an
+/// fsync never blocks an event loop or the Swift concurrency pool.
+public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Sendable {
+    public enum Waiter: Sendable {
+        case promise(EventLoopPromise<Output>)
+        case continuation(CheckedContinuation<Output, Error>)
+
+        func succeed(_ o: Output) {
+            switch self {
+            case .promise(let p): p.succeed(o)
+            case .continuation(let c): c.resume(returning: o)
+            }
+        }
+
+        func fail(_ e: Error) {
+            switch self {
+            case .promise(let p): p.fail(e)
+            case .continuation(let c): c.resume(throwing: e)
+            }
+        }
+    }
+
+    public struct Stopped: Error, Sendable {}
+
+    private struct State {
+        var pending: [(Item, Waiter)] = []
+        var stopping = false
+        var stopped = false
+    }
+
+    private let name: String
+    private let maxBatch: Int
+    private let commit: @Sendable ([Item]) throws -> [Output]
+    private let afterCommit: @Sendable (Int) -> Void
+    private let state = NIOLockedValueBox(State())
+    // 1 while there is work or a stop request; the committer thread sleeps on 0.
+    private let signal = ConditionLock(value: 0)
+    private let thread = NIOThreadPool(numberOfThreads: 1)
+
+    /// - commit: writes one batch in one transaction; returns one output per item, in order.
+    /// - afterCommit: called with the batch size after each successful commit (e.g. to wake delivery workers).
+    public init(name: String, maxBatch: Int, commit: @escaping @Sendable ([Item]) throws -> [Output], afterCommit: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.name = name
+        self.maxBatch = maxBatch
+        self.commit = commit
+        self.afterCommit = afterCommit
+    }
+
+    /// Queues `item`; `waiter` is completed after the batch holding it committed (or failed).
+    public func submit(_ item: Item, waiter: Waiter) {
+        signal.lock()
+        let refused = state.withLockedValue { s -> Bool in
+            if s.stopped { return true }
+            s.pending.append((item, waiter))
+            return false
+        }
+        signal.unlock(withValue: 1)
+        if refused { waiter.fail(Stopped()) }
+    }
+
+    public func submit(_ item: Item) async throws -> Output {
+        try await withCheckedThrowingContinuation { c in submit(item, waiter: .continuation(c)) }
+    }
+
+    /// Runs the commit loop until graceful shutdown; items submitted before the stop are still committed.
+    public func run() async throws {
+        thread.start()
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let done = thread.runIfActive(eventLoop: loop) { self.commitLoop() }
+        await withGracefulShutdownHandler {
+            try? await done.get()
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        try await thread.shutdownGracefully()
+    }
+
+    /// Asks the loop to finish what is queued and exit.
+    public func stop() {
+        signal.lock()
+        state.withLockedValue { $0.stopping = true }
+        signal.unlock(withValue: 1)
+    }
+
+    private func commitLoop() {
+        while true {
+            signal.lock(whenValue: 1)
+            let (batch, exit) = state.withLockedValue { s -> ([(Item, Waiter)], Bool) in
+                let take = min(s.pending.count, maxBatch)
+                let batch = Array(s.pending.prefix(take))
+                s.pending.removeFirst(take)
+                let exit = s.stopping && s.pending.isEmpty && batch.isEmpty
+                if exit { s.stopped = true }
+                return (batch, exit)
+            }
+            let more = state.withLockedValue { !$0.pending.isEmpty || $0.stopping }
+            signal.unlock(withValue: more ? 1 : 0)
+            if exit { return }
+            if batch.isEmpty { continue }
+            do {
+                let outputs = try commit(batch.map(\.0))
+                precondition(outputs.count == batch.count, "\(name): commit returned \(outputs.count) outputs for \(batch.count) items")
+                afterCommit(batch.count)
+                for (n, (_, waiter)) in batch.enumerated() { waiter.succeed(outputs[n]) }
+            } catch {
+                for (_, waiter) in batch { waiter.fail(error) }
+            }
+        }
+    }
+}
+
+/// Wakes a sleeping worker: rung after commits and completions, awaited with a timeout. One waiter at a time.
+public final class Doorbell: Sendable {
+    private struct State {
+        var rung = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let state = NIOLockedValueBox(State())
+
+    public init() {}
+
+    public func ring() {
+        let w = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
+            if let w = s.waiter { s.waiter = nil; return w }
+            s.rung = true
+            return nil
+        }
+        w?.resume()
+    }
+
+    /// Returns when rung (consuming the ring), after `timeout`, or on cancellation.
+    public func wait(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForRing() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForRing() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLockedValue { s -> Bool in
+                    if s.rung || Task.isCancelled { s.rung = false; return true }
+                    s.waiter = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            let w = state.withLockedValue { s -> CheckedContinuation<Void, Never>? in
+                let w = s.waiter
+                s.waiter = nil
+                return w
+            }
+            w?.resume()
+        }
+    }
+}

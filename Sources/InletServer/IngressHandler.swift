@@ -1,0 +1,233 @@
+import InletCore
+import NIOConcurrencyHelpers
+import InletStore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The ingress protocol logic for one connection, as a value: it consumes request parts and returns what to do.
+/// Kept free of I/O so every edge (404 before the body, 413 mid-stream, pipelined requests) is tested on its own.
+struct IngressStateMachine {
+    enum State {
+        case idle
+        case receiving(source: SourcePolicy, head: HTTPRequestHead, path: String, query: String?, body: ByteBuffer, receivedAt: EpochMillis)
+        /// A response was already sent for this request; the rest of it is read and dropped.
+        case discarding
+        /// Waiting for the store to commit; no further request is read until the response is written
+        /// (the pipelining handler in front of us holds them back).
+        case committing
+    }
+
+    enum Action {
+        case none
+        /// Answer now. `close`: the connection cannot be reused (body unread or oversized).
+        case respond(status: HTTPResponseStatus, reason: RejectionReason, close: Bool, extraHeaders: [(String, String)])
+        case admit(IncomingRequest, SourcePolicy)
+    }
+
+    private(set) var state: State = .idle
+
+    mutating func head(_ head: HTTPRequestHead, snapshot: GatewaySnapshot, now: EpochMillis) -> Action {
+        let (path, query) = Self.splitURI(head.uri)
+        let expectsBody = head.headers.contains(name: "transfer-encoding") || (head.headers.first(name: "content-length").flatMap(Int.init) ?? 0) > 0
+        guard let source = snapshot.sourcesByPath[path] else {
+            state = .discarding
+            return .respond(status: .notFound, reason: .unknownSource, close: expectsBody, extraHeaders: [])
+        }
+        guard head.method == .POST else {
+            state = .discarding
+            return .respond(status: .methodNotAllowed, reason: .methodNotAllowed, close: expectsBody, extraHeaders: [("Allow", "POST")])
+        }
+        let lengths = head.headers[canonicalForm: "content-length"]
+        if lengths.count > 1 || (lengths.count == 1 && Int(lengths[0]) == nil) {
+            state = .discarding
+            return .respond(status: .badRequest, reason: .malformedRequest, close: true, extraHeaders: [])
+        }
+        let declared = lengths.first.flatMap { Int($0) } ?? 0
+        if declared > source.maxBodyBytes {
+            state = .discarding
+            return .respond(status: .payloadTooLarge, reason: .bodyTooLarge, close: true, extraHeaders: [])
+        }
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        buffer.reserveCapacity(min(declared, source.maxBodyBytes))
+        state = .receiving(source: source, head: head, path: path, query: query, body: buffer, receivedAt: now)
+        return .none
+    }
+
+    mutating func body(_ chunk: inout ByteBuffer) -> Action {
+        guard case .receiving(let source, let head, let path, let query, var body, let at) = state else { return .none }
+        if body.readableBytes + chunk.readableBytes > source.maxBodyBytes {
+            state = .discarding
+            return .respond(status: .payloadTooLarge, reason: .bodyTooLarge, close: true, extraHeaders: [])
+        }
+        state = .idle  // drop the reference so `body` is uniquely owned while appending
+        body.writeBuffer(&chunk)
+        state = .receiving(source: source, head: head, path: path, query: query, body: body, receivedAt: at)
+        return .none
+    }
+
+    mutating func end(peer: IPAddress?) -> Action {
+        switch state {
+        case .receiving(let source, let head, let path, let query, var body, let at):
+            state = .committing
+            var headers = HTTPHeaderList()
+            for h in head.headers { headers.append(h.name, h.value) }
+            let bytes = body.readBytes(length: body.readableBytes) ?? []
+            let request = IncomingRequest(method: head.method.rawValue, path: path, query: query, headers: headers, body: bytes, peer: peer, receivedAt: at)
+            return .admit(request, source)
+        case .discarding, .idle, .committing:
+            state = .idle
+            return .none
+        }
+    }
+
+    /// The response for the current request was written.
+    mutating func responded() {
+        if case .committing = state { state = .idle }
+    }
+
+    static func splitURI(_ uri: String) -> (String, String?) {
+        guard let q = uri.firstIndex(of: "?") else { return (uri, nil) }
+        return (String(uri[..<q]), String(uri[uri.index(after: q)...]))
+    }
+}
+
+/// Glue between NIO and the admission pipeline: performs the state machine's actions.
+final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private var machine = IngressStateMachine()
+    private var keepAlive = true
+    private var version = HTTPVersion.http1_1
+    private var peer: IPAddress?
+    private let context: IngressContext
+
+    init(context: IngressContext) { self.context = context }
+
+    func channelActive(context ctx: ChannelHandlerContext) {
+        peer = ctx.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        ctx.fireChannelActive()
+    }
+
+    func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            keepAlive = head.isKeepAlive
+            version = head.version
+            perform(machine.head(head, snapshot: context.runtime.current, now: context.clock.now()), ctx)
+        case .body(var chunk):
+            perform(machine.body(&chunk), ctx)
+        case .end:
+            perform(machine.end(peer: peer), ctx)
+        }
+    }
+
+    private func perform(_ action: IngressStateMachine.Action, _ ctx: ChannelHandlerContext) {
+        switch action {
+        case .none: return
+        case .respond(let status, let reason, let close, let extra):
+            context.recordRejection(reason)
+            write(ctx, status: status, body: Self.rejectionBody(reason), close: close || !keepAlive, extraHeaders: extra)
+        case .admit(let request, let source):
+            admit(request, source, ctx)
+        }
+    }
+
+    private func admit(_ request: IncomingRequest, _ source: SourcePolicy, _ ctx: ChannelHandlerContext) {
+        switch source.admit(request, now: request.receivedAt) {
+        case .reject(let reason):
+            context.recordRejection(reason)
+            context.logger.info("request rejected", metadata: [
+                "source": "\(source.name)", "reason": "\(reason.rawValue)", "status": "\(reason.httpStatus)",
+                "peer": "\(request.peer?.description ?? "-")",
+            ])
+            write(ctx, status: HTTPResponseStatus(statusCode: reason.httpStatus), body: Self.rejectionBody(reason), close: !keepAlive)
+            machine.responded()
+        case .admit(let admitted):
+            let record = IngestRecord(
+                id: InletEventID.make(millis: request.receivedAt), source: source.name, provider: source.profile.name,
+                eventKey: admitted.eventKey, keyOrigin: admitted.keyOrigin, eventType: admitted.eventType,
+                receivedAt: request.receivedAt, providerTimestamp: admitted.providerTimestamp,
+                peer: request.peer?.description, clientAddress: admitted.clientAddress?.description,
+                method: request.method, path: request.path, query: request.query, headers: request.headers,
+                body: request.body, secretLabel: admitted.secretLabel, destinations: source.destinations)
+            let promise = ctx.eventLoop.makePromise(of: IngestResult.self)
+            context.writer.submit(record, waiter: .promise(promise))
+            let keepAlive = self.keepAlive
+            let logger = context.logger
+            promise.futureResult.assumeIsolated().whenComplete { result in
+                let status: HTTPResponseStatus
+                let body: String
+                switch result {
+                case .success(.accepted(let id)):
+                    status = .ok
+                    body = #"{"status":"accepted","id":"\#(id)"}"#
+                    logger.debug("event accepted", metadata: ["source": "\(source.name)", "event_id": "\(id)", "event_key": "\(admitted.eventKey)"])
+                case .success(.duplicate(let id)):
+                    status = .ok
+                    body = #"{"status":"duplicate","id":"\#(id)"}"#
+                    logger.info("duplicate event", metadata: ["source": "\(source.name)", "event_id": "\(id)", "event_key": "\(admitted.eventKey)"])
+                case .failure(let error):
+                    let reason: RejectionReason = error is GroupCommitter<IngestRecord, IngestResult>.Stopped ? .shuttingDown : .storeUnavailable
+                    self.context.recordRejection(reason)
+                    logger.error("event not stored", metadata: ["source": "\(source.name)", "reason": "\(reason.rawValue)", "error": "\(error)"])
+                    status = HTTPResponseStatus(statusCode: reason.httpStatus)
+                    body = Self.rejectionBody(reason)
+                }
+                self.write(ctx, status: status, body: body, close: !keepAlive)
+                self.machine.responded()
+            }
+        }
+    }
+
+    static func rejectionBody(_ reason: RejectionReason) -> String {
+        #"{"status":"rejected","reason":"\#(reason.rawValue)"}"#
+    }
+
+    private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, body: String, close: Bool, extraHeaders: [(String, String)] = []) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4 + extraHeaders.count)
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        if close { headers.add(name: "Connection", value: "close") }
+        for (n, v) in extraHeaders { headers.add(name: n, value: v) }
+        ctx.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        var buffer = ctx.channel.allocator.buffer(capacity: body.utf8.count)
+        buffer.writeString(body)
+        ctx.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if close {
+            ctx.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in ctx.close(promise: nil) }
+        } else {
+            ctx.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context ctx: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { ctx.close(promise: nil); return }
+        ctx.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context ctx: ChannelHandlerContext, error: Error) {
+        ctx.close(promise: nil)
+    }
+}
+
+/// What every ingress connection shares.
+struct IngressContext: Sendable {
+    let runtime: GatewayRuntime
+    let writer: GroupCommitter<IngestRecord, IngestResult>
+    let clock: any WallClock
+    let logger: Logger
+    let counters: IngressCounters
+
+    func recordRejection(_ reason: RejectionReason) { counters.count(reason) }
+}
+
+/// Counts of outcomes by reason, for tests and (later) metrics.
+public final class IngressCounters: Sendable {
+    private let box = NIOLockedValueBox([String: Int]())
+    public init() {}
+    func count(_ reason: RejectionReason) { box.withLockedValue { $0[reason.rawValue, default: 0] += 1 } }
+    public var snapshot: [String: Int] { box.withLockedValue { $0 } }
+}

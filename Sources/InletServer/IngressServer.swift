@@ -1,0 +1,90 @@
+import InletCore
+import InletStore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The webhook ingress: an HTTP/1.1 server on SwiftNIO. On graceful shutdown it stops accepting, lets every
+/// request in progress finish its commit and ack, then closes its connections.
+public final class IngressServer: Service, Sendable {
+    private let host: String
+    private let port: Int
+    private let idleTimeout: TimeAmount
+    private let group: any EventLoopGroup
+    private let context: IngressContext
+    private let bound = NIOLockedValueBox<(port: Int?, waiters: [CheckedContinuation<Int, Error>])>((nil, []))
+
+    init(host: String, port: Int, idleTimeoutSeconds: Int, group: any EventLoopGroup, context: IngressContext) {
+        self.host = host
+        self.port = port
+        self.idleTimeout = .seconds(Int64(idleTimeoutSeconds))
+        self.group = group
+        self.context = context
+    }
+
+    /// The port actually bound (useful with port 0); waits until the server listens.
+    public func listeningPort() async throws -> Int {
+        try await withCheckedThrowingContinuation { c in
+            let port = bound.withLockedValue { s -> Int? in
+                if let p = s.port { return p }
+                s.waiters.append(c)
+                return nil
+            }
+            if let port { c.resume(returning: port) }
+        }
+    }
+
+    public func run() async throws {
+        let quiesce = ServerQuiescingHelper(group: group)
+        let context = self.context
+        let idleTimeout = self.idleTimeout
+        let channel: Channel
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                    }
+                }
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                        try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                        try sync.addHandler(IngressHandler(context: context))
+                    }
+                }
+                .bind(host: host, port: port).get()
+        } catch {
+            let waiters = bound.withLockedValue { s in defer { s.waiters = [] }; return s.waiters }
+            for w in waiters { w.resume(throwing: error) }
+            throw error
+        }
+        let actualPort = channel.localAddress?.port ?? port
+        let waiters = bound.withLockedValue { s in
+            s.port = actualPort
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume(returning: actualPort) }
+        context.logger.notice("ingress listening", metadata: ["address": "\(host):\(actualPort)"])
+
+        let fullyShutdown = group.next().makePromise(of: Void.self)
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+            // The listening socket closed (quiescing started): wait for open connections to drain.
+            try? await fullyShutdown.futureResult.get()
+        } onGracefulShutdown: {
+            quiesce.initiateShutdown(promise: fullyShutdown)
+        }
+        context.logger.notice("ingress stopped")
+    }
+}

@@ -1,0 +1,189 @@
+import InletCore
+
+/// An admitted request on its way into the store: the exact bytes and everything needed to route it.
+public struct IngestRecord: Sendable {
+    public var id: String
+    public var source: String
+    public var provider: String
+    public var eventKey: String
+    public var keyOrigin: AdmittedEvent.KeyOrigin
+    public var eventType: String?
+    public var receivedAt: EpochMillis
+    public var providerTimestamp: EpochMillis?
+    public var peer: String?
+    public var clientAddress: String?
+    public var method: String
+    public var path: String
+    public var query: String?
+    public var headers: HTTPHeaderList
+    public var body: [UInt8]
+    public var secretLabel: String?
+    /// One queue row is created per destination.
+    public var destinations: [String]
+
+    public init(id: String, source: String, provider: String, eventKey: String, keyOrigin: AdmittedEvent.KeyOrigin, eventType: String?, receivedAt: EpochMillis, providerTimestamp: EpochMillis?, peer: String?, clientAddress: String?, method: String, path: String, query: String?, headers: HTTPHeaderList, body: [UInt8], secretLabel: String?, destinations: [String]) {
+        self.id = id
+        self.source = source
+        self.provider = provider
+        self.eventKey = eventKey
+        self.keyOrigin = keyOrigin
+        self.eventType = eventType
+        self.receivedAt = receivedAt
+        self.providerTimestamp = providerTimestamp
+        self.peer = peer
+        self.clientAddress = clientAddress
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.secretLabel = secretLabel
+        self.destinations = destinations
+    }
+}
+
+/// The outcome of ingesting one record.
+public enum IngestResult: Sendable, Equatable {
+    /// Stored and queued; the Inlet event ID.
+    case accepted(id: String)
+    /// (source, event key) was seen before; the ID of the event that holds it. Nothing was queued.
+    case duplicate(id: String)
+}
+
+/// A queue row claimed for delivery, with what the worker needs to build the request.
+public struct ClaimedDelivery: Sendable, Equatable {
+    public var deliveryID: Int64
+    public var destination: String
+    /// Attempts already made before this one.
+    public var attemptsMade: Int
+    public var createdAt: EpochMillis
+    public var event: StoredEvent
+}
+
+public enum DeliveryState: String, Sendable, Codable {
+    case pending, delivered, dead
+}
+
+/// A stored event, as read back.
+public struct StoredEvent: Sendable, Equatable {
+    public var id: String
+    public var source: String
+    public var provider: String
+    public var eventKey: String
+    public var keyOrigin: String
+    public var eventType: String?
+    public var receivedAt: EpochMillis
+    public var providerTimestamp: EpochMillis?
+    public var peer: String?
+    public var clientAddress: String?
+    public var method: String
+    public var path: String
+    public var query: String?
+    public var headers: HTTPHeaderList
+    public var contentType: String?
+    public var body: [UInt8]
+    public var secretLabel: String?
+    public var duplicates: Int
+}
+
+/// A delivery's current state, as read back.
+public struct DeliveryRecord: Sendable, Equatable {
+    public var id: Int64
+    public var eventID: String
+    public var destination: String
+    public var state: DeliveryState
+    public var attempts: Int
+    public var nextAttemptAt: EpochMillis
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var deliveredAt: EpochMillis?
+}
+
+/// One attempt, as recorded in the attempt log.
+public struct AttemptRecord: Sendable, Equatable {
+    public var deliveryID: Int64
+    public var attempt: Int
+    public var startedAt: EpochMillis
+    public var durationMillis: Int64
+    public var statusCode: Int?
+    public var error: String?
+    public var responseSnippet: [UInt8]?
+    public var nextAttemptAt: EpochMillis?
+
+    public init(deliveryID: Int64, attempt: Int, startedAt: EpochMillis, durationMillis: Int64, statusCode: Int?, error: String?, responseSnippet: [UInt8]?, nextAttemptAt: EpochMillis?) {
+        self.deliveryID = deliveryID
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.durationMillis = durationMillis
+        self.statusCode = statusCode
+        self.error = error
+        self.responseSnippet = responseSnippet
+        self.nextAttemptAt = nextAttemptAt
+    }
+}
+
+/// What a worker reports after an attempt.
+public struct DeliveryCompletion: Sendable, Equatable {
+    public enum Next: Sendable, Equatable {
+        case delivered
+        case retry(at: EpochMillis)
+        case dead
+    }
+    public var attempt: AttemptRecord
+    public var next: Next
+
+    public init(attempt: AttemptRecord, next: Next) {
+        self.attempt = attempt
+        self.next = next
+    }
+}
+
+public struct StoreCounts: Sendable, Equatable {
+    public var events: Int
+    public var pending: Int
+    public var delivered: Int
+    public var dead: Int
+}
+
+/// Errors from the store. The message never contains payload bytes or secrets.
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case unavailable(String)
+    case locked(String)
+    public var description: String {
+        switch self {
+        case .unavailable(let m): return "store unavailable: \(m)"
+        case .locked(let m): return "store is locked by another process: \(m)"
+        }
+    }
+}
+
+/// The gateway's durable state behind one interface. Implementations: SQLite (embedded default).
+/// Calls are synchronous and may block on disk I/O: callers run them on a thread pool, never on an event loop.
+public protocol EventStore: Sendable {
+    /// Commits a batch in ONE transaction: for each record, the idempotency row, the raw request and one queue
+    /// row per destination; a repeated (source, event key) only counts the arrival. Returns one result per record,
+    /// in order. Either the whole batch is durable when this returns, or it throws and nothing is.
+    func ingest(_ batch: [IngestRecord]) throws -> [IngestResult]
+
+    /// Claims up to `limit` due queue rows, reserving each for `leaseMillis`; a claimed row that is never
+    /// completed (process crash) becomes due again when its lease runs out.
+    func claimDue(now: EpochMillis, limit: Int, leaseMillis: Int64) throws -> [ClaimedDelivery]
+
+    /// Records attempts and moves rows to their next state, in one transaction.
+    func complete(_ completions: [DeliveryCompletion], now: EpochMillis) throws
+
+    /// The earliest `next_attempt_at` of any pending row, or nil when the queue is empty.
+    func nextDueAt() throws -> EpochMillis?
+
+    /// Makes every claimed row due now. Only safe when no other process works the queue (start-up of the
+    /// single SQLite process).
+    func releaseAllClaims(now: EpochMillis) throws
+
+    /// Deletes idempotency rows last seen before `cutoff`, at most `limit` per call; returns how many went.
+    func pruneIdempotencyKeys(lastSeenBefore cutoff: EpochMillis, limit: Int) throws -> Int
+
+    func event(id: String) throws -> StoredEvent?
+    func deliveries(eventID: String) throws -> [DeliveryRecord]
+    func attempts(deliveryID: Int64) throws -> [AttemptRecord]
+    func counts() throws -> StoreCounts
+}

@@ -1,0 +1,235 @@
+import Foundation
+import GRDB
+import InletCore
+
+/// The embedded store: one SQLite file in WAL mode, written through GRDB.
+///
+/// Durability: with `.fsync` every committed batch is fsynced before `ingest` returns (`synchronous=FULL`);
+/// group commit amortizes that fsync over every request that arrived while the previous one ran.
+public final class SQLiteEventStore: EventStore {
+    private let pool: DatabasePool
+    private let lockFD: Int32?
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    /// With `exclusive`, an advisory lock on `<path>.lock` ensures one gateway process per file: the queue's
+    /// crash recovery (`releaseAllClaims`) relies on it.
+    public init(path: String, durability: StoreDurability = .fsync, exclusive: Bool = true) throws {
+        self.path = path
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        if exclusive {
+            let fd = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw StoreError.unavailable("cannot open \(path).lock: \(String(cString: strerror(errno)))") }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                close(fd)
+                throw StoreError.locked(path)
+            }
+            lockFD = fd
+        } else {
+            lockFD = nil
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        let sync = durability == .fsync ? "FULL" : "NORMAL"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(sync)")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            var migrator = DatabaseMigrator()
+            for m in SQLiteSchema.migrations {
+                migrator.registerMigration(m.name) { db in try db.execute(sql: m.sql) }
+            }
+            try migrator.migrate(pool)
+        } catch {
+            if let fd = lockFD { close(fd) }
+            throw StoreError.unavailable("cannot open \(path): \(Self.describe(error))")
+        }
+    }
+
+    deinit {
+        try? pool.close()
+        if let fd = lockFD { close(fd) }
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? DatabaseError { return "SQLite error \(e.resultCode.rawValue): \(e.message ?? "")" }
+        return "\(error)"
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch let e as StoreError { throw e } catch {
+            throw StoreError.unavailable(Self.describe(error))
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch {
+            throw StoreError.unavailable(Self.describe(error))
+        }
+    }
+
+    public func ingest(_ batch: [IngestRecord]) throws -> [IngestResult] {
+        guard !batch.isEmpty else { return [] }
+        return try write { db in
+            let upsert = try db.cachedStatement(sql: SQLiteSchema.upsertIdempotencyKey)
+            let insertEvent = try db.cachedStatement(sql: SQLiteSchema.insertEvent)
+            let countDuplicate = try db.cachedStatement(sql: SQLiteSchema.countDuplicate)
+            let insertDelivery = try db.cachedStatement(sql: SQLiteSchema.insertDelivery)
+            var results: [IngestResult] = []
+            results.reserveCapacity(batch.count)
+            for r in batch {
+                // Records in one batch are applied in arrival order, so two copies of an event in the same batch
+                // resolve exactly as two copies in two batches: the first is accepted, the second is a duplicate.
+                let holder = try String.fetchOne(upsert, arguments: [r.source, r.eventKey, r.id, r.receivedAt, r.receivedAt])
+                if let holder, holder != r.id {
+                    try countDuplicate.execute(arguments: [r.receivedAt, holder])
+                    results.append(.duplicate(id: holder))
+                    continue
+                }
+                try insertEvent.execute(arguments: [
+                    r.id, r.source, r.provider, r.eventKey, r.keyOrigin.rawValue, r.eventType, r.receivedAt, r.providerTimestamp,
+                    r.peer, r.clientAddress, r.method, r.path, r.query, Self.encodeHeaders(r.headers),
+                    r.headers.first("Content-Type"), Data(r.body), r.secretLabel,
+                ])
+                for d in r.destinations {
+                    try insertDelivery.execute(arguments: [r.id, d, r.receivedAt, r.receivedAt, r.receivedAt])
+                }
+                results.append(.accepted(id: r.id))
+            }
+            return results
+        }
+    }
+
+    public func claimDue(now: EpochMillis, limit: Int, leaseMillis: Int64) throws -> [ClaimedDelivery] {
+        try write { db in
+            let rows = try Row.fetchAll(db, sql: SQLiteSchema.claimDue, arguments: [now + leaseMillis, now, now, limit])
+            guard !rows.isEmpty else { return [] }
+            var events: [String: StoredEvent] = [:]
+            let ids = Array(Set(rows.map { $0["event_id"] as String }))
+            let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: "SELECT \(SQLiteSchema.eventColumns) FROM events WHERE id IN (\(placeholders))", arguments: StatementArguments(ids)) {
+                let e = try Self.decodeEvent(row)
+                events[e.id] = e
+            }
+            return rows.compactMap { row -> ClaimedDelivery? in
+                guard let e = events[row["event_id"]] else { return nil }
+                return ClaimedDelivery(deliveryID: row["id"], destination: row["destination"], attemptsMade: row["attempts"], createdAt: row["created_at"], event: e)
+            }.sorted { $0.deliveryID < $1.deliveryID }
+        }
+    }
+
+    public func complete(_ completions: [DeliveryCompletion], now: EpochMillis) throws {
+        guard !completions.isEmpty else { return }
+        try write { db in
+            let insertAttempt = try db.cachedStatement(sql: SQLiteSchema.insertAttempt)
+            for c in completions {
+                let a = c.attempt
+                let nextAt: EpochMillis? = { if case .retry(let at) = c.next { return at }; return nil }()
+                try insertAttempt.execute(arguments: [a.deliveryID, a.attempt, a.startedAt, a.durationMillis, a.statusCode, a.error,
+                                                      a.responseSnippet.map { Data($0) }, nextAt])
+                switch c.next {
+                case .delivered:
+                    try db.cachedStatement(sql: SQLiteSchema.markDelivered).execute(arguments: [a.attempt, a.statusCode, now, now, a.deliveryID])
+                case .retry(let at):
+                    try db.cachedStatement(sql: SQLiteSchema.markRetry).execute(arguments: [a.attempt, at, a.statusCode, a.error, now, a.deliveryID])
+                case .dead:
+                    try db.cachedStatement(sql: SQLiteSchema.markDead).execute(arguments: [a.attempt, a.statusCode, a.error, now, a.deliveryID])
+                }
+            }
+        }
+    }
+
+    public func nextDueAt() throws -> EpochMillis? {
+        try read { db in try EpochMillis.fetchOne(db, sql: SQLiteSchema.nextDue) }
+    }
+
+    public func releaseAllClaims(now: EpochMillis) throws {
+        try write { db in try db.execute(sql: SQLiteSchema.releaseClaims, arguments: [now]) }
+    }
+
+    public func pruneIdempotencyKeys(lastSeenBefore cutoff: EpochMillis, limit: Int) throws -> Int {
+        try write { db in
+            try db.execute(sql: SQLiteSchema.pruneIdempotency, arguments: [cutoff, limit])
+            return db.changesCount
+        }
+    }
+
+    public func event(id: String) throws -> StoredEvent? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteSchema.eventColumns) FROM events WHERE id = ?", arguments: [id]).map(Self.decodeEvent)
+        }
+    }
+
+    public func deliveries(eventID: String) throws -> [DeliveryRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, event_id, destination, state, attempts, next_attempt_at, last_status, last_error, delivered_at FROM deliveries WHERE event_id = ? ORDER BY id", arguments: [eventID]).map { row in
+                DeliveryRecord(id: row["id"], eventID: row["event_id"], destination: row["destination"],
+                               state: DeliveryState(rawValue: row["state"]) ?? .pending, attempts: row["attempts"],
+                               nextAttemptAt: row["next_attempt_at"], lastStatus: row["last_status"], lastError: row["last_error"],
+                               deliveredAt: row["delivered_at"])
+            }
+        }
+    }
+
+    public func attempts(deliveryID: Int64) throws -> [AttemptRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt", arguments: [deliveryID]).map { row in
+                AttemptRecord(deliveryID: row["delivery_id"], attempt: row["attempt"], startedAt: row["started_at"],
+                              durationMillis: row["duration_ms"], statusCode: row["status_code"], error: row["error"],
+                              responseSnippet: (row["response_snippet"] as Data?).map { Array($0) }, nextAttemptAt: row["next_attempt_at"])
+            }
+        }
+    }
+
+    public func counts() throws -> StoreCounts {
+        try read { db in
+            let events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
+            var byState: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
+                byState[row["state"]] = row["n"]
+            }
+            return StoreCounts(events: events, pending: byState["pending"] ?? 0, delivered: byState["delivered"] ?? 0, dead: byState["dead"] ?? 0)
+        }
+    }
+
+    /// Runs `PRAGMA integrity_check`; returns "ok" on a sound file.
+    public func integrityCheck() throws -> String {
+        try read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+    }
+
+    // Headers are kept as a JSON array of [name, value] pairs: order, duplicates and spelling preserved.
+    static func encodeHeaders(_ headers: HTTPHeaderList) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (n, h) in headers.entries.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "["))
+            JSONString.append(h.name, to: &out)
+            out.append(UInt8(ascii: ","))
+            JSONString.append(h.value, to: &out)
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decodeHeaders(_ text: String) -> HTTPHeaderList {
+        guard let arr = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String]] else { return HTTPHeaderList() }
+        return HTTPHeaderList(arr.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
+    }
+
+    static func decodeEvent(_ row: Row) throws -> StoredEvent {
+        StoredEvent(id: row["id"], source: row["source"], provider: row["provider"], eventKey: row["event_key"], keyOrigin: row["key_origin"],
+                    eventType: row["event_type"], receivedAt: row["received_at"], providerTimestamp: row["provider_timestamp"],
+                    peer: row["peer"], clientAddress: row["client_address"], method: row["method"], path: row["path"], query: row["query"],
+                    headers: decodeHeaders(row["headers"]), contentType: row["content_type"], body: Array((row["body"] as Data?) ?? Data()),
+                    secretLabel: row["secret_label"], duplicates: row["duplicates"])
+    }
+}
+
+/// Mirrors `Durability` from the config without making the store depend on it.
+public enum StoreDurability: Sendable {
+    case fsync, relaxed
+}

@@ -1,0 +1,123 @@
+/// The schema and every statement the SQLite store runs, in one place, so the PostgreSQL store can mirror them.
+enum SQLiteSchema {
+    /// Migrations, applied in order by name; never edit a shipped one, add the next.
+    static let migrations: [(name: String, sql: String)] = [
+        ("v1-events-queue", """
+        CREATE TABLE events (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            event_key TEXT NOT NULL,
+            key_origin TEXT NOT NULL,
+            event_type TEXT,
+            received_at INTEGER NOT NULL,
+            provider_timestamp INTEGER,
+            peer TEXT,
+            client_address TEXT,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            query TEXT,
+            headers TEXT NOT NULL,
+            content_type TEXT,
+            body BLOB NOT NULL,
+            secret_label TEXT,
+            duplicates INTEGER NOT NULL DEFAULT 0,
+            last_duplicate_at INTEGER
+        );
+        CREATE INDEX events_source_received ON events(source, received_at);
+        CREATE INDEX events_received ON events(received_at);
+
+        CREATE TABLE idempotency_keys (
+            source TEXT NOT NULL,
+            event_key TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            first_seen_at INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL,
+            seen_count INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (source, event_key)
+        ) WITHOUT ROWID;
+        CREATE INDEX idempotency_last_seen ON idempotency_keys(last_seen_at);
+
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+            destination TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            claimed_at INTEGER,
+            last_status INTEGER,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            delivered_at INTEGER
+        );
+        CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
+        CREATE INDEX deliveries_event ON deliveries(event_id);
+
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            status_code INTEGER,
+            error TEXT,
+            response_snippet BLOB,
+            next_attempt_at INTEGER
+        );
+        CREATE INDEX attempts_delivery ON attempts(delivery_id);
+        """),
+    ]
+
+    // The idempotency row decides: a conflicting insert only counts the arrival and hands back the holder's ID.
+    static let upsertIdempotencyKey = """
+        INSERT INTO idempotency_keys (source, event_key, event_id, first_seen_at, last_seen_at)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (source, event_key) DO UPDATE SET last_seen_at = excluded.last_seen_at, seen_count = seen_count + 1
+        RETURNING event_id
+        """
+    static let insertEvent = """
+        INSERT INTO events (id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp,
+                            peer, client_address, method, path, query, headers, content_type, body, secret_label)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let countDuplicate = "UPDATE events SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE id = ?"
+    static let insertDelivery = """
+        INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at)
+        VALUES (?, ?, 'pending', ?, ?, ?)
+        """
+    // Claiming pushes next_attempt_at to the lease's end: a row whose worker died becomes due again by itself.
+    static let claimDue = """
+        UPDATE deliveries SET next_attempt_at = ?, claimed_at = ?
+        WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
+                     ORDER BY next_attempt_at, id LIMIT ?)
+        RETURNING id, event_id, destination, attempts, created_at
+        """
+    static let eventColumns = """
+        id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp, peer, client_address,
+        method, path, query, headers, content_type, body, secret_label, duplicates
+        """
+    static let insertAttempt = """
+        INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_snippet, next_attempt_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let markDelivered = """
+        UPDATE deliveries SET state = 'delivered', attempts = ?, claimed_at = NULL, last_status = ?, last_error = NULL,
+                              updated_at = ?, delivered_at = ? WHERE id = ?
+        """
+    static let markRetry = """
+        UPDATE deliveries SET attempts = ?, next_attempt_at = ?, claimed_at = NULL, last_status = ?, last_error = ?,
+                              updated_at = ? WHERE id = ?
+        """
+    static let markDead = """
+        UPDATE deliveries SET state = 'dead', attempts = ?, claimed_at = NULL, last_status = ?, last_error = ?,
+                              updated_at = ? WHERE id = ?
+        """
+    static let nextDue = "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'"
+    static let releaseClaims = "UPDATE deliveries SET next_attempt_at = ?, claimed_at = NULL WHERE state = 'pending' AND claimed_at IS NOT NULL"
+    static let pruneIdempotency = """
+        DELETE FROM idempotency_keys WHERE (source, event_key) IN
+            (SELECT source, event_key FROM idempotency_keys WHERE last_seen_at < ? LIMIT ?)
+        """
+}

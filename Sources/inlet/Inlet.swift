@@ -1,0 +1,195 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import InletConfig
+import InletCore
+import InletServer
+import InletStore
+import Logging
+import NIOCore
+import NIOPosix
+import UnixSignals
+
+@main
+struct Inlet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inlet",
+        abstract: "A receiver-side webhook gateway: verify, store durably, acknowledge, forward.",
+        version: InletVersion.current,
+        subcommands: [Serve.self, CheckConfig.self, SendTest.self, Sink.self, Providers.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct ConfigOption: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Gateway config file.")
+    var config: String = "config/inlet.toml"
+
+    func load() throws -> GatewayConfig {
+        do { return try GatewayConfig.load(file: config) } catch { throw CLIError(error.description) }
+    }
+
+    func resolve() throws -> ResolvedGateway {
+        do { return try load().resolve() } catch let e as ConfigError { throw CLIError(e.description) }
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+func bootstrapLogging(level: String, format: String) {
+    let lvl = Logger.Level(rawValue: level) ?? .info
+    LoggingSystem.bootstrap { label in
+        var h: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        h.logLevel = lvl
+        return h
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let resolved = try options.resolve()
+        bootstrapLogging(level: resolved.config.logLevel, format: resolved.config.logFormat)
+        let logger = Logger(label: "inlet")
+        logger.notice("starting", metadata: [
+            "config": "\(options.config)", "store": "\(resolved.config.storePath)",
+            "durability": "\(resolved.config.store.durability.rawValue)",
+            "sources": "\(resolved.sources.map { "\($0.name)=\($0.path) (\($0.profile.name))" }.joined(separator: ", "))",
+        ])
+        let gateway: Gateway
+        do {
+            gateway = try Gateway(resolved: resolved, logger: logger, signals: [.sigterm, .sigint])
+        } catch {
+            throw CLIError("cannot start: \(error)")
+        }
+        try await gateway.run()
+    }
+}
+
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check-config", abstract: "Validate the config, its provider profiles and secrets.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let resolved = try options.resolve()
+        print("\(options.config): OK")
+        print("  listen      \(resolved.config.server.host):\(resolved.config.server.port)")
+        print("  store       \(resolved.config.storePath) (durability: \(resolved.config.store.durability.rawValue))")
+        print("  profiles    \(resolved.profiles.count) loaded from \(resolved.config.providersPath)")
+        for s in resolved.sources {
+            print("  source      \(s.name): POST \(s.path) → \(s.profile.name), \(s.keys.count) secret(s) [\(s.keys.map(\.label).joined(separator: ", "))], destinations: \(s.destinations.joined(separator: ", "))")
+        }
+        for (name, d) in resolved.destinations.sorted(by: { $0.key < $1.key }) {
+            print("  destination \(name): \(d.config.url) (timeout \(d.config.timeoutSeconds)s, \(d.config.retry.maxAttempts) attempts)")
+        }
+    }
+}
+
+struct Providers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the provider profiles and their schemes.")
+    @Option(help: "Directory of provider profiles.") var dir: String = "providers"
+
+    func run() async throws {
+        let profiles: [String: ProviderProfile]
+        do { profiles = try ProfileLoader.loadDirectory(dir) } catch { throw CLIError(error.description) }
+        for p in profiles.values.sorted(by: { $0.name < $1.name }) {
+            let id = p.event.idSources.map(\.description).joined(separator: " | ")
+            print("\(p.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(p.schemeSummary); id: \(id.isEmpty ? "body sha256" : id + " (else body sha256)")")
+        }
+    }
+}
+
+struct SendTest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "send-test", abstract: "Sign a sample event as the source's provider would and POST it to the gateway.")
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "Source name.") var source: String
+    @Option(help: "Gateway base URL (default: the config's listen address).") var url: String?
+    @Option(help: "Event type to put in the sample.") var type: String = "inlet.test"
+
+    func run() async throws {
+        let resolved = try options.resolve()
+        guard let policy = resolved.sources.first(where: { $0.name == source }) else {
+            throw CLIError("no source named '\(source)' in \(options.config) (sources: \(resolved.sources.map(\.name).joined(separator: ", ")))")
+        }
+        let now = SystemClock().now()
+        let eventID = "evt_test_" + String(InletEventID.make(millis: now).suffix(16)).lowercased()
+        let sample = SampleEvent.make(profile: policy.profile, id: eventID, type: type, now: now)
+        let publicURL = policy.verification.publicURL
+        var headers = policy.profile.sign(body: sample.body, key: policy.keys[0].keyBytes, timestampSeconds: now / 1000, id: eventID, publicURL: publicURL)
+        headers += sample.headers
+        let base = url ?? "http://\(resolved.config.server.host == "0.0.0.0" ? "127.0.0.1" : resolved.config.server.host):\(resolved.config.server.port)"
+        var request = HTTPClientRequest(url: base + policy.path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (n, v) in headers { request.headers.add(name: n, value: v) }
+        request.body = .bytes(sample.body)
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        print("POST \(base + policy.path)  (\(policy.profile.name), signed with secret '\(policy.keys[0].label)', event \(eventID))")
+        let status: UInt
+        do {
+            let response = try await client.execute(request, timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            status = response.status.code
+            print("\(status) \(String(buffer: body))")
+        } catch {
+            try? await client.shutdown()
+            throw CLIError("cannot reach the gateway at \(base): \(error). Is `inlet serve` running?")
+        }
+        try? await client.shutdown()
+        if !(200..<300).contains(Int(status)) { throw ExitCode(1) }
+    }
+}
+
+/// Builds a sample body (and header fields) carrying an event ID and type where the profile looks for them.
+enum SampleEvent {
+    static func make(profile: ProviderProfile, id: String, type: String, now: EpochMillis) -> (body: [UInt8], headers: [(String, String)]) {
+        var object: [String: Any] = ["created": now / 1000, "data": ["message": "Hello from inlet send-test"]]
+        var headers: [(String, String)] = []
+        func place(_ sources: [ValueSource], _ value: String) {
+            switch sources.first {
+            case .json(let p)?: set(&object, p.tokens[...], value)
+            case .header(let h)?: headers.append((h, value))
+            default: break
+            }
+        }
+        place(profile.event.idSources, id)
+        place(profile.event.typeSources, type)
+        if object["id"] == nil { object["id"] = id }
+        if object["type"] == nil { object["type"] = type }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return (Array(data), headers)
+    }
+
+    private static func set(_ obj: inout [String: Any], _ path: ArraySlice<String>, _ value: String) {
+        guard let first = path.first else { return }
+        if path.count == 1 { obj[first] = value; return }
+        var child = obj[first] as? [String: Any] ?? [:]
+        set(&child, path.dropFirst(), value)
+        obj[first] = child
+    }
+}
+
+struct Sink: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a development sink that verifies and logs forwarded events.")
+    @Option(help: "Address to listen on.") var listen: String = "127.0.0.1:8091"
+    @Option(help: "Standard Webhooks secret (whsec_…, or env:NAME).") var secret: String
+
+    func run() async throws {
+        bootstrapLogging(level: "info", format: "text")
+        guard let (host, port) = GatewayConfig.parseHostPort(listen) else { throw CLIError("--listen must be HOST:PORT") }
+        let value: String
+        switch SecretReference(label: "sink", reference: secret).resolve(environment: ProcessInfo.processInfo.environment, baseDirectory: ".") {
+        case .success(let v): value = v
+        case .failure(let e): throw CLIError("--secret: \(e)")
+        }
+        guard let signer = try? StandardWebhooksSigner(secrets: [value]) else { throw CLIError("--secret must be whsec_<base64>") }
+        let logger = Logger(label: "inlet.sink")
+        let server = try await SimpleHTTPServer.start(host: host, port: port, handler: DevelopmentSink.handler(signer: signer, logger: logger))
+        logger.notice("development sink listening on \(host):\(server.port)")
+        try await server.closeFuture.get()
+    }
+}
