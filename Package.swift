@@ -78,12 +78,12 @@ let package = Package(
         ),
         .testTarget(
             name: "InletCoreTests",
-            dependencies: ["InletCore"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["InletCore"]
         ),
         .testTarget(
             name: "InletConfigTests",
-            dependencies: ["InletCore", "InletConfig"]
+            dependencies: ["InletCore", "InletConfig", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "InletStoreTests",

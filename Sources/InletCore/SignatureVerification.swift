@@ -76,6 +76,11 @@ public struct VerifiedSignature: Sendable, Equatable {
     public var keyIndex: Int
     /// The provider's signed timestamp, if the scheme has one.
     public var timestamp: EpochMillis?
+
+    public init(keyIndex: Int, timestamp: EpochMillis?) {
+        self.keyIndex = keyIndex
+        self.timestamp = timestamp
+    }
 }
 
 /// Per-source knobs that change how a profile verifies.

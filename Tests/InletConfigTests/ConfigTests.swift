@@ -1,0 +1,185 @@
+import Foundation
+import InletConfig
+import InletCore
+import Testing
+
+@Suite("Profiles and gateway config")
+struct ConfigTests {
+    @Test func shippedProfilesLoadWithTheirFileNames() {
+        let names = Set(Repo.profiles.keys)
+        for required in ["stripe", "github", "standard-webhooks", "svix", "slack", "shopify", "generic-hmac"] {
+            #expect(names.contains(required), "missing profile \(required)")
+        }
+    }
+
+    @Test func githubRefusesSHA1AloneUnlessAllowed() throws {
+        let github = try #require(Repo.profiles["github"])
+        let body = "{\"zen\":\"Keep it logically awesome.\"}"
+        let sha1 = Hex.string(hmacSHA1(key: "s3cret", body: body))
+        let request = makeRequest(headers: ["X-Hub-Signature": "sha1=" + sha1, "X-GitHub-Delivery": "d-1"], body: body)
+        let key = VerificationKey(label: "k", keyBytes: Array("s3cret".utf8))
+        #expect(github.verify(request, keys: [key], now: 0) == .failure(.legacySignatureRefused))
+        #expect(throws: Never.self) { try github.verify(request, keys: [key], options: .init(allowLegacySignatures: true), now: 0).get() }
+    }
+
+    @Test func defaultConfigRunsAsIs() throws {
+        let config = try GatewayConfig.load(file: Repo.root + "/config/inlet.toml")
+        let resolved = try config.resolve(environment: [:])
+        #expect(resolved.sources.map(\.name) == ["demo"])
+        #expect(resolved.sources[0].path == "/hooks/demo")
+        #expect(resolved.sources[0].profile.name == "standard-webhooks")
+        #expect(resolved.destinations["log-sink"] != nil)
+        #expect(config.store.durability == .fsync)
+        #expect(resolved.sinkSigner != nil)
+    }
+
+    static let minimal = """
+    providers_dir = "providers"
+
+    [destinations.svc]
+    url = "http://127.0.0.1:9000/hook"
+    secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+
+    [sources.stripe]
+    provider = "stripe"
+    secrets = ["env:STRIPE_SECRET"]
+    destinations = ["svc"]
+    """
+
+    @Test func unknownKeyNamesFileLineAndKey() {
+        let text = Self.minimal + "\nmax_bodyy = 12\n"
+        #expect(throws: ConfigError(file: "t.toml", line: 11, key: "sources.stripe.max_bodyy", message: "unknown key")) {
+            try GatewayConfig.parse(text, file: "t.toml")
+        }
+    }
+
+    @Test func wrongTypeNamesTheLine() throws {
+        let text = "[server]\nlisten = 8080\n"
+        let error = #expect(throws: ConfigError.self) { try GatewayConfig.parse(text, file: "t.toml") }
+        #expect(error?.line == 2)
+        #expect(error?.key == "server.listen")
+    }
+
+    @Test func syntaxErrorNamesTheLine() {
+        let error = #expect(throws: ConfigError.self) { try GatewayConfig.parse("[server]\nlisten = \"x\n", file: "t.toml") }
+        #expect(error?.line == 2)
+    }
+
+    @Test func unknownDestinationIsRefused() {
+        let text = Self.minimal.replacingOccurrences(of: "destinations = [\"svc\"]", with: "destinations = [\"nope\"]")
+        let error = #expect(throws: ConfigError.self) { try GatewayConfig.parse(text, file: "t.toml") }
+        #expect(error?.key == "sources.stripe.destinations")
+        #expect(error?.line == 10)
+    }
+
+    @Test func secretsResolveFromEnvFileOrLiteral_andNeverAppearInErrors() throws {
+        let config = try GatewayConfig.parse(Self.minimal, file: Repo.root + "/inline.toml")
+        let resolved = try config.resolve(environment: ["STRIPE_SECRET": "whsec_abc"], profiles: Repo.profiles)
+        #expect(resolved.sources[0].keys.map(\.keyBytes) == [Array("whsec_abc".utf8)])
+        #expect(!"\(resolved.sources[0].keys)".contains("whsec_abc"))
+
+        let missing = #expect(throws: ConfigError.self) { try config.resolve(environment: [:], profiles: Repo.profiles) }
+        #expect(missing?.description.contains("STRIPE_SECRET is not set") == true)
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-cfg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "whsec_from_file\n".write(to: dir.appendingPathComponent("stripe.secret"), atomically: true, encoding: .utf8)
+        let fileConfig = try GatewayConfig.parse(Self.minimal.replacingOccurrences(of: "env:STRIPE_SECRET", with: "file:stripe.secret"), file: dir.appendingPathComponent("c.toml").path)
+        #expect(try fileConfig.resolve(environment: [:], profiles: Repo.profiles).sources[0].keys[0].keyBytes == Array("whsec_from_file".utf8))
+    }
+
+    @Test func undecodableSecretIsRefusedWithoutEchoingIt() throws {
+        let text = Self.minimal.replacingOccurrences(of: "provider = \"stripe\"", with: "provider = \"standard-webhooks\"")
+            .replacingOccurrences(of: "env:STRIPE_SECRET", with: "whsec_!!not-base64!!")
+        let config = try GatewayConfig.parse(text, file: "t.toml")
+        let error = #expect(throws: ConfigError.self) { try config.resolve(environment: [:], profiles: Repo.profiles) }
+        #expect(error?.key == "sources.stripe.secrets")
+        #expect(error?.description.contains("!!not-base64!!") == false)
+    }
+
+    @Test func labelledSecretsKeepTheirLabels() throws {
+        let text = Self.minimal.replacingOccurrences(of: "secrets = [\"env:STRIPE_SECRET\"]", with: "secrets = [{ label = \"2026-q4\", value = \"whsec_new\" }, \"whsec_old\"]")
+        let resolved = try GatewayConfig.parse(text, file: "t.toml").resolve(environment: [:], profiles: Repo.profiles)
+        #expect(resolved.sources[0].keys.map(\.label) == ["2026-q4", "secret-2"])
+    }
+
+    @Test func unknownProviderIsRefused() throws {
+        let config = try GatewayConfig.parse(Self.minimal.replacingOccurrences(of: "\"stripe\"\nsecrets", with: "\"strype\"\nsecrets"), file: "t.toml")
+        let error = #expect(throws: ConfigError.self) { try config.resolve(environment: ["STRIPE_SECRET": "x"], profiles: Repo.profiles) }
+        #expect(error?.description.contains("unknown provider 'strype'") == true)
+    }
+
+    @Test func duplicatePathsAreRefused() {
+        let text = Self.minimal + "\npath = \"/in\"\n\n[sources.other]\nprovider = \"github\"\nsecrets = [\"x\"]\npath = \"/in\"\n"
+        let error = #expect(throws: ConfigError.self) { try GatewayConfig.parse(text, file: "t.toml") }
+        #expect(error?.message.contains("already used") == true)
+    }
+
+    @Test func profileErrorsNameTheKey() {
+        let bad = """
+        name = "acme"
+        [[signature]]
+        headers = ["X-Sig"]
+        algorithm = "hmac-md5"
+        """
+        let e1 = #expect(throws: ConfigError.self) { try ProfileLoader.parse(bad, file: "acme.toml") }
+        #expect(e1?.key == "signature.algorithm")
+        #expect(e1?.line == 4)
+
+        let badTemplate = bad.replacingOccurrences(of: "hmac-md5", with: "hmac-sha256") + "\nsigned_content = \"{nonce}.{body}\""
+        let e2 = #expect(throws: ConfigError.self) { try ProfileLoader.parse(badTemplate, file: "acme.toml") }
+        #expect(e2?.key == "signature.signed_content")
+
+        let needsTimestamp = bad.replacingOccurrences(of: "hmac-md5", with: "hmac-sha256") + "\nsigned_content = \"{timestamp}.{body}\""
+        let e3 = #expect(throws: ConfigError.self) { try ProfileLoader.parse(needsTimestamp, file: "acme.toml") }
+        #expect(e3?.key == "timestamp")
+    }
+
+    @Test func aNewHMACProviderIsJustAFile() throws {
+        let text = """
+        name = "acme"
+        [[signature]]
+        headers = ["X-Acme-Signature"]
+        format = "key-value"
+        pair_separator = ";"
+        signature_keys = ["s1"]
+        algorithm = "hmac-sha512"
+        encoding = "base64"
+        signed_content = "acme:{timestamp}:{header:X-Acme-Id}:{body}"
+        [timestamp]
+        sources = ["signature:ts"]
+        tolerance_seconds = 60
+        [event]
+        id = ["header:X-Acme-Id"]
+        type = ["json:/kind"]
+        """
+        let profile = try ProfileLoader.parse(text, file: "acme.toml")
+        let key = Array("acme-secret".utf8)
+        let body = Array(#"{"kind":"order.created"}"#.utf8)
+        var headers = profile.sign(body: body, key: key, timestampSeconds: 1_700_000_000, id: "a-1")
+        headers.append(("X-Acme-Id", "a-1"))
+        // The signed content reads X-Acme-Id from the request, so sign again with it present.
+        let req0 = IncomingRequest(method: "POST", path: "/", headers: HTTPHeaderList([("X-Acme-Id", "a-1")]), body: body, peer: nil, receivedAt: 0)
+        let message = Array("acme:1700000000:a-1:".utf8) + body
+        let sig = Base64.encode(hmacSHA512(key: key, message: message))
+        let request = IncomingRequest(method: "POST", path: "/", headers: HTTPHeaderList([("X-Acme-Signature", "ts=1700000000;s1=\(sig)"), ("X-Acme-Id", "a-1")]),
+                                      body: body, peer: nil, receivedAt: 1_700_000_000_000)
+        _ = req0
+        #expect(try profile.verify(request, keys: [VerificationKey(label: "k", keyBytes: key)], now: 1_700_000_010_000).get().keyIndex == 0)
+        let policy = SourcePolicy(name: "acme", path: "/hooks/acme", profile: profile, keys: [VerificationKey(label: "k", keyBytes: key)], destinations: [])
+        guard case .admit(let admitted) = policy.admit(request, now: 1_700_000_010_000) else { Issue.record("not admitted"); return }
+        #expect(admitted.eventKey == "a-1")
+        #expect(admitted.eventType == "order.created")
+        #expect(profile.verify(request, keys: [VerificationKey(label: "k", keyBytes: key)], now: 1_700_000_061_000) == .failure(.timestampOutsideTolerance(skewSeconds: -61)))
+    }
+}
+
+import Crypto
+
+func hmacSHA1(key: String, body: String) -> [UInt8] {
+    Array(HMAC<Insecure.SHA1>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(key.utf8))))
+}
+
+func hmacSHA512(key: [UInt8], message: [UInt8]) -> [UInt8] {
+    Array(HMAC<SHA512>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+}
