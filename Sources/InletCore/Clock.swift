@@ -75,7 +75,7 @@ public enum RFC3339 {
                 digits += 1; i += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<3 where digits < 3 { fracMillis *= 10 }
+            if digits < 3 { for _ in digits..<3 { fracMillis *= 10 } }
         }
         guard i < b.count else { return nil }
         var offsetSeconds = 0

@@ -55,16 +55,12 @@ public enum InletEventID {
         out.reserveCapacity(30)
         let t = UInt64(max(0, millis))
         for k in (0..<10).reversed() { out.append(alphabet[Int((t >> (UInt64(k) * 5)) & 31)]) }
-        let hi = random.next() as UInt64, lo = random.next() as UInt64
-        // 80 random bits: 16 from `hi`, 64 from `lo`, as 16 characters.
-        let r16 = hi & 0xFFFF
-        for k in (0..<16).reversed() {
-            let bitIndex = k * 5
-            let v: UInt64
-            if bitIndex >= 64 { v = (r16 >> UInt64(bitIndex - 64)) & 31 }
-            else if bitIndex + 5 > 64 { v = ((lo >> UInt64(bitIndex)) | (r16 << UInt64(64 - bitIndex))) & 31 }
-            else { v = (lo >> UInt64(bitIndex)) & 31 }
-            out.append(alphabet[Int(v)])
+        // 80 random bits as 16 characters of 5 bits each.
+        var bits = random.next() as UInt64
+        for k in 0..<16 {
+            if k == 12 { bits = random.next() as UInt64 }
+            out.append(alphabet[Int(bits & 31)])
+            bits >>= 5
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -54,7 +54,7 @@ public struct JSONScanner {
     }
 
     /// Finds the value at `pointer`. Returns nil when the path does not exist; throws on malformed JSON
-    /// encountered along the way.
+    /// encountered along the way. Bytes after the found value are not examined.
     public static func find(_ pointer: JSONPointer, in bytes: [UInt8]) throws -> JSONValueSlice? {
         var s = JSONScanner(bytes)
         s.skipWS()
