@@ -143,6 +143,13 @@ public struct StoreCounts: Sendable, Equatable {
     public var pending: Int
     public var delivered: Int
     public var dead: Int
+
+    public init(events: Int, pending: Int, delivered: Int, dead: Int) {
+        self.events = events
+        self.pending = pending
+        self.delivered = delivered
+        self.dead = dead
+    }
 }
 
 /// Errors from the store. The message never contains payload bytes or secrets.

@@ -1,0 +1,123 @@
+import Foundation
+import InletCore
+import InletStore
+import Testing
+
+func temporaryStorePath() -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-store-\(UUID().uuidString)")
+    return dir.appendingPathComponent("inlet.sqlite").path
+}
+
+func record(_ key: String, source: String = "stripe", at: EpochMillis = 1_000, destinations: [String] = ["svc"], body: [UInt8]? = nil) -> IngestRecord {
+    IngestRecord(id: InletEventID.make(millis: at), source: source, provider: "stripe", eventKey: key, keyOrigin: .provider, eventType: "invoice.paid",
+                 receivedAt: at, providerTimestamp: at, peer: "127.0.0.1", clientAddress: "127.0.0.1", method: "POST", path: "/hooks/stripe",
+                 query: "a=1", headers: HTTPHeaderList([("Stripe-Signature", "t=1,v1=ab"), ("X-Dup", "1"), ("x-dup", "2"), ("Content-Type", "application/json")]),
+                 body: body ?? Array(#"{"id":"\#(key)","weird":"\u0000é"}"#.utf8) + [0xFF, 0x00], secretLabel: "primary", destinations: destinations)
+}
+
+@Suite("SQLite store")
+struct SQLiteEventStoreTests {
+    @Test func ingestKeepsExactBytesAndHeaders() throws {
+        let store = try SQLiteEventStore(path: temporaryStorePath())
+        let r = record("evt_1")
+        #expect(try store.ingest([r]) == [.accepted(id: r.id)])
+        let stored = try #require(try store.event(id: r.id))
+        #expect(stored.body == r.body)
+        #expect(stored.headers == r.headers)
+        #expect(stored.query == "a=1")
+        #expect(stored.secretLabel == "primary")
+        #expect(stored.contentType == "application/json")
+        #expect(try store.deliveries(eventID: r.id).map(\.destination) == ["svc"])
+    }
+
+    @Test func duplicatesAcrossAndWithinBatchesAreCountedNotQueued() throws {
+        let store = try SQLiteEventStore(path: temporaryStorePath())
+        let a = record("evt_A"), a2 = record("evt_A"), a3 = record("evt_A"), b = record("evt_B")
+        #expect(try store.ingest([a, a2, b]) == [.accepted(id: a.id), .duplicate(id: a.id), .accepted(id: b.id)])
+        #expect(try store.ingest([a3]) == [.duplicate(id: a.id)])
+        #expect(try store.event(id: a.id)?.duplicates == 2)
+        #expect(try store.event(id: a2.id) == nil)
+        #expect(try store.counts() == StoreCounts(events: 2, pending: 2, delivered: 0, dead: 0))
+        // The same key under another source is a different event.
+        let other = record("evt_A", source: "other")
+        #expect(try store.ingest([other]) == [.accepted(id: other.id)])
+    }
+
+    @Test func fanOutCreatesOneRowPerDestinationAndUnroutedNone() throws {
+        let store = try SQLiteEventStore(path: temporaryStorePath())
+        let r = record("evt_F", destinations: ["a", "b", "c"])
+        _ = try store.ingest([r, record("evt_U", destinations: [])])
+        #expect(try store.deliveries(eventID: r.id).map(\.destination) == ["a", "b", "c"])
+        #expect(try store.counts().events == 2)
+    }
+
+    @Test func claimLeasesRowsUntilCompletedOrExpired() throws {
+        let store = try SQLiteEventStore(path: temporaryStorePath())
+        let r = record("evt_1", at: 1_000)
+        _ = try store.ingest([r])
+        #expect(try store.claimDue(now: 999, limit: 10, leaseMillis: 60_000).isEmpty)  // not yet due
+        let claimed = try store.claimDue(now: 1_000, limit: 10, leaseMillis: 60_000)
+        #expect(claimed.count == 1)
+        #expect(claimed[0].event.body == r.body)
+        #expect(try store.claimDue(now: 2_000, limit: 10, leaseMillis: 60_000).isEmpty)  // leased
+        // The worker died: once the lease runs out the row is due again.
+        let again = try store.claimDue(now: 61_000, limit: 10, leaseMillis: 60_000)
+        #expect(again.map(\.deliveryID) == claimed.map(\.deliveryID))
+        #expect(try store.nextDueAt() == 121_000)
+    }
+
+    @Test func completionsMoveRowsAndLogAttempts() throws {
+        let store = try SQLiteEventStore(path: temporaryStorePath())
+        _ = try store.ingest([record("e1"), record("e2"), record("e3")])
+        let c = try store.claimDue(now: 1_000, limit: 10, leaseMillis: 60_000)
+        #expect(c.count == 3)
+        func attempt(_ d: ClaimedDelivery, status: Int?, error: String?, next: EpochMillis?) -> AttemptRecord {
+            AttemptRecord(deliveryID: d.deliveryID, attempt: 1, startedAt: 1_000, durationMillis: 5, statusCode: status, error: error,
+                          responseSnippet: status.map { _ in Array("nope".utf8) }, nextAttemptAt: next)
+        }
+        try store.complete([
+            DeliveryCompletion(attempt: attempt(c[0], status: 204, error: nil, next: nil), next: .delivered),
+            DeliveryCompletion(attempt: attempt(c[1], status: 503, error: nil, next: 5_000), next: .retry(at: 5_000)),
+            DeliveryCompletion(attempt: attempt(c[2], status: 400, error: nil, next: nil), next: .dead),
+        ], now: 1_010)
+        #expect(try store.counts() == StoreCounts(events: 3, pending: 1, delivered: 1, dead: 1))
+        #expect(try store.nextDueAt() == 5_000)
+        let retried = try #require(try store.deliveries(eventID: c[1].event.id).first)
+        #expect(retried.attempts == 1 && retried.lastStatus == 503 && retried.nextAttemptAt == 5_000)
+        #expect(try store.attempts(deliveryID: c[2].deliveryID).first?.responseSnippet == Array("nope".utf8))
+        #expect(try store.claimDue(now: 4_999, limit: 10, leaseMillis: 1).isEmpty)
+        #expect(try store.claimDue(now: 5_000, limit: 10, leaseMillis: 1).first?.attemptsMade == 1)
+    }
+
+    @Test func releaseAllClaimsMakesInFlightRowsDueAtStartup() throws {
+        let path = temporaryStorePath()
+        do {
+            let store = try SQLiteEventStore(path: path)
+            _ = try store.ingest([record("e1")])
+            #expect(try store.claimDue(now: 1_000, limit: 10, leaseMillis: 600_000).count == 1)
+        }
+        let reopened = try SQLiteEventStore(path: path)
+        #expect(try reopened.claimDue(now: 2_000, limit: 10, leaseMillis: 1).isEmpty)
+        try reopened.releaseAllClaims(now: 2_000)
+        #expect(try reopened.claimDue(now: 2_000, limit: 10, leaseMillis: 1).count == 1)
+        #expect(try reopened.integrityCheck() == "ok")
+    }
+
+    @Test func oneProcessPerFile() throws {
+        let path = temporaryStorePath()
+        let first = try SQLiteEventStore(path: path)
+        #expect(throws: StoreError.self) { try SQLiteEventStore(path: path) }
+        _ = first
+    }
+
+    @Test func idempotencyKeysArePrunedByAgeInBatches() throws {
+        let store = try SQLiteEventStore(path: temporaryStorePath())
+        _ = try store.ingest((0..<5).map { record("old\($0)", at: 1_000) } + [record("new", at: 9_000)])
+        #expect(try store.pruneIdempotencyKeys(lastSeenBefore: 5_000, limit: 3) == 3)
+        #expect(try store.pruneIdempotencyKeys(lastSeenBefore: 5_000, limit: 3) == 2)
+        #expect(try store.pruneIdempotencyKeys(lastSeenBefore: 5_000, limit: 3) == 0)
+        // A pruned key is admitted again as new; a kept one is still a duplicate.
+        #expect(try store.ingest([record("old0", at: 10_000)]).first.map { if case .accepted = $0 { true } else { false } } == true)
+        #expect(try store.ingest([record("new", at: 10_000)]).first.map { if case .duplicate = $0 { true } else { false } } == true)
+    }
+}
