@@ -44,6 +44,8 @@ public final class Gateway: Sendable {
         clientConfig.redirectConfiguration = .disallow
         clientConfig.timeout = .init(connect: .seconds(5), read: .seconds(60))
         clientConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, config.delivery.concurrency))
+        // A refused connection is a failed attempt with its own backoff, not something to spin on inside one attempt.
+        clientConfig.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroup: group, configuration: clientConfig, backgroundActivityLogger: logger)
         storeThreads = NIOThreadPool(numberOfThreads: 2)
         storeThreads.start()
@@ -59,7 +61,9 @@ public final class Gateway: Sendable {
         } else {
             sink = nil
         }
-        services += [writer, completions, delivery, ingress]
+        let pruner = IdempotencyPruner(store: store, clock: clock, retentionDays: config.store.idempotencyRetentionDays,
+                                       storeThreads: storeThreads, logger: logger)
+        services += [writer, completions, pruner, delivery, ingress]
         serviceGroup = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: signals,
@@ -102,6 +106,37 @@ final class SinkService: Service, Sendable {
             try? await server.closeFuture.get()
         } onGracefulShutdown: {
             Task { await server.stop() }
+        }
+    }
+}
+
+/// Forgets idempotency keys last seen longer ago than the retention window, a small batch at a time so the
+/// deletes never hold the write lock long enough to delay an ingest commit.
+final class IdempotencyPruner: Service, Sendable {
+    let store: any EventStore, clock: any WallClock, retentionDays: Int, storeThreads: NIOThreadPool, logger: Logger
+    static let batch = 500
+
+    init(store: any EventStore, clock: any WallClock, retentionDays: Int, storeThreads: NIOThreadPool, logger: Logger) {
+        self.store = store
+        self.clock = clock
+        self.retentionDays = retentionDays
+        self.storeThreads = storeThreads
+        self.logger = logger
+    }
+
+    func run() async throws {
+        let store = self.store
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let cutoff = clock.now() - Int64(retentionDays) * 86_400_000
+            var removed = 0
+            while !Task.isShuttingDownGracefully {
+                let n = (try? await storeThreads.runIfActive { try store.pruneIdempotencyKeys(lastSeenBefore: cutoff, limit: Self.batch) }) ?? 0
+                removed += n
+                if n < Self.batch { break }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            if removed > 0 { logger.info("pruned idempotency keys", metadata: ["count": "\(removed)", "retention_days": "\(retentionDays)"]) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(600)) }
         }
     }
 }
