@@ -1,0 +1,117 @@
+import InletConfig
+import InletCore
+@testable import InletServer
+import InletStore
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+
+@Suite("Ingress protocol logic")
+struct IngressStateMachineTests {
+    static let snapshot: GatewaySnapshot = {
+        let toml = """
+        providers_dir = "\(Repo.root)/providers"
+        [destinations.svc]
+        url = "http://127.0.0.1:1/x"
+        secrets = ["\(destinationSecret)"]
+        [sources.stripe]
+        provider = "stripe"
+        secrets = ["\(stripeSecret)"]
+        destinations = ["svc"]
+        max_body_bytes = 100
+        """
+        return GatewaySnapshot(try! GatewayConfig.parse(toml, file: "/tmp/t.toml").resolve(environment: [:]))
+    }()
+
+    func head(_ method: HTTPMethod, _ uri: String, _ headers: [(String, String)] = []) -> HTTPRequestHead {
+        HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers))
+    }
+
+    @Test func unknownPathIsAnswered404AndTheBodyDiscarded() {
+        var m = IngressStateMachine()
+        guard case .respond(let status, let reason, let close, _) = m.head(head(.POST, "/hooks/nope", [("Content-Length", "5")]), snapshot: Self.snapshot, now: 0) else {
+            Issue.record("no response"); return
+        }
+        #expect(status == .notFound && reason == .unknownSource && close)
+        var chunk = ByteBuffer(string: "hello")
+        guard case .none = m.body(&chunk) else { Issue.record("body not discarded"); return }
+        guard case .none = m.end(peer: nil) else { Issue.record("end not ignored"); return }
+        // Without a body the connection stays usable.
+        guard case .respond(_, _, let close2, _) = m.head(head(.POST, "/x"), snapshot: Self.snapshot, now: 0) else { return }
+        #expect(!close2)
+    }
+
+    @Test func wrongMethodGets405WithAllow() {
+        var m = IngressStateMachine()
+        guard case .respond(let status, let reason, _, let extra) = m.head(head(.PUT, "/hooks/stripe?x=1"), snapshot: Self.snapshot, now: 0) else {
+            Issue.record("no response"); return
+        }
+        #expect(status == .methodNotAllowed && reason == .methodNotAllowed)
+        #expect(extra.contains { $0.0 == "Allow" && $0.1 == "POST" })
+    }
+
+    @Test func declaredOversizeIsRefusedBeforeAnyBodyByte() {
+        var m = IngressStateMachine()
+        guard case .respond(let status, let reason, let close, _) = m.head(head(.POST, "/hooks/stripe", [("Content-Length", "101")]), snapshot: Self.snapshot, now: 0) else {
+            Issue.record("no response"); return
+        }
+        #expect(status == .payloadTooLarge && reason == .bodyTooLarge && close)
+    }
+
+    @Test func conflictingContentLengthsAreMalformed() {
+        var m = IngressStateMachine()
+        guard case .respond(let status, let reason, let close, _) = m.head(head(.POST, "/hooks/stripe", [("Content-Length", "5"), ("Content-Length", "6")]), snapshot: Self.snapshot, now: 0) else {
+            Issue.record("no response"); return
+        }
+        #expect(status == .badRequest && reason == .malformedRequest && close)
+    }
+
+    @Test func streamedOversizeIsCutOffMidBody() {
+        var m = IngressStateMachine()
+        guard case .none = m.head(head(.POST, "/hooks/stripe", [("Transfer-Encoding", "chunked")]), snapshot: Self.snapshot, now: 0) else { Issue.record("refused"); return }
+        var c1 = ByteBuffer(repeating: 1, count: 60)
+        guard case .none = m.body(&c1) else { Issue.record("cut too early"); return }
+        var c2 = ByteBuffer(repeating: 1, count: 41)
+        guard case .respond(let status, _, let close, _) = m.body(&c2) else { Issue.record("not cut"); return }
+        #expect(status == .payloadTooLarge && close)
+    }
+
+    @Test func completeRequestIsHandedToAdmissionWithExactBytesAndQuery() {
+        var m = IngressStateMachine()
+        _ = m.head(head(.POST, "/hooks/stripe?attempt=2", [("Content-Length", "6"), ("X-A", "1"), ("x-a", "2")]), snapshot: Self.snapshot, now: 42)
+        var c1 = ByteBuffer(bytes: [0, 1, 2]), c2 = ByteBuffer(bytes: [0xFF, 0xFE, 0xFD])
+        _ = m.body(&c1); _ = m.body(&c2)
+        guard case .admit(let request, let source) = m.end(peer: IPAddress("::1")) else { Issue.record("not admitted"); return }
+        #expect(source.name == "stripe")
+        #expect(request.body == [0, 1, 2, 0xFF, 0xFE, 0xFD])
+        #expect(request.path == "/hooks/stripe" && request.query == "attempt=2")
+        #expect(request.headers.all("x-a") == ["1", "2"])
+        #expect(request.receivedAt == 42)
+        #expect(request.peer == IPAddress("::1"))
+    }
+}
+
+@Suite("Ingress handler on an embedded channel")
+struct IngressHandlerTests {
+    @Test func pipelinedRejectionsAreAnsweredInOrderOverTheHTTPCodec() throws {
+        let channel = EmbeddedChannel()
+        let writer = GroupCommitter<IngestRecord, IngestResult>(name: "t", maxBatch: 1, commit: { _ in [] })
+        let context = IngressContext(runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), writer: writer, clock: SystemClock(),
+                                     logger: quietLogger, counters: IngressCounters())
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+        try channel.pipeline.syncOperations.addHandler(IngressHandler(context: context))
+        let body = #"{"id":"evt_x"}"#  // under the source's 100-byte limit
+        let requests = "GET /hooks/stripe HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "POST /hooks/stripe HTTP/1.1\r\nHost: a\r\nContent-Length: \(body.utf8.count)\r\nStripe-Signature: t=1,v1=00\r\n\r\n\(body)"
+            + "POST /nope HTTP/1.1\r\nHost: a\r\n\r\n"
+        try channel.writeInbound(ByteBuffer(string: requests))
+        var out = ""
+        while let chunk = try channel.readOutbound(as: ByteBuffer.self) { out += String(buffer: chunk) }
+        let statuses = out.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+        #expect(statuses == ["405", "401", "404"])
+        #expect(out.contains(#"{"status":"rejected","reason":"signature_mismatch"}"#))
+        #expect(context.counters.snapshot["signature_mismatch"] == 1)
+        _ = try channel.finish()
+    }
+}
