@@ -91,6 +91,8 @@ public struct SourceConfig: Sendable, Equatable {
     public var trustedProxies: [CIDR] = []
     public var allowLegacySignatures = false
     public var publicURL: String?
+    /// Meta's `hub.verify_token`, as a secret reference.
+    public var verifyToken: SecretReference?
 }
 
 public struct DestinationConfig: Sendable, Equatable {
@@ -213,6 +215,7 @@ public struct GatewayConfig: Sendable {
                 sc.trustedProxies = try cidrs(&s, "trusted_proxies")
                 sc.allowLegacySignatures = try s.bool("allow_legacy_signatures") ?? false
                 sc.publicURL = try s.string("public_url")
+                if let t = try s.string("verify_token") { sc.verifyToken = SecretReference(label: "verify_token", reference: t) }
                 try s.rejectUnknownKeys()
                 c.sources.append(sc)
             }
@@ -311,19 +314,25 @@ extension GatewayConfig {
             }
             var keys: [VerificationKey] = []
             for (ref, value) in try resolveAll(s.secrets, path: ["sources", s.name, "secrets"]) {
-                guard let k = profile.secretEncoding.decode(value) else {
-                    throw err(["sources", s.name, "secrets"], "secret '\(ref.label)' does not decode as the \(profile.name) profile expects (\(profile.secretEncoding))")
+                guard let k = profile.makeKey(label: ref.label, secret: value) else {
+                    throw err(["sources", s.name, "secrets"], "secret '\(ref.label)' does not decode as the \(profile.name) profile expects (\(profile.keyDescription))")
                 }
-                keys.append(VerificationKey(label: ref.label, keyBytes: k))
+                keys.append(k)
             }
-            if profile.signatures.contains(where: { $0.signedContent.usesURL }) && s.publicURL == nil {
+            var verifyToken: String?
+            if let ref = s.verifyToken { verifyToken = try resolveAll([ref], path: ["sources", s.name, "verify_token"])[0].1 }
+            if profile.handshakes.contains(.metaVerifyToken) && verifyToken == nil {
+                throw err(["sources", s.name, "verify_token"], "is required: the \(profile.name) profile answers GET hub.challenge verification with it")
+            }
+            if profile.signatures.contains(where: { $0.signedContent.usesURL || $0.algorithm == .twilio }) && s.publicURL == nil {
                 throw err(["sources", s.name, "public_url"], "is required: the \(profile.name) scheme signs the URL the provider calls")
             }
             policies.append(SourcePolicy(
                 name: s.name, path: s.path, profile: profile, keys: keys,
                 allowlist: IPAllowlist(allowed: s.allowIPs, trustedProxies: s.trustedProxies),
                 maxBodyBytes: s.maxBodyBytes,
-                verification: VerificationOptions(toleranceSeconds: s.toleranceSeconds.map(Int64.init), allowLegacySignatures: s.allowLegacySignatures, publicURL: s.publicURL),
+                verification: VerificationOptions(toleranceSeconds: s.toleranceSeconds.map(Int64.init), allowLegacySignatures: s.allowLegacySignatures,
+                                                  publicURL: s.publicURL, verifyToken: verifyToken),
                 destinations: s.destinations))
         }
         var dests: [String: ResolvedDestination] = [:]

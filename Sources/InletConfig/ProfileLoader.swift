@@ -52,6 +52,14 @@ public enum ProfileLoader {
             throw r.error("timestamp", "a [timestamp] table is required when signed_content uses {timestamp}")
         }
 
+        var handshakes: [Handshake] = []
+        for h in try r.strings("handshakes") ?? [] {
+            guard let kind = Handshake(rawValue: h) else {
+                throw r.error("handshakes", "unknown handshake '\(h)' (\(Handshake.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            handshakes.append(kind)
+        }
+
         var event = EventSpec(idSources: [], typeSources: [])
         if var e = try r.table("event") {
             event.idSources = try sources(&e, "id") ?? []
@@ -60,7 +68,7 @@ public enum ProfileLoader {
         }
         try r.rejectUnknownKeys()
         return ProviderProfile(name: name, displayName: displayName, signatures: specs, signedIDSources: signedID,
-                               secretEncoding: secretEncoding, timestamp: timestamp, event: event, contentType: contentType)
+                               secretEncoding: secretEncoding, timestamp: timestamp, event: event, contentType: contentType, handshakes: handshakes)
     }
 
     private static func sources(_ r: inout TableReader, _ key: String) throws(ConfigError) -> [ValueSource]? {
@@ -76,9 +84,9 @@ public enum ProfileLoader {
     }
 
     private static func signature(_ s: inout TableReader) throws(ConfigError) -> SignatureSpec {
-        guard let headers = try s.strings("headers"), !headers.isEmpty else {
-            throw s.error("headers", "is required")
-        }
+        var sources = (try s.strings("headers") ?? []).map { ValueSource.header($0) }
+        sources += try Self.sources(&s, "from") ?? []
+        guard !sources.isEmpty else { throw s.error("headers", "is required (or from = [\"json:/pointer\", …])") }
         let format: SignatureHeaderFormat
         switch try s.string("format") ?? "plain" {
         case "plain":
@@ -92,13 +100,9 @@ public enum ProfileLoader {
         case let other:
             throw s.error("format", "unknown format '\(other)' (plain, key-value, versioned-list)")
         }
-        let algorithm: SignatureAlgorithm
         let algText = try s.requiredString("algorithm")
-        switch algText {
-        case "hmac-sha1": algorithm = .hmac(.sha1)
-        case "hmac-sha256": algorithm = .hmac(.sha256)
-        case "hmac-sha512": algorithm = .hmac(.sha512)
-        default: throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512)")
+        guard let algorithm = SignatureAlgorithm(name: algText) else {
+            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, ed25519, ecdsa-p256-sha256, token, twilio)")
         }
         guard let encoding = ByteEncoding(rawValue: try s.string("encoding") ?? "hex") else {
             throw s.error("encoding", "must be hex or base64")
@@ -110,7 +114,7 @@ public enum ProfileLoader {
         }
         let legacy = try s.bool("legacy") ?? false
         try s.rejectUnknownKeys()
-        return SignatureSpec(headers: headers, format: format, algorithm: algorithm, encoding: encoding, signedContent: template, legacy: legacy)
+        return SignatureSpec(sources: sources, format: format, algorithm: algorithm, encoding: encoding, signedContent: template, legacy: legacy)
     }
 
     /// Loads every `*.toml` in `directory`, keyed by profile name. A file whose `name` differs from its file

@@ -14,6 +14,7 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
     case malformedTimestamp = "malformed_timestamp"
     case timestampOutsideTolerance = "timestamp_outside_tolerance"
     case malformedRequest = "malformed_request"
+    case handshakeRefused = "handshake_refused"
     case sourceMisconfigured = "source_misconfigured"
     case storeUnavailable = "store_unavailable"
     case shuttingDown = "shutting_down"
@@ -24,7 +25,7 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .unknownSource: return 404
         case .methodNotAllowed: return 405
         case .bodyTooLarge: return 413
-        case .ipNotAllowed: return 403
+        case .ipNotAllowed, .handshakeRefused: return 403
         case .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused,
              .signatureMismatch, .missingTimestamp, .timestampOutsideTolerance:
             return 401
@@ -91,6 +92,8 @@ public struct AdmittedEvent: Sendable, Equatable {
 public enum AdmissionDecision: Sendable, Equatable {
     case admit(AdmittedEvent)
     case reject(RejectionReason)
+    /// A verified provider handshake: answer it, store nothing.
+    case handshake(HandshakeResponse)
 }
 
 extension SourcePolicy {
@@ -102,11 +105,15 @@ extension SourcePolicy {
         let client = allowlist.clientAddress(peer: request.peer, forwardedFor: allowlist.trustedProxies.isEmpty ? [] : request.headers.all("X-Forwarded-For"))
         guard allowlist.permits(client) else { return .reject(.ipNotAllowed) }
         if request.body.count > maxBodyBytes { return .reject(.bodyTooLarge) }
+        if request.method == "GET" { return answerGET(request, now: now) }
 
         let verified: VerifiedSignature
         switch profile.verify(request, keys: keys, options: verification, now: now) {
         case .success(let v): verified = v
         case .failure(let f): return .reject(RejectionReason(f))
+        }
+        for h in profile.handshakes where !h.isGET {
+            if let answer = h.answer(verified: request, key: keys[verified.keyIndex]) { return .handshake(answer) }
         }
         let providerID = profile.resolve(profile.event.idSources, in: request, signatureFields: [:])
         let eventType = profile.resolve(profile.event.typeSources, in: request, signatureFields: [:])
@@ -118,5 +125,32 @@ extension SourcePolicy {
             providerTimestamp: verified.timestamp,
             clientAddress: client
         ))
+    }
+}
+
+extension SourcePolicy {
+    /// Whether this source answers GET (a provider's verification request).
+    public var acceptsGET: Bool { profile.handshakes.contains { $0.isGET } }
+
+    func answerGET(_ request: IncomingRequest, now: EpochMillis) -> AdmissionDecision {
+        for h in profile.handshakes where h.isGET {
+            switch h {
+            case .metaVerifyToken:
+                guard request.queryParameter("hub.mode") != nil || request.queryParameter("hub.challenge") != nil else { continue }
+                guard request.queryParameter("hub.mode") == "subscribe", let challenge = request.queryParameter("hub.challenge"),
+                      let expected = verification.verifyToken, let given = request.queryParameter("hub.verify_token"),
+                      constantTimeEquals(Array(expected.utf8), Array(given.utf8))
+                else { return .reject(.handshakeRefused) }
+                return .handshake(HandshakeResponse(status: 200, contentType: "text/plain", body: Array(challenge.utf8)))
+            case .oktaVerification:
+                guard let challenge = request.headers.first("X-Okta-Verification-Challenge") else { continue }
+                switch profile.verify(request, keys: keys, options: verification, now: now) {
+                case .failure(let f): return .reject(RejectionReason(f))
+                case .success: return .handshake(.json([("verification", challenge)]))
+                }
+            default: continue
+            }
+        }
+        return .reject(.methodNotAllowed)
     }
 }

@@ -46,10 +46,44 @@ public enum HashFunction: String, Sendable, CaseIterable {
     case sha1, sha256, sha512
 }
 
-/// The cryptographic check of a signature variant. Data-only profiles use `.hmac`; schemes that data cannot
-/// express are added here as further cases with their own Swift implementation.
+/// The cryptographic check of a signature variant. Profiles pick one by name; each case is implemented in Swift
+/// behind the same verification entry point, so the server never switches on the provider.
 public enum SignatureAlgorithm: Sendable, Equatable {
+    /// HMAC over the signed content, compared in constant time as the encoded string the provider sends.
     case hmac(HashFunction)
+    /// Ed25519 with the provider's public key (Discord).
+    case ed25519
+    /// ECDSA P-256 with SHA-256, DER signature, public key as DER SubjectPublicKeyInfo (SendGrid).
+    case ecdsaP256SHA256
+    /// No signature: the header carries a shared token that must equal the secret (GitLab, Okta, generic-token).
+    case token
+    /// Twilio: HMAC-SHA1 over the public URL plus sorted form parameters, or over the URL carrying `bodySHA256`.
+    case twilio
+
+    public var name: String {
+        switch self {
+        case .hmac(let h): return "hmac-\(h.rawValue)"
+        case .ed25519: return "ed25519"
+        case .ecdsaP256SHA256: return "ecdsa-p256-sha256"
+        case .token: return "token"
+        case .twilio: return "twilio"
+        }
+    }
+
+    public init?(name: String) {
+        switch name {
+        case "hmac-sha1": self = .hmac(.sha1)
+        case "hmac-sha256": self = .hmac(.sha256)
+        case "hmac-sha512": self = .hmac(.sha512)
+        case "ed25519": self = .ed25519
+        case "ecdsa-p256-sha256": self = .ecdsaP256SHA256
+        case "token": self = .token
+        case "twilio": self = .twilio
+        default: return nil
+        }
+    }
+
+    public var usesPublicKey: Bool { self == .ed25519 || self == .ecdsaP256SHA256 }
 }
 
 /// One part of the signed-content template.
@@ -61,6 +95,8 @@ public enum SignedContentSegment: Sendable, Equatable {
     case method
     case url
     case header(String)
+    case json(JSONPointer)
+    case query(String)
 }
 
 /// The bytes a provider signs, e.g. `{timestamp}.{body}` or `v0:{timestamp}:{body}`.
@@ -86,8 +122,15 @@ public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertibl
             case "method": seg = .method
             case "url": seg = .url
             default:
-                guard name.hasPrefix("header:"), name.count > 7 else { throw ParseError.unknownPlaceholder(name) }
-                seg = .header(String(name.dropFirst(7)))
+                if name.hasPrefix("header:"), name.count > 7 {
+                    seg = .header(String(name.dropFirst(7)))
+                } else if name.hasPrefix("json:"), let p = JSONPointer(String(name.dropFirst(5))) {
+                    seg = .json(p)
+                } else if name.hasPrefix("query:"), name.count > 6 {
+                    seg = .query(String(name.dropFirst(6)))
+                } else {
+                    throw ParseError.unknownPlaceholder(name)
+                }
             }
             if !literal.isEmpty { segs.append(.literal(literal)); literal = [] }
             segs.append(seg)
@@ -107,8 +150,9 @@ public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertibl
 
 /// One way a provider signs: which header, how it is laid out, what is signed and how.
 public struct SignatureSpec: Sendable, Equatable {
-    /// Candidate header names; the first one present is used (e.g. `svix-signature`, then `webhook-signature`).
-    public var headers: [String]
+    /// Where the signature is: candidate sources, the first one present is used (e.g. header `svix-signature`, then
+    /// `webhook-signature`; Mailgun: `json:/signature/signature`).
+    public var sources: [ValueSource]
     public var format: SignatureHeaderFormat
     public var algorithm: SignatureAlgorithm
     public var encoding: ByteEncoding
@@ -116,8 +160,8 @@ public struct SignatureSpec: Sendable, Equatable {
     /// A legacy variant (e.g. GitHub's SHA-1 `X-Hub-Signature`) is refused unless the source opts in.
     public var legacy: Bool
 
-    public init(headers: [String], format: SignatureHeaderFormat, algorithm: SignatureAlgorithm, encoding: ByteEncoding, signedContent: SignedContentTemplate, legacy: Bool = false) {
-        self.headers = headers
+    public init(sources: [ValueSource], format: SignatureHeaderFormat, algorithm: SignatureAlgorithm, encoding: ByteEncoding, signedContent: SignedContentTemplate, legacy: Bool = false) {
+        self.sources = sources
         self.format = format
         self.algorithm = algorithm
         self.encoding = encoding
@@ -195,7 +239,11 @@ public struct ProviderProfile: Sendable, Equatable {
     /// A JSON body is expected; a non-JSON body is still stored and forwarded (as `data_base64`).
     public var contentType: String
 
-    public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json") {
+    /// Requests the gateway answers itself (URL verification challenges, pings) instead of storing them.
+    public var handshakes: [Handshake]
+
+    public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json", handshakes: [Handshake] = []) {
+        self.handshakes = handshakes
         self.name = name
         self.displayName = displayName
         self.signatures = signatures
@@ -209,21 +257,73 @@ public struct ProviderProfile: Sendable, Equatable {
     /// A one-line summary of the scheme for `inlet providers`.
     public var schemeSummary: String {
         guard let s = signatures.first(where: { !$0.legacy }) ?? signatures.first else { return "none" }
-        let alg: String
-        switch s.algorithm { case .hmac(let h): alg = "hmac-\(h.rawValue)" }
-        return "\(alg)/\(s.encoding.rawValue) over \(s.signedContent.text) in \(s.headers.joined(separator: "|"))"
+        let where_ = s.sources.map { if case .header(let h) = $0 { return h }; return $0.description }.joined(separator: "|")
+        switch s.algorithm {
+        case .token: return "token in \(where_)"
+        case .twilio: return "twilio (hmac-sha1/base64 over URL + sorted params) in \(where_)"
+        default: return "\(s.algorithm.name)/\(s.encoding.rawValue) over \(s.signedContent.text) in \(where_)"
+        }
     }
 }
 
-/// A decoded secret with the label operators know it by. The key bytes never appear in descriptions.
+/// A decoded secret (or provider public key) with the label operators know it by. Key material never appears
+/// in descriptions.
 public struct VerificationKey: Sendable, CustomStringConvertible {
+    /// Public keys are kept as validated bytes (swift-crypto's key types are not `Sendable`) and rebuilt per
+    /// verification, which costs a copy for Ed25519 and a DER parse for P-256.
+    public enum Material: Sendable {
+        case symmetric([UInt8])
+        case ed25519(raw: [UInt8])
+        case p256(der: [UInt8])
+    }
+
     public let label: String
-    public let keyBytes: [UInt8]
+    public let material: Material
+
     public init(label: String, keyBytes: [UInt8]) {
         self.label = label
-        self.keyBytes = keyBytes
+        self.material = .symmetric(keyBytes)
     }
+
+    public init(label: String, material: Material) {
+        self.label = label
+        self.material = material
+    }
+
+    /// The secret's bytes for symmetric schemes; empty for public keys.
+    public var keyBytes: [UInt8] {
+        if case .symmetric(let k) = material { return k }
+        return []
+    }
+
     public var description: String { "VerificationKey(\(label), <redacted>)" }
+}
+
+extension ProviderProfile {
+    /// What a source's secret must look like, for error messages.
+    public var keyDescription: String {
+        switch signatures.first?.algorithm {
+        case .ed25519?: return "the provider's Ed25519 public key, \(secretEncoding)"
+        case .ecdsaP256SHA256?: return "the provider's P-256 public key (DER SubjectPublicKeyInfo), \(secretEncoding)"
+        default: return "\(secretEncoding)"
+        }
+    }
+
+    /// Turns a configured secret string into a key for this profile: decoded per `secret_encoding`, and parsed as
+    /// a public key when the profile verifies with one. Nil when it does not decode.
+    public func makeKey(label: String, secret: String) -> VerificationKey? {
+        guard let bytes = secretEncoding.decode(secret) else { return nil }
+        switch signatures.first?.algorithm {
+        case .ed25519?:
+            guard (try? Curve25519.Signing.PublicKey(rawRepresentation: bytes)) != nil else { return nil }
+            return VerificationKey(label: label, material: .ed25519(raw: bytes))
+        case .ecdsaP256SHA256?:
+            guard (try? P256.Signing.PublicKey(derRepresentation: bytes)) != nil else { return nil }
+            return VerificationKey(label: label, material: .p256(der: bytes))
+        default:
+            return VerificationKey(label: label, keyBytes: bytes)
+        }
+    }
 }
 
 extension HashFunction {

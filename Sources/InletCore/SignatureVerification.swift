@@ -1,3 +1,5 @@
+import Crypto
+
 /// Why a request failed verification. Each case maps to one stable reason code.
 public enum VerificationFailure: Error, Equatable, Sendable {
     case missingSignature
@@ -90,11 +92,14 @@ public struct VerificationOptions: Sendable, Equatable {
     public var allowLegacySignatures: Bool
     /// The URL the provider calls, for schemes that sign it (the gateway may sit behind a proxy).
     public var publicURL: String?
+    /// The token a provider echoes in a GET verification (Meta's `hub.verify_token`).
+    public var verifyToken: String?
 
-    public init(toleranceSeconds: Int64? = nil, allowLegacySignatures: Bool = false, publicURL: String? = nil) {
+    public init(toleranceSeconds: Int64? = nil, allowLegacySignatures: Bool = false, publicURL: String? = nil, verifyToken: String? = nil) {
         self.toleranceSeconds = toleranceSeconds
         self.allowLegacySignatures = allowLegacySignatures
         self.publicURL = publicURL
+        self.verifyToken = verifyToken
     }
 }
 
@@ -108,7 +113,7 @@ extension ProviderProfile {
         var chosen: (SignatureSpec, String)?
         var legacyOnly = false
         for spec in signatures {
-            guard let value = spec.headers.lazy.compactMap({ request.headers.first($0) }).first else { continue }
+            guard let value = spec.sources.lazy.compactMap({ Self.value(of: $0, in: request) }).first else { continue }
             if spec.legacy && !options.allowLegacySignatures { legacyOnly = true; continue }
             chosen = (spec, value)
             break
@@ -136,17 +141,42 @@ extension ProviderProfile {
         let idText = spec.signedContent.usesID ? resolve(signedIDSources, in: request, signatureFields: parsed.fields) : nil
         if spec.signedContent.usesID && idText == nil { return .failure(.malformedSignature) }
 
-        let message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
         var matched: Int?
+        // Every key is tried against every signature with no early exit, so the time taken does not reveal
+        // which key or which position matched.
+        func record(_ index: Int, _ ok: Bool) { if ok && matched == nil { matched = index } }
         switch spec.algorithm {
         case .hmac(let hash):
-            // Every key is tried against every signature, with no early exit on the first match, so the time
-            // taken does not reveal which key or which position matched.
+            let message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
             for (index, key) in keys.enumerated() {
                 let expected = spec.encoding.encode(hash.mac(key: key.keyBytes, message: message))
-                for candidate in parsed.signatures where constantTimeEquals(expected, candidate) {
-                    if matched == nil { matched = index }
+                for candidate in parsed.signatures { record(index, constantTimeEquals(expected, candidate)) }
+            }
+        case .token:
+            for (index, key) in keys.enumerated() {
+                for candidate in parsed.signatures { record(index, constantTimeEquals(key.keyBytes, candidate)) }
+            }
+        case .ed25519, .ecdsaP256SHA256:
+            let message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
+            let decoded = parsed.signatures.compactMap { spec.encoding.decode(String(decoding: $0, as: UTF8.self)) }
+            for (index, key) in keys.enumerated() {
+                for sig in decoded {
+                    switch key.material {
+                    case .ed25519(let raw):
+                        if let pk = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) { record(index, pk.isValidSignature(sig, for: message)) }
+                    case .p256(let der):
+                        if let pk = try? P256.Signing.PublicKey(derRepresentation: der), let s = try? P256.Signing.ECDSASignature(derRepresentation: sig) {
+                            record(index, pk.isValidSignature(s, for: message))
+                        }
+                    case .symmetric: break
+                    }
                 }
+            }
+        case .twilio:
+            guard let base = options.publicURL else { return .failure(.publicURLNotConfigured) }
+            switch TwilioSignature.verify(request: request, publicURL: base, signatures: parsed.signatures, keys: keys) {
+            case .some(let index): matched = index
+            case .none: break
             }
         }
         guard let keyIndex = matched else { return .failure(.signatureMismatch) }
@@ -189,6 +219,11 @@ extension ProviderProfile {
         let sig: String
         switch spec.algorithm {
         case .hmac(let hash): sig = String(decoding: spec.encoding.encode(hash.mac(key: key, message: message)), as: UTF8.self)
+        case .token: sig = String(decoding: key, as: UTF8.self)
+        case .twilio:
+            sig = TwilioSignature.sign(url: publicURL ?? "", formBody: body, key: key)
+        case .ed25519, .ecdsaP256SHA256:
+            return []  // only the provider holds the private key
         }
         let value: String
         switch spec.format {
@@ -200,7 +235,7 @@ extension ProviderProfile {
             value = parts.joined(separator: pairSep)
         case .versionedList(_, let versionSep, let versions): value = versions[0] + versionSep + sig
         }
-        headers.append((spec.headers[0], value))
+        if case .header(let h)? = spec.sources.first { headers.append((h, value)) }
         return headers
     }
 
@@ -230,8 +265,12 @@ extension ProviderProfile {
             case .timestamp: out += Array((timestamp ?? "").utf8)
             case .id: out += Array((id ?? "").utf8)
             case .method: out += Array(request.method.utf8)
-            case .url: out += Array((publicURL ?? "").utf8)
+            case .url:
+                out += Array((publicURL ?? "").utf8)
+                if let q = request.query { out.append(UInt8(ascii: "?")); out += Array(q.utf8) }
             case .header(let h): out += Array((request.headers.first(h) ?? "").utf8)
+            case .json(let p): out += Array((JSONScanner.scalarText(at: p, in: request.body) ?? "").utf8)
+            case .query(let q): out += Array((request.queryParameter(q) ?? "").utf8)
             }
         }
         return out

@@ -34,7 +34,7 @@ struct IngressStateMachine {
             state = .discarding
             return .respond(status: .notFound, reason: .unknownSource, close: expectsBody, extraHeaders: [])
         }
-        guard head.method == .POST else {
+        guard head.method == .POST || (head.method == .GET && source.acceptsGET) else {
             state = .discarding
             return .respond(status: .methodNotAllowed, reason: .methodNotAllowed, close: expectsBody, extraHeaders: [("Allow", "POST")])
         }
@@ -144,6 +144,13 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             ])
             write(ctx, status: HTTPResponseStatus(statusCode: reason.httpStatus), body: Self.rejectionBody(reason), close: !keepAlive)
             machine.responded()
+        case .handshake(let answer):
+            context.counters.countHandshake()
+            context.logger.info("handshake answered", metadata: ["source": "\(source.name)", "provider": "\(source.profile.name)", "status": "\(answer.status)"])
+            var headers: [(String, String)] = []
+            if let ct = answer.contentType { headers.append(("Content-Type", ct)) }
+            write(ctx, status: HTTPResponseStatus(statusCode: answer.status), body: answer.body, close: !keepAlive, headers: headers)
+            machine.responded()
         case .admit(let admitted):
             let record = IngestRecord(
                 id: InletEventID.make(millis: request.receivedAt), source: source.name, provider: source.profile.name,
@@ -186,16 +193,19 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, body: String, close: Bool, extraHeaders: [(String, String)] = []) {
+        write(ctx, status: status, body: Array(body.utf8), close: close, headers: [("Content-Type", "application/json")] + extraHeaders)
+    }
+
+    private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, body: [UInt8], close: Bool, headers extra: [(String, String)]) {
         var headers = HTTPHeaders()
-        headers.reserveCapacity(4 + extraHeaders.count)
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.reserveCapacity(3 + extra.count)
+        for (n, v) in extra { headers.add(name: n, value: v) }
+        headers.add(name: "Content-Length", value: String(body.count))
         if close { headers.add(name: "Connection", value: "close") }
-        for (n, v) in extraHeaders { headers.add(name: n, value: v) }
         ctx.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        var buffer = ctx.channel.allocator.buffer(capacity: body.utf8.count)
-        buffer.writeString(body)
-        ctx.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        if !body.isEmpty {
+            ctx.write(wrapOutboundOut(.body(.byteBuffer(ctx.channel.allocator.buffer(bytes: body)))), promise: nil)
+        }
         if close {
             ctx.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in ctx.close(promise: nil) }
         } else {
@@ -229,5 +239,6 @@ public final class IngressCounters: Sendable {
     private let box = NIOLockedValueBox([String: Int]())
     public init() {}
     func count(_ reason: RejectionReason) { box.withLockedValue { $0[reason.rawValue, default: 0] += 1 } }
+    func countHandshake() { box.withLockedValue { $0["handshake", default: 0] += 1 } }
     public var snapshot: [String: Int] { box.withLockedValue { $0 } }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import InletConfig
 import InletCore
+import Crypto
 import Testing
 
 /// Known-answer vectors from the providers' own SDK test suites (shared/vectors, copied into Fixtures).
@@ -8,6 +9,9 @@ struct ProviderVector: Decodable, CustomTestStringConvertible, Sendable {
     let provider: String
     let scheme: String
     let secret: String?
+    let publicKey: String?
+    let url: String?
+    let method: String?
     let headers: [String: String]?
     let body: String?
     let timestamp: String?
@@ -21,7 +25,34 @@ struct ProviderVector: Decodable, CustomTestStringConvertible, Sendable {
         enum CodingKeys: String, CodingKey { case repeatChar = "repeat_char", count }
     }
 
-    enum CodingKeys: String, CodingKey { case provider, scheme, secret, headers, body, timestamp, valid, note, bodySpec = "body_spec" }
+    enum CodingKeys: String, CodingKey {
+        case provider, scheme, secret, headers, body, timestamp, valid, note, url, method
+        case bodySpec = "body_spec", publicKey = "public_key"
+    }
+
+    /// The receiver's key: the shared secret, or the provider's public key.
+    var key: String? { secret ?? publicKey }
+
+    /// The vector's URL split as Inlet sees it: the configured public URL and the request's query string.
+    var publicURLAndQuery: (String?, String?) {
+        guard let url else { return (nil, nil) }
+        guard let q = url.firstIndex(of: "?") else { return (url, nil) }
+        return (String(url[..<q]), String(url[url.index(after: q)...]))
+    }
+
+    func request(now: EpochMillis, bodySuffix: String = "") -> IncomingRequest {
+        var r = makeRequest(headers: headers ?? [:], body: bodyText + bodySuffix, query: publicURLAndQuery.1, receivedAt: now)
+        r.method = method ?? "POST"
+        return r
+    }
+
+    /// The receiver's clock: the vector's own timestamp, in the profile's unit.
+    func now(_ profile: ProviderProfile) -> EpochMillis {
+        guard let t = timestamp.flatMap({ Int64($0) }) else { return 1_700_000_000_000 }
+        return profile.timestamp?.unit == .milliseconds ? t : t * 1000
+    }
+
+    var options: VerificationOptions { VerificationOptions(publicURL: publicURLAndQuery.0) }
 
     /// The exact body: inline, or generated from `body_spec` for the large-payload vectors.
     var bodyText: String {
@@ -41,6 +72,10 @@ struct ProviderVector: Decodable, CustomTestStringConvertible, Sendable {
         case "paddle": return "paddle"
         case "pagerduty": return "pagerduty"
         case "hex_hmac": return "coinbase-commerce"
+        case "twilio", "twilio_json": return "twilio"
+        case "square": return "square"
+        case "hubspot_v3": return "hubspot"
+        case "sendgrid_ecdsa": return "sendgrid"
         default: return nil
         }
     }
@@ -59,13 +94,12 @@ struct ProviderVectorTests {
     @Test(arguments: ProviderVector.covered)
     func vectorVerifiesAsTheSDKDoes(_ v: ProviderVector) throws {
         let profile = try #require(Repo.profiles[v.profileName!])
-        let secret = try #require(v.secret)
-        let key = try #require(profile.secretEncoding.decode(secret))
-        let now = v.timestamp.flatMap { Int64($0) }.map { $0 * 1000 } ?? 1_700_000_000_000
-        let request = makeRequest(headers: v.headers ?? [:], body: v.bodyText, receivedAt: now)
-        let result = profile.verify(request, keys: [VerificationKey(label: "k", keyBytes: key)], now: now)
+        let secret = try #require(v.key)
+        let key = try #require(profile.makeKey(label: "k", secret: secret))
+        let now = v.now(profile)
+        let result = profile.verify(v.request(now: now), keys: [key], options: v.options, now: now)
         if v.valid {
-            #expect(result == .success(VerifiedSignature(keyIndex: 0, timestamp: v.timestamp.flatMap { Int64($0) }.map { $0 * 1000 })))
+            #expect(result == .success(VerifiedSignature(keyIndex: 0, timestamp: profile.timestamp == nil ? nil : v.now(profile))))
         } else {
             #expect(result == .failure(.signatureMismatch))
         }
@@ -74,28 +108,36 @@ struct ProviderVectorTests {
     @Test(arguments: ProviderVector.covered.filter(\.valid))
     func validVectorWithAnotherSecretIsAMismatch(_ v: ProviderVector) throws {
         let profile = try #require(Repo.profiles[v.profileName!])
-        let now = v.timestamp.flatMap { Int64($0) }.map { $0 * 1000 } ?? 0
-        let request = makeRequest(headers: v.headers ?? [:], body: v.bodyText, receivedAt: now)
-        let wrong = VerificationKey(label: "wrong", keyBytes: Array("not-the-secret".utf8))
-        #expect(profile.verify(request, keys: [wrong], now: now) == .failure(.signatureMismatch))
+        let now = v.now(profile)
+        let wrong = try #require(profile.makeKey(label: "wrong", secret: otherKey(for: profile)))
+        #expect(profile.verify(v.request(now: now), keys: [wrong], options: v.options, now: now) == .failure(.signatureMismatch))
     }
 
     @Test(arguments: ProviderVector.covered.filter(\.valid))
     func rotationAcceptsTheMatchingSecretInAnyPosition(_ v: ProviderVector) throws {
         let profile = try #require(Repo.profiles[v.profileName!])
-        let key = try #require(profile.secretEncoding.decode(v.secret!))
-        let now = v.timestamp.flatMap { Int64($0) }.map { $0 * 1000 } ?? 0
-        let request = makeRequest(headers: v.headers ?? [:], body: v.bodyText, receivedAt: now)
-        let keys = [VerificationKey(label: "new", keyBytes: Array("new-secret-xyz".utf8)), VerificationKey(label: "old", keyBytes: key)]
-        #expect(try profile.verify(request, keys: keys, now: now).get().keyIndex == 1)
+        let key = try #require(profile.makeKey(label: "old", secret: v.key!))
+        let now = v.now(profile)
+        let keys = [try #require(profile.makeKey(label: "new", secret: otherKey(for: profile))), key]
+        #expect(try profile.verify(v.request(now: now), keys: keys, options: v.options, now: now).get().keyIndex == 1)
     }
 
     @Test(arguments: ProviderVector.covered.filter(\.valid))
     func tamperedBodyIsAMismatch(_ v: ProviderVector) throws {
         let profile = try #require(Repo.profiles[v.profileName!])
-        let key = try #require(profile.secretEncoding.decode(v.secret!))
-        let now = v.timestamp.flatMap { Int64($0) }.map { $0 * 1000 } ?? 0
-        let request = makeRequest(headers: v.headers ?? [:], body: v.bodyText + "\n", receivedAt: now)
-        #expect(profile.verify(request, keys: [VerificationKey(label: "k", keyBytes: key)], now: now) == .failure(.signatureMismatch))
+        let key = try #require(profile.makeKey(label: "k", secret: v.key!))
+        let now = v.now(profile)
+        #expect(profile.verify(v.request(now: now, bodySuffix: "\n"), keys: [key], options: v.options, now: now) == .failure(.signatureMismatch))
+    }
+}
+
+/// A well-formed key for `profile` that is not the vector's.
+func otherKey(for profile: ProviderProfile) -> String {
+    switch profile.signatures.first?.algorithm {
+    case .ed25519?: return Hex.string(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
+    case .ecdsaP256SHA256?: return Base64.encode(P256.Signing.PrivateKey().publicKey.derRepresentation)
+    default:
+        if case .base64 = profile.secretEncoding { return "whsec_" + Base64.encode(Array("another-secret-entirely".utf8)) }
+        return "not-the-secret"
     }
 }

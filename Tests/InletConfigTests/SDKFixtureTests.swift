@@ -55,6 +55,8 @@ struct SDKFixtureTests {
             if let type = f.expectedEventType { #expect(admitted.eventType == type) }
         case .reject(let reason):
             #expect(reason.rawValue == f.expected)
+        case .handshake:
+            #expect(f.expected == "handshake")
         }
     }
 }

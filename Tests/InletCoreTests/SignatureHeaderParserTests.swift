@@ -61,7 +61,7 @@ struct VerificationTests {
     static let secret = Array("whsec_test_secret".utf8)
     static let stripeLike = ProviderProfile(
         name: "stripe-like", displayName: "x",
-        signatures: [SignatureSpec(headers: ["Stripe-Signature"], format: .keyValue(pairSeparator: ",", keyValueSeparator: "=", signatureKeys: ["v1"]),
+        signatures: [SignatureSpec(sources: [.header("Stripe-Signature")], format: .keyValue(pairSeparator: ",", keyValueSeparator: "=", signatureKeys: ["v1"]),
                                    algorithm: .hmac(.sha256), encoding: .hex, signedContent: try! SignedContentTemplate("{timestamp}.{body}"))],
         secretEncoding: .utf8,
         timestamp: TimestampSpec(sources: [.signatureField("t")], unit: .seconds, toleranceSeconds: 300, futureToleranceSeconds: 60),
