@@ -93,6 +93,8 @@ public struct SourceConfig: Sendable, Equatable {
     public var publicURL: String?
     /// Meta's `hub.verify_token`, as a secret reference.
     public var verifyToken: SecretReference?
+    /// Also allow the provider's published source addresses (its profile's `[source_ips]`).
+    public var allowProviderIPs = false
 }
 
 public struct DestinationConfig: Sendable, Equatable {
@@ -215,6 +217,7 @@ public struct GatewayConfig: Sendable {
                 sc.trustedProxies = try cidrs(&s, "trusted_proxies")
                 sc.allowLegacySignatures = try s.bool("allow_legacy_signatures") ?? false
                 sc.publicURL = try s.string("public_url")
+                sc.allowProviderIPs = try s.bool("allow_provider_ips") ?? false
                 if let t = try s.string("verify_token") { sc.verifyToken = SecretReference(label: "verify_token", reference: t) }
                 try s.rejectUnknownKeys()
                 c.sources.append(sc)
@@ -327,9 +330,16 @@ extension GatewayConfig {
             if profile.signatures.contains(where: { $0.signedContent.usesURL || $0.algorithm == .twilio }) && s.publicURL == nil {
                 throw err(["sources", s.name, "public_url"], "is required: the \(profile.name) scheme signs the URL the provider calls")
             }
+            var allowed = s.allowIPs
+            if s.allowProviderIPs {
+                guard let published = profile.sourceIPs, !published.ranges.isEmpty else {
+                    throw err(["sources", s.name, "allow_provider_ips"], "the \(profile.name) profile publishes no source addresses")
+                }
+                allowed += published.ranges
+            }
             policies.append(SourcePolicy(
                 name: s.name, path: s.path, profile: profile, keys: keys,
-                allowlist: IPAllowlist(allowed: s.allowIPs, trustedProxies: s.trustedProxies),
+                allowlist: IPAllowlist(allowed: allowed, trustedProxies: s.trustedProxies),
                 maxBodyBytes: s.maxBodyBytes,
                 verification: VerificationOptions(toleranceSeconds: s.toleranceSeconds.map(Int64.init), allowLegacySignatures: s.allowLegacySignatures,
                                                   publicURL: s.publicURL, verifyToken: verifyToken),

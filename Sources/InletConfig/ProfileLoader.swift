@@ -60,6 +60,28 @@ public enum ProfileLoader {
             handshakes.append(kind)
         }
 
+        var sourceIPs: PublishedIPRanges?
+        if var t = try r.table("source_ips") {
+            var ranges: [CIDR] = []
+            for text in try t.strings("ranges") ?? [] {
+                guard let c = CIDR(text) else { throw t.error("ranges", "'\(text)' is not an IP address or CIDR") }
+                ranges.append(c)
+            }
+            let asOf = try t.requiredString("as_of")
+            let url = try t.string("url")
+            var format: PublishedIPRanges.Format?
+            if let f = try t.string("format") {
+                guard let parsed = PublishedIPRanges.Format(rawValue: f) else {
+                    throw t.error("format", "must be one of \(PublishedIPRanges.Format.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                format = parsed
+            }
+            if url != nil && format == nil { throw t.error("format", "is required with url") }
+            _ = try t.string("note")
+            try t.rejectUnknownKeys()
+            sourceIPs = PublishedIPRanges(ranges: ranges, asOf: asOf, url: url, format: format)
+        }
+
         var event = EventSpec(idSources: [], typeSources: [])
         if var e = try r.table("event") {
             event.idSources = try sources(&e, "id") ?? []
@@ -67,8 +89,10 @@ public enum ProfileLoader {
             try e.rejectUnknownKeys()
         }
         try r.rejectUnknownKeys()
-        return ProviderProfile(name: name, displayName: displayName, signatures: specs, signedIDSources: signedID,
-                               secretEncoding: secretEncoding, timestamp: timestamp, event: event, contentType: contentType, handshakes: handshakes)
+        var profile = ProviderProfile(name: name, displayName: displayName, signatures: specs, signedIDSources: signedID,
+                                      secretEncoding: secretEncoding, timestamp: timestamp, event: event, contentType: contentType, handshakes: handshakes)
+        profile.sourceIPs = sourceIPs
+        return profile
     }
 
     private static func sources(_ r: inout TableReader, _ key: String) throws(ConfigError) -> [ValueSource]? {
@@ -138,5 +162,38 @@ public enum ProfileLoader {
             out[profile.name] = profile
         }
         return out
+    }
+}
+
+extension ProfileLoader {
+    /// Rewrites the `ranges` and `as_of` of a profile file's `[source_ips]` table, leaving every other line (and
+    /// comment) as it was. Used by `inlet providers update-ips`.
+    public static func rewriteSourceIPs(_ text: String, ranges: [CIDR], asOf: String) throws(ConfigError) -> String {
+        var lines = text.components(separatedBy: "\n")
+        guard let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "[source_ips]" }) else {
+            throw ConfigError(file: "", line: nil, key: "source_ips", message: "the profile has no [source_ips] table")
+        }
+        var end = lines.count
+        for i in (start + 1)..<lines.count where lines[i].trimmingCharacters(in: .whitespaces).hasPrefix("[") { end = i; break }
+        var i = start + 1
+        var out: [String] = []
+        let rangesText = "ranges = [\n" + ranges.map { "  \"\($0.text)\"," }.joined(separator: "\n") + "\n]"
+        while i < end {
+            let t = lines[i].trimmingCharacters(in: .whitespaces)
+            if t.hasPrefix("ranges") {
+                // Skip the old array, possibly spanning lines.
+                while i < end && !lines[i].contains("]") { i += 1 }
+                i += 1
+                continue
+            }
+            if t.hasPrefix("as_of") { i += 1; continue }
+            out.append(lines[i])
+            i += 1
+        }
+        while let last = out.last, last.trimmingCharacters(in: .whitespaces).isEmpty { out.removeLast() }
+        out += ["as_of = \"\(asOf)\"", rangesText]
+        out.append("")  // a blank line before the next table, or the file's final newline
+        lines.replaceSubrange((start + 1)..<end, with: out)
+        return lines.joined(separator: "\n")
     }
 }

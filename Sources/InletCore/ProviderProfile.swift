@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// Where a value (event ID, type, timestamp, signed ID) is read from in a request.
 public enum ValueSource: Sendable, Hashable, CustomStringConvertible {
@@ -241,6 +242,8 @@ public struct ProviderProfile: Sendable, Equatable {
 
     /// Requests the gateway answers itself (URL verification challenges, pings) instead of storing them.
     public var handshakes: [Handshake]
+    /// The provider's published sender addresses, for sources that set `allow_provider_ips`.
+    public var sourceIPs: PublishedIPRanges?
 
     public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json", handshakes: [Handshake] = []) {
         self.handshakes = handshakes
@@ -340,4 +343,64 @@ extension HashFunction {
 /// SHA-256 of bytes as lower-case hex: the fallback event ID.
 public func sha256Hex(_ bytes: [UInt8]) -> String {
     Hex.string(SHA256.hash(data: bytes))
+}
+
+/// A provider's published webhook source addresses, with when and where they were taken.
+public struct PublishedIPRanges: Sendable, Equatable {
+    public enum Format: String, Sendable, CaseIterable {
+        /// `{"WEBHOOKS": ["1.2.3.4", …]}` (Stripe's ips_webhooks.json).
+        case stripeJSON = "stripe-json"
+        /// `{"hooks": ["192.30.252.0/22", …]}` (GitHub's meta API).
+        case githubMeta = "github-meta"
+        /// One address or CIDR per line; `#` comments.
+        case text
+    }
+
+    public var ranges: [CIDR]
+    /// The date the ranges were taken (YYYY-MM-DD), shown to operators so stale lists are visible.
+    public var asOf: String
+    /// A machine-readable list `inlet providers update-ips` refreshes from, if the provider publishes one.
+    public var url: String?
+    public var format: Format?
+
+    public init(ranges: [CIDR], asOf: String, url: String?, format: Format?) {
+        self.ranges = ranges
+        self.asOf = asOf
+        self.url = url
+        self.format = format
+    }
+
+    /// Extracts the addresses from a downloaded list. Throws on anything that is not an address or CIDR, so a
+    /// changed format never silently empties an allowlist.
+    public static func parse(_ data: [UInt8], format: Format) throws -> [CIDR] {
+        var texts: [String] = []
+        switch format {
+        case .text:
+            for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
+                let t = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(in: .whitespaces)
+                if !t.isEmpty { texts.append(t) }
+            }
+        case .stripeJSON, .githubMeta:
+            let key = format == .stripeJSON ? "WEBHOOKS" : "hooks"
+            guard let slice = try? JSONScanner.find(JSONPointer(tokens: [key]), in: data), slice.kind == .array else { throw ParseError.missingKey(key) }
+            var n = 0
+            while let v = JSONScanner.scalarText(at: JSONPointer(tokens: [key, String(n)]), in: data) { texts.append(v); n += 1 }
+        }
+        guard !texts.isEmpty else { throw ParseError.empty }
+        return try texts.map { t in
+            guard let c = CIDR(t) else { throw ParseError.notAnAddress(t) }
+            return c
+        }
+    }
+
+    public enum ParseError: Error, Equatable, CustomStringConvertible {
+        case missingKey(String), empty, notAnAddress(String)
+        public var description: String {
+            switch self {
+            case .missingKey(let k): return "the list has no \"\(k)\" array"
+            case .empty: return "the list is empty"
+            case .notAnAddress(let t): return "'\(t)' is not an IP address or CIDR"
+            }
+        }
+    }
 }

@@ -183,3 +183,51 @@ func hmacSHA1(key: String, body: String) -> [UInt8] {
 func hmacSHA512(key: [UInt8], message: [UInt8]) -> [UInt8] {
     Array(HMAC<SHA512>.authenticationCode(for: message, using: SymmetricKey(data: key)))
 }
+
+@Suite("Published source IPs")
+struct PublishedIPTests {
+    @Test func shippedListsLoadWithTheirDates() throws {
+        let stripe = try #require(Repo.profiles["stripe"]?.sourceIPs)
+        #expect(stripe.ranges.count >= 10 && stripe.format == .stripeJSON && !stripe.asOf.isEmpty)
+        #expect(Repo.profiles["github"]?.sourceIPs?.ranges.contains { $0.contains(IPAddress("140.82.115.1")!) } == true)
+        #expect(Repo.profiles["pagerduty"]?.sourceIPs?.ranges.count == 28)
+    }
+
+    @Test func listsParseByFormatAndRefuseGarbage() throws {
+        #expect(try PublishedIPRanges.parse(Array(#"{"WEBHOOKS":["1.2.3.4","5.6.7.8"],"API":["9.9.9.9"]}"#.utf8), format: .stripeJSON).map(\.text) == ["1.2.3.4", "5.6.7.8"])
+        #expect(try PublishedIPRanges.parse(Array(#"{"hooks":["192.30.252.0/22","2606:50c0::/32"],"web":[]}"#.utf8), format: .githubMeta).count == 2)
+        #expect(try PublishedIPRanges.parse(Array("# comment\n1.2.3.4\n\n10.0.0.0/8 # office\n".utf8), format: .text).map(\.text) == ["1.2.3.4", "10.0.0.0/8"])
+        #expect(throws: PublishedIPRanges.ParseError.missingKey("hooks")) { try PublishedIPRanges.parse(Array(#"{"WEBHOOKS":[]}"#.utf8), format: .githubMeta) }
+        #expect(throws: PublishedIPRanges.ParseError.notAnAddress("<html>")) { try PublishedIPRanges.parse(Array("<html>".utf8), format: .text) }
+        #expect(throws: PublishedIPRanges.ParseError.empty) { try PublishedIPRanges.parse(Array("\n".utf8), format: .text) }
+    }
+
+    @Test func rewriteReplacesOnlyRangesAndDate() throws {
+        let text = try String(contentsOfFile: Repo.root + "/providers/stripe.toml", encoding: .utf8)
+        let updated = try ProfileLoader.rewriteSourceIPs(text, ranges: [CIDR("3.18.12.63")!, CIDR("9.9.9.9")!], asOf: "2030-01-01")
+        let profile = try ProfileLoader.parse(updated, file: "stripe.toml")
+        #expect(profile.sourceIPs?.ranges.map(\.text) == ["3.18.12.63", "9.9.9.9"])
+        #expect(profile.sourceIPs?.asOf == "2030-01-01")
+        #expect(profile.signatures == Repo.profiles["stripe"]!.signatures)
+        #expect(updated.hasSuffix("\n"))
+        #expect(updated.contains("# Stripe's webhook sender addresses"))
+    }
+
+    @Test func sourceCanAllowTheProviderAddressesWithOneKey() throws {
+        let toml = """
+        [sources.stripe]
+        provider = "stripe"
+        secrets = ["whsec_x"]
+        allow_provider_ips = true
+        allow_ips = ["10.0.0.0/8"]
+        """
+        let resolved = try GatewayConfig.parse(toml, file: "t.toml").resolve(environment: [:], profiles: Repo.profiles)
+        let allowlist = resolved.sources[0].allowlist
+        #expect(allowlist.permits(IPAddress("3.18.12.63")))
+        #expect(allowlist.permits(IPAddress("10.1.1.1")))
+        #expect(!allowlist.permits(IPAddress("8.8.8.8")))
+        let noList = toml.replacingOccurrences(of: "provider = \"stripe\"", with: "provider = \"shopify\"")
+        let error = #expect(throws: ConfigError.self) { try GatewayConfig.parse(noList, file: "t.toml").resolve(environment: [:], profiles: Repo.profiles) }
+        #expect(error?.key == "sources.stripe.allow_provider_ips")
+    }
+}
