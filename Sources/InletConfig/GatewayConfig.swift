@@ -95,6 +95,10 @@ public struct SourceConfig: Sendable, Equatable {
     public var verifyToken: SecretReference?
     /// Also allow the provider's published source addresses (its profile's `[source_ips]`).
     public var allowProviderIPs = false
+    /// PayPal signs the receiver's own webhook ID.
+    public var webhookID: String?
+    /// Confirm AWS SNS subscriptions automatically.
+    public var snsAutoConfirm = false
 }
 
 public struct DestinationConfig: Sendable, Equatable {
@@ -204,7 +208,7 @@ public struct GatewayConfig: Sendable {
                     throw s.error(nil, "source names are letters, digits, '-' or '_'")
                 }
                 var sc = SourceConfig(name: name, provider: try s.requiredString("provider"), path: try s.string("path") ?? "/hooks/\(name)",
-                                      secrets: try secretList(&s, "secrets", required: true), destinations: try s.strings("destinations") ?? [])
+                                      secrets: try secretList(&s, "secrets", required: false), destinations: try s.strings("destinations") ?? [])
                 guard sc.path.hasPrefix("/"), !sc.path.contains("?") else { throw s.error("path", "must start with '/' and have no query") }
                 if let other = paths[sc.path] { throw s.error("path", "'\(sc.path)' is already used by source '\(other)'") }
                 paths[sc.path] = name
@@ -218,6 +222,8 @@ public struct GatewayConfig: Sendable {
                 sc.allowLegacySignatures = try s.bool("allow_legacy_signatures") ?? false
                 sc.publicURL = try s.string("public_url")
                 sc.allowProviderIPs = try s.bool("allow_provider_ips") ?? false
+                sc.webhookID = try s.string("webhook_id")
+                sc.snsAutoConfirm = try s.bool("sns_auto_confirm") ?? false
                 if let t = try s.string("verify_token") { sc.verifyToken = SecretReference(label: "verify_token", reference: t) }
                 try s.rejectUnknownKeys()
                 c.sources.append(sc)
@@ -315,6 +321,13 @@ extension GatewayConfig {
             guard let profile = profiles[s.provider] else {
                 throw err(["sources", s.name, "provider"], "unknown provider '\(s.provider)' (see `inlet providers`)")
             }
+            let usesCertificate = profile.signatures.contains { $0.algorithm.usesSigningCertificate }
+            if s.secrets.isEmpty && !usesCertificate {
+                throw err(["sources", s.name, "secrets"], "is required (at least one secret)")
+            }
+            if usesCertificate && profile.signatures.contains(where: { $0.algorithm == .paypalRSA }) && s.webhookID == nil {
+                throw err(["sources", s.name, "webhook_id"], "is required: PayPal signs your webhook's ID (from the PayPal dashboard)")
+            }
             var keys: [VerificationKey] = []
             for (ref, value) in try resolveAll(s.secrets, path: ["sources", s.name, "secrets"]) {
                 guard let k = profile.makeKey(label: ref.label, secret: value) else {
@@ -342,7 +355,7 @@ extension GatewayConfig {
                 allowlist: IPAllowlist(allowed: allowed, trustedProxies: s.trustedProxies),
                 maxBodyBytes: s.maxBodyBytes,
                 verification: VerificationOptions(toleranceSeconds: s.toleranceSeconds.map(Int64.init), allowLegacySignatures: s.allowLegacySignatures,
-                                                  publicURL: s.publicURL, verifyToken: verifyToken),
+                                                  publicURL: s.publicURL, verifyToken: verifyToken, webhookID: s.webhookID, snsAutoConfirm: s.snsAutoConfirm),
                 destinations: s.destinations))
         }
         var dests: [String: ResolvedDestination] = [:]

@@ -15,6 +15,8 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
     case timestampOutsideTolerance = "timestamp_outside_tolerance"
     case malformedRequest = "malformed_request"
     case handshakeRefused = "handshake_refused"
+    case certificateURLNotAllowed = "certificate_url_not_allowed"
+    case certificateUnavailable = "certificate_unavailable"
     case sourceMisconfigured = "source_misconfigured"
     case storeUnavailable = "store_unavailable"
     case shuttingDown = "shutting_down"
@@ -27,12 +29,12 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .bodyTooLarge: return 413
         case .ipNotAllowed, .handshakeRefused: return 403
         case .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused,
-             .signatureMismatch, .missingTimestamp, .timestampOutsideTolerance:
+             .signatureMismatch, .missingTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed:
             return 401
         case .malformedTimestamp, .malformedRequest: return 400
         // 5xx: the provider must retry; nothing was stored.
         case .sourceMisconfigured: return 500
-        case .storeUnavailable, .shuttingDown: return 503
+        case .storeUnavailable, .shuttingDown, .certificateUnavailable: return 503
         }
     }
 
@@ -47,6 +49,8 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .malformedTimestamp: self = .malformedTimestamp
         case .timestampOutsideTolerance: self = .timestampOutsideTolerance
         case .publicURLNotConfigured: self = .sourceMisconfigured
+        case .certificateURLNotAllowed: self = .certificateURLNotAllowed
+        case .certificateUnavailable: self = .certificateUnavailable
         }
     }
 }
@@ -101,19 +105,23 @@ extension SourcePolicy {
     ///
     /// Order matters: the address check runs first (cheapest, and a refused caller learns nothing about
     /// signatures), then the signature, then freshness (inside `verify`), then ID extraction.
-    public func admit(_ request: IncomingRequest, now: EpochMillis) -> AdmissionDecision {
+    public func admit(_ request: IncomingRequest, now: EpochMillis, signingCertificateKey: [UInt8]? = nil, rejectWith certificateFailure: VerificationFailure? = nil) -> AdmissionDecision {
         let client = allowlist.clientAddress(peer: request.peer, forwardedFor: allowlist.trustedProxies.isEmpty ? [] : request.headers.all("X-Forwarded-For"))
         guard allowlist.permits(client) else { return .reject(.ipNotAllowed) }
         if request.body.count > maxBodyBytes { return .reject(.bodyTooLarge) }
         if request.method == "GET" { return answerGET(request, now: now) }
+        if let certificateFailure { return .reject(RejectionReason(certificateFailure)) }
 
         let verified: VerifiedSignature
-        switch profile.verify(request, keys: keys, options: verification, now: now) {
+        var options = verification
+        options.signingCertificateKey = signingCertificateKey
+        switch profile.verify(request, keys: keys, options: options, now: now) {
         case .success(let v): verified = v
         case .failure(let f): return .reject(RejectionReason(f))
         }
         for h in profile.handshakes where !h.isGET {
-            if let answer = h.answer(verified: request, key: keys[verified.keyIndex]) { return .handshake(answer) }
+            let key = keys.indices.contains(verified.keyIndex) ? keys[verified.keyIndex] : VerificationKey(label: "certificate", keyBytes: [])
+            if let answer = h.answer(verified: request, key: key, options: verification) { return .handshake(answer) }
         }
         let providerID = profile.resolve(profile.event.idSources, in: request, signatureFields: [:])
         let eventType = profile.resolve(profile.event.typeSources, in: request, signatureFields: [:])
@@ -121,7 +129,7 @@ extension SourcePolicy {
             eventKey: providerID ?? sha256Hex(request.body),
             keyOrigin: providerID == nil ? .bodyHash : .provider,
             eventType: eventType,
-            secretLabel: keys[verified.keyIndex].label,
+            secretLabel: keys.indices.contains(verified.keyIndex) ? keys[verified.keyIndex].label : "certificate",
             providerTimestamp: verified.timestamp,
             clientAddress: client
         ))

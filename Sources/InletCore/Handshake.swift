@@ -16,6 +16,9 @@ public enum Handshake: String, Sendable, Equatable, CaseIterable {
     case metaVerifyToken = "meta-verify-token"
     /// Okta event hooks: `GET` with `X-Okta-Verification-Challenge` → `{"verification":"…"}` (Authorization checked).
     case oktaVerification = "okta-verification"
+    /// AWS SNS: a verified `SubscriptionConfirmation` is confirmed by a GET of its `SubscribeURL` (host checked),
+    /// only when the source sets `sns_auto_confirm`; otherwise it is acknowledged and logged for an operator.
+    case snsSubscriptionConfirmation = "sns-subscription-confirmation"
 
     /// Answered on GET, before any body or signature exists.
     public var isGET: Bool { self == .metaVerifyToken || self == .oktaVerification }
@@ -25,11 +28,14 @@ public struct HandshakeResponse: Sendable, Equatable {
     public var status: Int
     public var contentType: String?
     public var body: [UInt8]
+    /// A URL the gateway must GET to complete the handshake (SNS subscription confirmation).
+    public var followUpGET: String?
 
-    public init(status: Int, contentType: String?, body: [UInt8]) {
+    public init(status: Int, contentType: String?, body: [UInt8], followUpGET: String? = nil) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.followUpGET = followUpGET
     }
 
     static func json(_ pairs: [(String, String)]) -> HandshakeResponse {
@@ -47,7 +53,7 @@ public struct HandshakeResponse: Sendable, Equatable {
 
 extension Handshake {
     /// The answer to a verified POST, or nil when the request is an ordinary event.
-    func answer(verified request: IncomingRequest, key: VerificationKey) -> HandshakeResponse? {
+    func answer(verified request: IncomingRequest, key: VerificationKey, options: VerificationOptions) -> HandshakeResponse? {
         func json(_ p: String) -> String? { JSONScanner.scalarText(at: JSONPointer(p)!, in: request.body) }
         switch self {
         case .slackURLVerification:
@@ -68,6 +74,17 @@ extension Handshake {
         case .twitchCallbackVerification:
             guard request.headers.first("Twitch-Eventsub-Message-Type") == "webhook_callback_verification", let challenge = json("/challenge") else { return nil }
             return HandshakeResponse(status: 200, contentType: "text/plain", body: Array(challenge.utf8))
+        case .snsSubscriptionConfirmation:
+            let type = json("/Type")
+            guard type == "SubscriptionConfirmation" || type == "UnsubscribeConfirmation" else { return nil }
+            guard type == "SubscriptionConfirmation", options.snsAutoConfirm,
+                  let url = json("/SubscribeURL") ?? json("/SubscribeUrl"), CertificateSchemes.isAllowedSNSURL(url, requirePEM: false)
+            else {
+                return .json([("status", "handshake"), ("confirmed", "false")])
+            }
+            var r = HandshakeResponse.json([("status", "handshake"), ("confirmed", "true")])
+            r.followUpGET = url
+            return r
         case .metaVerifyToken, .oktaVerification:
             return nil
         }

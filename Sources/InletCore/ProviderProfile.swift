@@ -60,6 +60,10 @@ public enum SignatureAlgorithm: Sendable, Equatable {
     case token
     /// Twilio: HMAC-SHA1 over the public URL plus sorted form parameters, or over the URL carrying `bodySHA256`.
     case twilio
+    /// AWS SNS: RSA (SHA1 or SHA256 by `SignatureVersion`) over the canonical message, key from `SigningCertURL`.
+    case awsSNS
+    /// PayPal: SHA256withRSA over `id|time|webhook_id|crc32(body)`, key from `PAYPAL-CERT-URL`.
+    case paypalRSA
 
     public var name: String {
         switch self {
@@ -68,6 +72,8 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case .ecdsaP256SHA256: return "ecdsa-p256-sha256"
         case .token: return "token"
         case .twilio: return "twilio"
+        case .awsSNS: return "aws-sns"
+        case .paypalRSA: return "paypal-rsa"
         }
     }
 
@@ -80,11 +86,15 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case "ecdsa-p256-sha256": self = .ecdsaP256SHA256
         case "token": self = .token
         case "twilio": self = .twilio
+        case "aws-sns": self = .awsSNS
+        case "paypal-rsa": self = .paypalRSA
         default: return nil
         }
     }
 
     public var usesPublicKey: Bool { self == .ed25519 || self == .ecdsaP256SHA256 }
+    /// The key comes from a certificate the request points to, fetched by the server.
+    public var usesSigningCertificate: Bool { self == .awsSNS || self == .paypalRSA }
 }
 
 /// One part of the signed-content template.
@@ -264,6 +274,8 @@ public struct ProviderProfile: Sendable, Equatable {
         switch s.algorithm {
         case .token: return "token in \(where_)"
         case .twilio: return "twilio (hmac-sha1/base64 over URL + sorted params) in \(where_)"
+        case .awsSNS: return "aws-sns (RSA over the canonical message; certificate from sns.<region>.amazonaws.com)"
+        case .paypalRSA: return "paypal-rsa (SHA256withRSA over id|time|webhook_id|crc32; certificate from api.paypal.com)"
         default: return "\(s.algorithm.name)/\(s.encoding.rawValue) over \(s.signedContent.text) in \(where_)"
         }
     }

@@ -15,6 +15,10 @@ public enum VerificationFailure: Error, Equatable, Sendable {
     case timestampOutsideTolerance(skewSeconds: Int64)
     /// The signed content needs the public URL (`{url}`) but the source has none configured.
     case publicURLNotConfigured
+    /// The request names a signing certificate on a host the provider does not use.
+    case certificateURLNotAllowed
+    /// The signing certificate could not be fetched or read (the provider should retry).
+    case certificateUnavailable
 }
 
 /// A parsed signature header: the signature strings (still encoded) and any other fields it carried.
@@ -94,12 +98,21 @@ public struct VerificationOptions: Sendable, Equatable {
     public var publicURL: String?
     /// The token a provider echoes in a GET verification (Meta's `hub.verify_token`).
     public var verifyToken: String?
+    /// The receiver's own webhook ID, part of what PayPal signs.
+    public var webhookID: String?
+    /// The public key (DER SubjectPublicKeyInfo) of the certificate the request points to, fetched by the server.
+    public var signingCertificateKey: [UInt8]?
+    /// Confirm SNS subscriptions by fetching their SubscribeURL.
+    public var snsAutoConfirm = false
 
-    public init(toleranceSeconds: Int64? = nil, allowLegacySignatures: Bool = false, publicURL: String? = nil, verifyToken: String? = nil) {
+    public init(toleranceSeconds: Int64? = nil, allowLegacySignatures: Bool = false, publicURL: String? = nil, verifyToken: String? = nil,
+                webhookID: String? = nil, snsAutoConfirm: Bool = false) {
         self.toleranceSeconds = toleranceSeconds
         self.allowLegacySignatures = allowLegacySignatures
         self.publicURL = publicURL
         self.verifyToken = verifyToken
+        self.webhookID = webhookID
+        self.snsAutoConfirm = snsAutoConfirm
     }
 }
 
@@ -172,6 +185,13 @@ extension ProviderProfile {
                     }
                 }
             }
+        case .awsSNS, .paypalRSA:
+            guard let der = options.signingCertificateKey else { return .failure(.certificateUnavailable) }
+            let ok = spec.algorithm == .awsSNS
+                ? CertificateSchemes.verifySNS(request, publicKeyDER: der)
+                : CertificateSchemes.verifyPayPal(request, publicKeyDER: der, webhookID: options.webhookID ?? "")
+            // Certificate schemes have no configured keys; the first key (if any) only names the source's label.
+            if ok { matched = 0 }
         case .twilio:
             guard let base = options.publicURL else { return .failure(.publicURLNotConfigured) }
             switch TwilioSignature.verify(request: request, publicURL: base, signatures: parsed.signatures, keys: keys) {
@@ -222,7 +242,7 @@ extension ProviderProfile {
         case .token: sig = String(decoding: key, as: UTF8.self)
         case .twilio:
             sig = TwilioSignature.sign(url: publicURL ?? "", formBody: body, key: key)
-        case .ed25519, .ecdsaP256SHA256:
+        case .ed25519, .ecdsaP256SHA256, .awsSNS, .paypalRSA:
             return []  // only the provider holds the private key
         }
         let value: String

@@ -22,8 +22,11 @@ public final class Gateway: Sendable {
     private let sink: SinkService?
     private let logger: Logger
 
+    /// - certificateFetcher: where SNS/PayPal signing certificates come from (default: HTTPS); tests inject one.
+    /// - followUpGET: performs handshake follow-ups such as SNS subscription confirmation (default: HTTP GET).
     public init(resolved: ResolvedGateway, store: (any EventStore)? = nil, clock: any WallClock = SystemClock(), logger: Logger,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, signals: [UnixSignal] = []) throws {
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, signals: [UnixSignal] = [],
+                certificateFetcher: (any CertificateFetcher)? = nil, followUpGET: (@Sendable (String) async throws -> Int)? = nil) throws {
         let config = resolved.config
         let store = try store ?? SQLiteEventStore(path: config.storePath, durability: config.store.durability == .fsync ? .fsync : .relaxed)
         self.store = store
@@ -49,8 +52,16 @@ public final class Gateway: Sendable {
         client = HTTPClient(eventLoopGroup: group, configuration: clientConfig, backgroundActivityLogger: logger)
         storeThreads = NIOThreadPool(numberOfThreads: 2)
         storeThreads.start()
+        let client = self.client
+        let certificates = SigningCertificateCache(fetcher: certificateFetcher ?? HTTPCertificateFetcher(client: client), clock: clock)
+        let get: @Sendable (String) async throws -> Int = followUpGET ?? { url in
+            let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(15))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return Int(response.status.code)
+        }
         ingress = IngressServer(host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idleTimeoutSeconds, group: group,
-                                context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger, counters: counters))
+                                context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger, counters: counters,
+                                                        certificates: certificates, followUpGET: get))
         let delivery = DeliveryService(store: store, runtime: runtime, client: client, clock: clock, settings: config.delivery, logger: logger,
                                        doorbell: doorbell, storeThreads: storeThreads, completions: completions)
         var services: [any Service] = []

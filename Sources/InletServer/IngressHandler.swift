@@ -135,7 +135,38 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func admit(_ request: IncomingRequest, _ source: SourcePolicy, _ ctx: ChannelHandlerContext) {
-        switch source.admit(request, now: request.receivedAt) {
+        // Certificate schemes (SNS, PayPal): check the certificate URL, then verify with its key, fetched off the
+        // event loop on a cache miss.
+        if request.method == "POST", let located = CertificateSchemes.certificateURL(for: source.profile, in: request) {
+            switch located {
+            case .failure(let f):
+                decide(source.admit(request, now: request.receivedAt, signingCertificateKey: nil, rejectWith: f), request, source, ctx)
+            case .success(let url):
+                if let key = context.certificates.cachedKey(for: url) {
+                    decide(source.admit(request, now: request.receivedAt, signingCertificateKey: key), request, source, ctx)
+                    return
+                }
+                let promise = ctx.eventLoop.makePromise(of: [UInt8].self)
+                let certificates = context.certificates
+                promise.completeWithTask { try await certificates.publicKey(for: url) }
+                let logger = context.logger
+                promise.futureResult.assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success(let key):
+                        self.decide(source.admit(request, now: request.receivedAt, signingCertificateKey: key), request, source, ctx)
+                    case .failure(let error):
+                        logger.warning("signing certificate unavailable", metadata: ["source": "\(source.name)", "url": "\(url)", "error": "\(error)"])
+                        self.decide(.reject(.certificateUnavailable), request, source, ctx)
+                    }
+                }
+            }
+            return
+        }
+        decide(source.admit(request, now: request.receivedAt), request, source, ctx)
+    }
+
+    private func decide(_ decision: AdmissionDecision, _ request: IncomingRequest, _ source: SourcePolicy, _ ctx: ChannelHandlerContext) {
+        switch decision {
         case .reject(let reason):
             context.recordRejection(reason)
             context.logger.info("request rejected", metadata: [
@@ -147,6 +178,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .handshake(let answer):
             context.counters.countHandshake()
             context.logger.info("handshake answered", metadata: ["source": "\(source.name)", "provider": "\(source.profile.name)", "status": "\(answer.status)"])
+            if let url = answer.followUpGET { context.followUp(url, source: source.name) }
             var headers: [(String, String)] = []
             if let ct = answer.contentType { headers.append(("Content-Type", ct)) }
             write(ctx, status: HTTPResponseStatus(statusCode: answer.status), body: answer.body, close: !keepAlive, headers: headers)
@@ -230,8 +262,23 @@ struct IngressContext: Sendable {
     let clock: any WallClock
     let logger: Logger
     let counters: IngressCounters
+    let certificates: SigningCertificateCache
+    /// Performs a handshake's follow-up GET (SNS subscription confirmation).
+    let followUpGET: @Sendable (String) async throws -> Int
 
     func recordRejection(_ reason: RejectionReason) { counters.count(reason) }
+
+    func followUp(_ url: String, source: String) {
+        let logger = self.logger, get = followUpGET
+        Task {
+            do {
+                let status = try await get(url)
+                logger.notice("handshake follow-up done", metadata: ["source": "\(source)", "url": "\(url)", "status": "\(status)"])
+            } catch {
+                logger.error("handshake follow-up failed", metadata: ["source": "\(source)", "url": "\(url)", "error": "\(error)"])
+            }
+        }
+    }
 }
 
 /// Counts of outcomes by reason, for tests and (later) metrics.

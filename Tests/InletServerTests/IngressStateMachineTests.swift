@@ -98,7 +98,8 @@ struct IngressHandlerTests {
         let channel = EmbeddedChannel()
         let writer = GroupCommitter<IngestRecord, IngestResult>(name: "t", maxBatch: 1, commit: { _ in [] })
         let context = IngressContext(runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), writer: writer, clock: SystemClock(),
-                                     logger: quietLogger, counters: IngressCounters())
+                                     logger: quietLogger, counters: IngressCounters(),
+                                     certificates: SigningCertificateCache(fetcher: NoCertificates(), clock: SystemClock()), followUpGET: { _ in 200 })
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
         try channel.pipeline.syncOperations.addHandler(IngressHandler(context: context))
         let body = #"{"id":"evt_x"}"#  // under the source's 100-byte limit
@@ -114,4 +115,8 @@ struct IngressHandlerTests {
         #expect(context.counters.snapshot["signature_mismatch"] == 1)
         _ = try channel.finish()
     }
+}
+
+struct NoCertificates: CertificateFetcher {
+    func fetchPEM(_ url: String) async throws -> String { throw SigningCertificateError.fetchFailed("no network in tests") }
 }
