@@ -163,16 +163,29 @@ struct SendTest: AsyncParsableCommand {
         guard let policy = resolved.sources.first(where: { $0.name == source }) else {
             throw CLIError("no source named '\(source)' in \(options.config) (sources: \(resolved.sources.map(\.name).joined(separator: ", ")))")
         }
+        guard let spec = policy.profile.signatures.first else { throw CLIError("\(policy.profile.name) has no signature scheme") }
+        if spec.algorithm.usesPublicKey || spec.algorithm.usesSigningCertificate {
+            throw CLIError("send-test cannot sign as \(policy.profile.name): only the provider holds its private key. Use the provider's own test tools.")
+        }
+        if case .header? = spec.sources.first {} else {
+            throw CLIError("send-test cannot sign as \(policy.profile.name): its signature travels inside the body")
+        }
         let now = SystemClock().now()
         let eventID = "evt_test_" + String(InletEventID.make(millis: now).suffix(16)).lowercased()
-        let sample = SampleEvent.make(profile: policy.profile, id: eventID, type: type, now: now)
+        var sample = SampleEvent.make(profile: policy.profile, id: eventID, type: type, now: now)
+        var contentType = "application/json"
+        if spec.algorithm == .twilio {
+            // Twilio posts forms; the idempotency token header carries the event ID.
+            sample = (Array("MessageSid=SM\(eventID.suffix(16))&Body=Hello+from+inlet+send-test&From=%2B15555550100".utf8), [("I-Twilio-Idempotency-Token", eventID)])
+            contentType = "application/x-www-form-urlencoded"
+        }
         let publicURL = policy.verification.publicURL
         var headers = policy.profile.sign(body: sample.body, key: policy.keys[0].keyBytes, timestampSeconds: now / 1000, id: eventID, publicURL: publicURL)
         headers += sample.headers
         let base = url ?? "http://\(resolved.config.server.host == "0.0.0.0" ? "127.0.0.1" : resolved.config.server.host):\(resolved.config.server.port)"
         var request = HTTPClientRequest(url: base + policy.path)
         request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Content-Type", value: contentType)
         for (n, v) in headers { request.headers.add(name: n, value: v) }
         request.body = .bytes(sample.body)
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
