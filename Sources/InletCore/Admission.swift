@@ -14,6 +14,7 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
     case malformedTimestamp = "malformed_timestamp"
     case timestampOutsideTolerance = "timestamp_outside_tolerance"
     case malformedRequest = "malformed_request"
+    case requestTimeout = "request_timeout"
     case handshakeRefused = "handshake_refused"
     case certificateURLNotAllowed = "certificate_url_not_allowed"
     case certificateUnavailable = "certificate_unavailable"
@@ -32,6 +33,7 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
              .signatureMismatch, .missingTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed:
             return 401
         case .malformedTimestamp, .malformedRequest: return 400
+        case .requestTimeout: return 408
         // 5xx: the provider must retry; nothing was stored.
         case .sourceMisconfigured: return 500
         case .storeUnavailable, .shuttingDown, .certificateUnavailable: return 503

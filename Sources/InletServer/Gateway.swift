@@ -61,7 +61,8 @@ public final class Gateway: Sendable {
         }
         ingress = IngressServer(host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idleTimeoutSeconds, group: group,
                                 context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger, counters: counters,
-                                                        certificates: certificates, followUpGET: get))
+                                                        certificates: certificates, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
+                                                        followUpGET: get))
         let delivery = DeliveryService(store: store, runtime: runtime, client: client, clock: clock, settings: config.delivery, logger: logger,
                                        doorbell: doorbell, storeThreads: storeThreads, completions: completions)
         var services: [any Service] = []

@@ -81,6 +81,9 @@ struct IngressStateMachine {
         }
     }
 
+    /// The request is being answered before it finished (timeout); drop what was buffered.
+    mutating func abandon() { state = .discarding }
+
     /// The response for the current request was written.
     mutating func responded() {
         if case .committing = state { state = .idle }
@@ -101,6 +104,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var keepAlive = true
     private var version = HTTPVersion.http1_1
     private var peer: IPAddress?
+    private var bodyDeadline: Scheduled<Void>?
     private let context: IngressContext
 
     init(context: IngressContext) { self.context = context }
@@ -116,11 +120,32 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             keepAlive = head.isKeepAlive
             version = head.version
             perform(machine.head(head, snapshot: context.runtime.current, now: context.clock.now()), ctx)
+            if case .receiving = machine.state { armBodyDeadline(ctx) }
         case .body(var chunk):
             perform(machine.body(&chunk), ctx)
         case .end:
+            bodyDeadline?.cancel()
+            bodyDeadline = nil
             perform(machine.end(peer: peer), ctx)
         }
+    }
+
+    /// A body that does not finish arriving within the request timeout (a slow or stalled client) gets 408 and the
+    /// connection is closed, so trickled bodies cannot hold buffers and connections open indefinitely.
+    private func armBodyDeadline(_ ctx: ChannelHandlerContext) {
+        bodyDeadline?.cancel()
+        let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
+        bodyDeadline = ctx.eventLoop.scheduleTask(in: context.requestTimeout) {
+            let (handler, ctx) = loopBound.value
+            guard case .receiving = handler.machine.state else { return }
+            handler.machine.abandon()
+            handler.perform(.respond(status: .requestTimeout, reason: .requestTimeout, close: true, extraHeaders: []), ctx)
+        }
+    }
+
+    func channelInactive(context ctx: ChannelHandlerContext) {
+        bodyDeadline?.cancel()
+        ctx.fireChannelInactive()
     }
 
     private func perform(_ action: IngressStateMachine.Action, _ ctx: ChannelHandlerContext) {
@@ -263,6 +288,8 @@ struct IngressContext: Sendable {
     let logger: Logger
     let counters: IngressCounters
     let certificates: SigningCertificateCache
+    /// How long a request's body may take to arrive.
+    let requestTimeout: TimeAmount
     /// Performs a handshake's follow-up GET (SNS subscription confirmation).
     let followUpGET: @Sendable (String) async throws -> Int
 

@@ -166,6 +166,22 @@ struct EndToEndTests {
         await destination.stop()
     }
 
+    @Test func aStalledBodyGets408AndTheConnectionCloses() async throws {
+        let destination = try await TestDestination()
+        let gw = try await RunningGateway.start(sourcesTOML: stripeSource, destinationURL: destination.url, serverExtra: "request_timeout_seconds = 1")
+        let started = ContinuousClock.now
+        // Declares 100 bytes, sends 10, then stalls.
+        let response = try await rawExchange(port: gw.port, "POST /hooks/stripe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789") { $0.contains("}") }
+        #expect(response.hasPrefix("HTTP/1.1 408"))
+        #expect(response.contains(#""reason":"request_timeout""#))
+        #expect(ContinuousClock.now - started < .seconds(10))
+        // Valid traffic is unaffected.
+        let body = stripeEvent("evt_after_stall")
+        #expect(try await post(gw.baseURL + "/hooks/stripe", body: body, headers: stripeHeaders(body: body)).status == 200)
+        try await gw.stop()
+        await destination.stop()
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrderOnOneConnection() async throws {
         let destination = try await TestDestination()
         let gw = try await RunningGateway.start(sourcesTOML: stripeSource, destinationURL: destination.url)

@@ -92,12 +92,13 @@ final class RunningGateway: Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    static func start(sourcesTOML: String, destinationURL: String, storePath: String? = nil, destinationExtra: String = "", destinationTimeoutSeconds: Int = 5, clock: any WallClock = SystemClock()) async throws -> RunningGateway {
+    static func start(sourcesTOML: String, destinationURL: String, storePath: String? = nil, destinationExtra: String = "", destinationTimeoutSeconds: Int = 5, serverExtra: String = "", clock: any WallClock = SystemClock()) async throws -> RunningGateway {
         let path = storePath ?? FileManager.default.temporaryDirectory.appendingPathComponent("inlet-e2e-\(UUID().uuidString)/inlet.sqlite").path
         let toml = """
         providers_dir = "\(Repo.root)/providers"
         [server]
         listen = "127.0.0.1:0"
+        \(serverExtra)
         [store]
         path = "\(path)"
         durability = "fsync"

@@ -99,7 +99,8 @@ struct IngressHandlerTests {
         let writer = GroupCommitter<IngestRecord, IngestResult>(name: "t", maxBatch: 1, commit: { _ in [] })
         let context = IngressContext(runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), writer: writer, clock: SystemClock(),
                                      logger: quietLogger, counters: IngressCounters(),
-                                     certificates: SigningCertificateCache(fetcher: NoCertificates(), clock: SystemClock()), followUpGET: { _ in 200 })
+                                     certificates: SigningCertificateCache(fetcher: NoCertificates(), clock: SystemClock()),
+                                     requestTimeout: .seconds(30), followUpGET: { _ in 200 })
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
         try channel.pipeline.syncOperations.addHandler(IngressHandler(context: context))
         let body = #"{"id":"evt_x"}"#  // under the source's 100-byte limit
