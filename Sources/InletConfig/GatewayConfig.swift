@@ -14,11 +14,19 @@ public enum Durability: String, Sendable, CaseIterable {
 public struct SecretReference: Sendable, Equatable, CustomStringConvertible {
     public var label: String
     public var reference: String
+    /// The secret verifies (or signs) only from this time on.
+    public var notBefore: EpochMillis?
+    /// The secret stops verifying (or signing) at this time.
+    public var expiresAt: EpochMillis?
 
-    public init(label: String, reference: String) {
+    public init(label: String, reference: String, notBefore: EpochMillis? = nil, expiresAt: EpochMillis? = nil) {
         self.label = label
         self.reference = reference
+        self.notBefore = notBefore
+        self.expiresAt = expiresAt
     }
+
+    public var window: SecretWindow { SecretWindow(notBefore: notBefore, expiresAt: expiresAt) }
 
     /// Describes where the secret comes from, never its value.
     public var description: String {
@@ -116,6 +124,8 @@ public struct GatewayConfig: Sendable {
     public var store = StoreSettings()
     public var delivery = DeliverySettings()
     public var providersDirectory: String
+    /// Secrets expiring within this many days are reported at start-up and by check-config.
+    public var secretExpiryWarningDays: Int = 7
     public var logLevel: String = "info"
     public var logFormat: String = "json"
     public var sink: SinkSettings?
@@ -168,6 +178,10 @@ public struct GatewayConfig: Sendable {
             c.delivery.concurrency = try s.int("concurrency", range: 1...10_000) ?? c.delivery.concurrency
             c.delivery.leaseSeconds = try s.int("lease_seconds", range: 1...86_400) ?? c.delivery.leaseSeconds
             c.delivery.pollIntervalMillis = try s.int("poll_interval_ms", range: 10...600_000) ?? c.delivery.pollIntervalMillis
+            try s.rejectUnknownKeys()
+        }
+        if var s = try r.table("secrets") {
+            c.secretExpiryWarningDays = try s.int("expiry_warning_days", range: 0...3650) ?? c.secretExpiryWarningDays
             try s.rejectUnknownKeys()
         }
         if var s = try r.table("log") {
@@ -260,10 +274,23 @@ public struct GatewayConfig: Sendable {
             case .string(let s): out.append(SecretReference(label: "secret-\(n + 1)", reference: s))
             case .table(let t):
                 guard case .string(let v)? = t["value"] else { throw r.error(key, "item \(n + 1): needs value = \"env:NAME\" (or file:/literal)") }
-                var label = "secret-\(n + 1)"
-                if case .string(let l)? = t["label"] { label = l }
-                for k in t.keys where k != "value" && k != "label" { throw r.error(key, "item \(n + 1): unknown key '\(k)'") }
-                out.append(SecretReference(label: label, reference: v))
+                var ref = SecretReference(label: "secret-\(n + 1)", reference: v)
+                if case .string(let l)? = t["label"] { ref.label = l }
+                func time(_ k: String) throws(ConfigError) -> EpochMillis? {
+                    switch t[k] {
+                    case nil: return nil
+                    case .dateTime(let ms)?: return ms
+                    case .string(let text)?:
+                        guard let ms = RFC3339.parse(text) else { throw r.error(key, "item \(n + 1): \(k) '\(text)' is not an RFC 3339 time (2026-12-01T00:00:00Z)") }
+                        return ms
+                    default: throw r.error(key, "item \(n + 1): \(k) must be a date-time with an offset, e.g. 2026-12-01T00:00:00Z")
+                    }
+                }
+                ref.notBefore = try time("not_before")
+                ref.expiresAt = try time("expires_at")
+                if let a = ref.notBefore, let b = ref.expiresAt, a >= b { throw r.error(key, "item \(n + 1): not_before must be before expires_at") }
+                for k in t.keys where !["value", "label", "not_before", "expires_at"].contains(k) { throw r.error(key, "item \(n + 1): unknown key '\(k)'") }
+                out.append(ref)
             default: throw r.error(key, "item \(n + 1): expected a string or a table")
             }
         }
@@ -288,6 +315,37 @@ public struct ResolvedGateway: Sendable {
     public var sources: [SourcePolicy]
     public var destinations: [String: ResolvedDestination]
     public var sinkSigner: StandardWebhooksSigner?
+
+    /// A secret that stops working soon (or has stopped), for start-up warnings and the expiry metric.
+    public struct SecretExpiry: Sendable, Equatable, CustomStringConvertible {
+        public var owner: String  // "source stripe" or "destination billing"
+        public var label: String
+        public var expiresAt: EpochMillis
+        public var expired: Bool
+        public var description: String {
+            "\(owner): secret '\(label)' \(expired ? "expired" : "expires") at \(RFC3339.format(expiresAt))"
+        }
+    }
+
+    /// Every secret with an `expires_at`, in order of expiry.
+    public func secretExpiries(now: EpochMillis) -> [SecretExpiry] {
+        var out: [SecretExpiry] = []
+        for s in sources {
+            for k in s.keys { if let ex = k.window.expiresAt { out.append(.init(owner: "source \(s.name)", label: k.label, expiresAt: ex, expired: now >= ex)) } }
+        }
+        for (name, d) in destinations {
+            for ref in d.config.secrets {
+                if let ex = ref.expiresAt { out.append(.init(owner: "destination \(name)", label: ref.label, expiresAt: ex, expired: now >= ex)) }
+            }
+        }
+        return out.sorted { ($0.expiresAt, $0.owner, $0.label) < ($1.expiresAt, $1.owner, $1.label) }
+    }
+
+    /// Secrets that expire within the configured horizon (or already have).
+    public func expiryWarnings(now: EpochMillis) -> [SecretExpiry] {
+        let horizon = now + Int64(config.secretExpiryWarningDays) * 86_400_000
+        return secretExpiries(now: now).filter { $0.expiresAt <= horizon }
+    }
 }
 
 public struct ResolvedDestination: Sendable {
@@ -297,7 +355,8 @@ public struct ResolvedDestination: Sendable {
 
 extension GatewayConfig {
     /// Loads profiles, resolves secrets and binds sources. Errors name the key, never a secret's value.
-    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment, profiles preloaded: [String: ProviderProfile]? = nil) throws(ConfigError) -> ResolvedGateway {
+    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment, profiles preloaded: [String: ProviderProfile]? = nil,
+                        now: EpochMillis = SystemClock().now()) throws(ConfigError) -> ResolvedGateway {
         let profiles: [String: ProviderProfile]
         if let preloaded { profiles = preloaded } else { profiles = try ProfileLoader.loadDirectory(providersPath) }
         let doc = try TOMLDocument(text: (try? String(contentsOfFile: file, encoding: .utf8)) ?? "", file: file)
@@ -330,10 +389,15 @@ extension GatewayConfig {
             }
             var keys: [VerificationKey] = []
             for (ref, value) in try resolveAll(s.secrets, path: ["sources", s.name, "secrets"]) {
-                guard let k = profile.makeKey(label: ref.label, secret: value) else {
+                guard var k = profile.makeKey(label: ref.label, secret: value) else {
                     throw err(["sources", s.name, "secrets"], "secret '\(ref.label)' does not decode as the \(profile.name) profile expects (\(profile.keyDescription))")
                 }
+                k.window = ref.window
                 keys.append(k)
+            }
+            // A source whose every secret has expired would reject all traffic: refuse to start instead.
+            if !keys.isEmpty, keys.allSatisfy({ $0.window.hasExpired(at: now) }) {
+                throw err(["sources", s.name, "secrets"], "every secret has expired (\(keys.map { "\($0.label) at \(RFC3339.format($0.window.expiresAt!))" }.joined(separator: ", "))): add a current one")
             }
             var verifyToken: String?
             if let ref = s.verifyToken { verifyToken = try resolveAll([ref], path: ["sources", s.name, "verify_token"])[0].1 }
@@ -360,8 +424,8 @@ extension GatewayConfig {
         }
         var dests: [String: ResolvedDestination] = [:]
         for (name, d) in destinations {
-            let values = try resolveAll(d.secrets, path: ["destinations", name, "secrets"]).map(\.1)
-            guard let signer = try? StandardWebhooksSigner(secrets: values) else {
+            let resolvedSecrets = try resolveAll(d.secrets, path: ["destinations", name, "secrets"])
+            guard let signer = try? StandardWebhooksSigner(secrets: resolvedSecrets.map(\.1), windows: resolvedSecrets.map(\.0.window)) else {
                 throw err(["destinations", name, "secrets"], "signing secrets must be whsec_<base64>")
             }
             dests[name] = ResolvedDestination(config: d, signer: signer)

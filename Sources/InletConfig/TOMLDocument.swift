@@ -1,3 +1,4 @@
+import InletCore
 import TOMLKit
 
 /// A configuration error that names the file, line and key at fault. Never carries a secret value.
@@ -28,6 +29,8 @@ indirect enum TOMLNode: Sendable {
     case int(Int)
     case double(Double)
     case bool(Bool)
+    /// An offset date-time, as epoch milliseconds.
+    case dateTime(Int64)
     case other(String)
 
     init(_ v: TOMLValueConvertible) {
@@ -43,6 +46,13 @@ indirect enum TOMLNode: Sendable {
         case .int: self = .int(v.int!)
         case .double: self = .double(v.double!)
         case .bool: self = .bool(v.bool!)
+        case .dateTime:
+            let dt = v.dateTime!
+            guard let offset = dt.offset else { self = .other("local date-time without offset"); return }
+            func pad(_ n: Int, _ w: Int) -> String { String(repeating: "0", count: max(0, w - String(n).count)) + String(n) }
+            let sign = offset.offset < 0 ? "-" : "+", m = abs(offset.offset)
+            let text = "\(pad(dt.date.year, 4))-\(pad(dt.date.month, 2))-\(pad(dt.date.day, 2))T\(pad(dt.time.hour, 2)):\(pad(dt.time.minute, 2)):\(pad(dt.time.second, 2))\(sign)\(pad(m / 60, 2)):\(pad(m % 60, 2))"
+            if let ms = RFC3339.parse(text) { self = .dateTime(ms) } else { self = .other(text) }
         default: self = .other(v.debugDescription)
         }
     }
@@ -55,7 +65,7 @@ indirect enum TOMLNode: Sendable {
         case .int: return "integer"
         case .double: return "float"
         case .bool: return "boolean"
-        case .other: return "date/time"
+        case .dateTime, .other: return "date/time"
         }
     }
 }

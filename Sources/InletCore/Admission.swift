@@ -10,6 +10,7 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
     case noSupportedSignature = "no_supported_signature"
     case legacySignatureRefused = "legacy_signature_refused"
     case signatureMismatch = "signature_mismatch"
+    case secretExpired = "secret_expired"
     case missingTimestamp = "missing_timestamp"
     case malformedTimestamp = "malformed_timestamp"
     case timestampOutsideTolerance = "timestamp_outside_tolerance"
@@ -30,7 +31,7 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .bodyTooLarge: return 413
         case .ipNotAllowed, .handshakeRefused: return 403
         case .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused,
-             .signatureMismatch, .missingTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed:
+             .signatureMismatch, .secretExpired, .missingTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed:
             return 401
         case .malformedTimestamp, .malformedRequest: return 400
         case .requestTimeout: return 408
@@ -53,6 +54,7 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .publicURLNotConfigured: self = .sourceMisconfigured
         case .certificateURLNotAllowed: self = .certificateURLNotAllowed
         case .certificateUnavailable: self = .certificateUnavailable
+        case .secretExpired: self = .secretExpired
         }
     }
 }

@@ -93,13 +93,16 @@ public enum JSONString {
 /// `webhook-signature: v1,<base64 HMAC-SHA256>`), so services verify with any Standard Webhooks library.
 public struct StandardWebhooksSigner: Sendable {
     public let keys: [[UInt8]]
+    public let windows: [SecretWindow]
 
-    /// `secrets` are `whsec_<base64>` strings (or bare base64); throws if one does not decode.
-    public init(secrets: [String]) throws {
+    /// `secrets` are `whsec_<base64>` strings (or bare base64); throws if one does not decode. `windows` (one per
+    /// secret, optional) limit when each secret signs: during a rotation overlap both sign.
+    public init(secrets: [String], windows: [SecretWindow]? = nil) throws {
         keys = try secrets.map {
             guard let k = SecretEncoding.base64(stripPrefix: "whsec_").decode($0) else { throw SignerError.undecodableSecret }
             return k
         }
+        self.windows = windows ?? Array(repeating: SecretWindow(), count: secrets.count)
     }
 
     public enum SignerError: Error, CustomStringConvertible {
@@ -107,10 +110,14 @@ public struct StandardWebhooksSigner: Sendable {
         public var description: String { "destination secret is not whsec_<base64>" }
     }
 
-    /// The `webhook-signature` value: one `v1,<sig>` per key, space-separated.
+    /// The `webhook-signature` value: one `v1,<sig>` per key active at `timestampSeconds`, space-separated. When no
+    /// key is active (all expired), every key signs rather than none, so the receiver's error says "mismatch".
     public func signature(id: String, timestampSeconds: Int64, body: [UInt8]) -> String {
         let message = Array("\(id).\(timestampSeconds).".utf8) + body
-        return keys.map { "v1," + Base64.encode(HashFunction.sha256.mac(key: $0, message: message)) }.joined(separator: " ")
+        let now = timestampSeconds * 1000
+        var active = keys.indices.filter { windows[$0].isActive(at: now) }
+        if active.isEmpty { active = Array(keys.indices) }
+        return active.map { "v1," + Base64.encode(HashFunction.sha256.mac(key: keys[$0], message: message)) }.joined(separator: " ")
     }
 
     /// Verifies a Standard Webhooks signature header (used by the built-in sink and tests).

@@ -294,15 +294,19 @@ public struct VerificationKey: Sendable, CustomStringConvertible {
 
     public let label: String
     public let material: Material
+    /// When the key may verify; outside it the key is skipped.
+    public var window = SecretWindow()
 
-    public init(label: String, keyBytes: [UInt8]) {
+    public init(label: String, keyBytes: [UInt8], window: SecretWindow = SecretWindow()) {
         self.label = label
         self.material = .symmetric(keyBytes)
+        self.window = window
     }
 
-    public init(label: String, material: Material) {
+    public init(label: String, material: Material, window: SecretWindow = SecretWindow()) {
         self.label = label
         self.material = material
+        self.window = window
     }
 
     /// The secret's bytes for symmetric schemes; empty for public keys.
@@ -415,4 +419,23 @@ public struct PublishedIPRanges: Sendable, Equatable {
             }
         }
     }
+}
+
+/// The validity window of a secret: it verifies (or signs) from `notBefore` until `expiresAt`. Both optional.
+public struct SecretWindow: Sendable, Equatable {
+    public var notBefore: EpochMillis?
+    public var expiresAt: EpochMillis?
+
+    public init(notBefore: EpochMillis? = nil, expiresAt: EpochMillis? = nil) {
+        self.notBefore = notBefore
+        self.expiresAt = expiresAt
+    }
+
+    public func isActive(at now: EpochMillis) -> Bool {
+        if let nb = notBefore, now < nb { return false }
+        if let ex = expiresAt, now >= ex { return false }
+        return true
+    }
+
+    public func hasExpired(at now: EpochMillis) -> Bool { expiresAt.map { now >= $0 } ?? false }
 }

@@ -19,6 +19,8 @@ public enum VerificationFailure: Error, Equatable, Sendable {
     case certificateURLNotAllowed
     /// The signing certificate could not be fetched or read (the provider should retry).
     case certificateUnavailable
+    /// Only a secret past its `expires_at` matches the signature.
+    case secretExpired
 }
 
 /// A parsed signature header: the signature strings (still encoded) and any other fields it carried.
@@ -154,50 +156,70 @@ extension ProviderProfile {
         let idText = spec.signedContent.usesID ? resolve(signedIDSources, in: request, signatureFields: parsed.fields) : nil
         if spec.signedContent.usesID && idText == nil { return .failure(.malformedSignature) }
 
-        var matched: Int?
-        // Every key is tried against every signature with no early exit, so the time taken does not reveal
-        // which key or which position matched.
-        func record(_ index: Int, _ ok: Bool) { if ok && matched == nil { matched = index } }
+        let message: [UInt8]
         switch spec.algorithm {
-        case .hmac(let hash):
-            let message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
-            for (index, key) in keys.enumerated() {
-                let expected = spec.encoding.encode(hash.mac(key: key.keyBytes, message: message))
-                for candidate in parsed.signatures { record(index, constantTimeEquals(expected, candidate)) }
-            }
-        case .token:
-            for (index, key) in keys.enumerated() {
-                for candidate in parsed.signatures { record(index, constantTimeEquals(key.keyBytes, candidate)) }
-            }
-        case .ed25519, .ecdsaP256SHA256:
-            let message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
-            let decoded = parsed.signatures.compactMap { spec.encoding.decode(String(decoding: $0, as: UTF8.self)) }
-            for (index, key) in keys.enumerated() {
-                for sig in decoded {
-                    switch key.material {
-                    case .ed25519(let raw):
-                        if let pk = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) { record(index, pk.isValidSignature(sig, for: message)) }
-                    case .p256(let der):
-                        if let pk = try? P256.Signing.PublicKey(derRepresentation: der), let s = try? P256.Signing.ECDSASignature(derRepresentation: sig) {
-                            record(index, pk.isValidSignature(s, for: message))
+        case .hmac, .ed25519, .ecdsaP256SHA256:
+            message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
+        default:
+            message = []
+        }
+        let decoded: [[UInt8]] = spec.algorithm.usesPublicKey ? parsed.signatures.compactMap { spec.encoding.decode(String(decoding: $0, as: UTF8.self)) } : []
+
+        /// The first of `indices` whose key produces one of the signatures.
+        func match(_ indices: [Int]) -> Result<Int?, VerificationFailure> {
+            var matched: Int?
+            // Every key is tried against every signature with no early exit, so the time taken does not reveal
+            // which key or which position matched.
+            func record(_ index: Int, _ ok: Bool) { if ok && matched == nil { matched = index } }
+            switch spec.algorithm {
+            case .hmac(let hash):
+                for index in indices {
+                    let expected = spec.encoding.encode(hash.mac(key: keys[index].keyBytes, message: message))
+                    for candidate in parsed.signatures { record(index, constantTimeEquals(expected, candidate)) }
+                }
+            case .token:
+                for index in indices {
+                    for candidate in parsed.signatures { record(index, constantTimeEquals(keys[index].keyBytes, candidate)) }
+                }
+            case .ed25519, .ecdsaP256SHA256:
+                for index in indices {
+                    for sig in decoded {
+                        switch keys[index].material {
+                        case .ed25519(let raw):
+                            if let pk = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) { record(index, pk.isValidSignature(sig, for: message)) }
+                        case .p256(let der):
+                            if let pk = try? P256.Signing.PublicKey(derRepresentation: der), let s = try? P256.Signing.ECDSASignature(derRepresentation: sig) {
+                                record(index, pk.isValidSignature(s, for: message))
+                            }
+                        case .symmetric: break
                         }
-                    case .symmetric: break
                     }
                 }
+            case .awsSNS, .paypalRSA:
+                guard let der = options.signingCertificateKey else { return .failure(.certificateUnavailable) }
+                let ok = spec.algorithm == .awsSNS
+                    ? CertificateSchemes.verifySNS(request, publicKeyDER: der)
+                    : CertificateSchemes.verifyPayPal(request, publicKeyDER: der, webhookID: options.webhookID ?? "")
+                // Certificate schemes have no configured keys: index 0 stands for "the provider's certificate".
+                if ok { matched = 0 }
+            case .twilio:
+                guard let base = options.publicURL else { return .failure(.publicURLNotConfigured) }
+                if let i = TwilioSignature.verify(request: request, publicURL: base, signatures: parsed.signatures, keys: indices.map { keys[$0] }) {
+                    matched = indices[i]
+                }
             }
-        case .awsSNS, .paypalRSA:
-            guard let der = options.signingCertificateKey else { return .failure(.certificateUnavailable) }
-            let ok = spec.algorithm == .awsSNS
-                ? CertificateSchemes.verifySNS(request, publicKeyDER: der)
-                : CertificateSchemes.verifyPayPal(request, publicKeyDER: der, webhookID: options.webhookID ?? "")
-            // Certificate schemes have no configured keys; the first key (if any) only names the source's label.
-            if ok { matched = 0 }
-        case .twilio:
-            guard let base = options.publicURL else { return .failure(.publicURLNotConfigured) }
-            switch TwilioSignature.verify(request: request, publicURL: base, signatures: parsed.signatures, keys: keys) {
-            case .some(let index): matched = index
-            case .none: break
-            }
+            return .success(matched)
+        }
+
+        let matched: Int?
+        switch match(spec.algorithm.usesSigningCertificate ? [0] : keys.indices.filter { keys[$0].window.isActive(at: now) }) {
+        case .failure(let f): return .failure(f)
+        case .success(let m): matched = m
+        }
+        if matched == nil {
+            // Tell an operator that a rotation went wrong, not merely "mismatch": only a retired secret matches.
+            let expired = keys.indices.filter { keys[$0].window.hasExpired(at: now) }
+            if !expired.isEmpty, case .success(.some) = match(expired) { return .failure(.secretExpired) }
         }
         guard let keyIndex = matched else { return .failure(.signatureMismatch) }
 

@@ -193,4 +193,22 @@ public protocol EventStore: Sendable {
     func deliveries(eventID: String) throws -> [DeliveryRecord]
     func attempts(deliveryID: Int64) throws -> [AttemptRecord]
     func counts() throws -> StoreCounts
+
+    /// Per source and secret label: when it last verified a stored event, and how many since `since`.
+    func secretUsage(since: EpochMillis) throws -> [SecretUsage]
+}
+
+/// How much a secret is still used: the evidence an operator needs before retiring it.
+public struct SecretUsage: Sendable, Equatable {
+    public var source: String
+    public var secretLabel: String
+    public var lastVerifiedAt: EpochMillis
+    public var verifiedSince: Int
+
+    public init(source: String, secretLabel: String, lastVerifiedAt: EpochMillis, verifiedSince: Int) {
+        self.source = source
+        self.secretLabel = secretLabel
+        self.lastVerifiedAt = lastVerifiedAt
+        self.verifiedSince = verifiedSince
+    }
 }

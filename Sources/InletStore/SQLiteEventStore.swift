@@ -195,6 +195,14 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func secretUsage(since: EpochMillis) throws -> [SecretUsage] {
+        try read { db in
+            try Row.fetchAll(db, sql: SQLiteSchema.secretUsage, arguments: [since]).map { row in
+                SecretUsage(source: row["source"], secretLabel: row["secret_label"], lastVerifiedAt: row["last_at"], verifiedSince: row["recent"])
+            }
+        }
+    }
+
     /// Runs `PRAGMA integrity_check`; returns "ok" on a sound file.
     public func integrityCheck() throws -> String {
         try read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }

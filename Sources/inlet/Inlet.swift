@@ -16,7 +16,7 @@ struct Inlet: AsyncParsableCommand {
         commandName: "inlet",
         abstract: "A receiver-side webhook gateway: verify, store durably, acknowledge, forward.",
         version: InletVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, SendTest.self, Sink.self, Providers.self],
+        subcommands: [Serve.self, CheckConfig.self, SendTest.self, Sources.self, Events.self, Secrets.self, Sink.self, Providers.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -60,6 +60,9 @@ struct Serve: AsyncParsableCommand {
             "durability": "\(resolved.config.store.durability.rawValue)",
             "sources": "\(resolved.sources.map { "\($0.name)=\($0.path) (\($0.profile.name))" }.joined(separator: ", "))",
         ])
+        for w in resolved.expiryWarnings(now: SystemClock().now()) {
+            logger.warning("secret expiring", metadata: ["owner": "\(w.owner)", "secret": "\(w.label)", "expires_at": "\(RFC3339.format(w.expiresAt))", "expired": "\(w.expired)"])
+        }
         let gateway: Gateway
         do {
             gateway = try Gateway(resolved: resolved, logger: logger, signals: [.sigterm, .sigint])
@@ -85,6 +88,9 @@ struct CheckConfig: AsyncParsableCommand {
         }
         for (name, d) in resolved.destinations.sorted(by: { $0.key < $1.key }) {
             print("  destination \(name): \(d.config.url) (timeout \(d.config.timeoutSeconds)s, \(d.config.retry.maxAttempts) attempts)")
+        }
+        for w in resolved.expiryWarnings(now: SystemClock().now()) {
+            print("  warning     \(w)")
         }
     }
 }
@@ -252,5 +258,153 @@ struct Sink: AsyncParsableCommand {
         let server = try await SimpleHTTPServer.start(host: host, port: port, handler: DevelopmentSink.handler(signer: signer, logger: logger))
         logger.notice("development sink listening on \(host):\(server.port)")
         try await server.closeFuture.get()
+    }
+}
+
+/// Opens the gateway's store for reading alongside a running gateway (WAL allows it; no lock is taken).
+func openStoreForReading(_ config: GatewayConfig) throws -> SQLiteEventStore {
+    guard FileManager.default.fileExists(atPath: config.storePath) else { throw CLIError("no store at \(config.storePath) (has the gateway run?)") }
+    do { return try SQLiteEventStore(path: config.storePath, durability: .relaxed, exclusive: false) } catch { throw CLIError("\(error)") }
+}
+
+func ago(_ ms: EpochMillis, now: EpochMillis) -> String {
+    let s = max(0, (now - ms) / 1000)
+    if s < 120 { return "\(s)s ago" }
+    if s < 7200 { return "\(s / 60)m ago" }
+    if s < 172_800 { return "\(s / 3600)h ago" }
+    return "\(s / 86400)d ago"
+}
+
+struct Sources: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show sources and, per secret, when it last verified a request and how often in the last 24 h.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let resolved = try options.resolve()
+        let now = SystemClock().now()
+        let usage = (try? openStoreForReading(resolved.config).secretUsage(since: now - 86_400_000)) ?? []
+        for s in resolved.sources {
+            print("\(s.name)  POST \(s.path)  provider \(s.profile.name)  destinations: \(s.destinations.isEmpty ? "none" : s.destinations.joined(separator: ", "))")
+            for k in s.keys {
+                var window = ""
+                if let nb = k.window.notBefore { window += " from \(RFC3339.format(nb))" }
+                if let ex = k.window.expiresAt { window += (k.window.hasExpired(at: now) ? " expired " : " until ") + RFC3339.format(ex) }
+                let state = k.window.isActive(at: now) ? "active" : (k.window.hasExpired(at: now) ? "expired" : "not yet valid")
+                let u = usage.first { $0.source == s.name && $0.secretLabel == k.label }
+                let seen = u.map { "last verified \(ago($0.lastVerifiedAt, now: now)) (\(RFC3339.format($0.lastVerifiedAt))), \($0.verifiedSince) in 24 h" } ?? "never verified a stored event"
+                print("  secret \(k.label)  \(state)\(window)  \(seen)")
+            }
+        }
+    }
+}
+
+struct Events: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Inspect stored events.", subcommands: [Show.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one stored event: metadata, the secret that verified it, deliveries and attempts.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "Inlet event ID (evt_…).") var id: String
+        @Flag(help: "Also print the raw body exactly as received.") var body = false
+
+        func run() async throws {
+            let store = try openStoreForReading(try options.load())
+            guard let e = try store.event(id: id) else { throw CLIError("no event \(id)") }
+            print("id              \(e.id)")
+            print("source          \(e.source) (\(e.provider))")
+            print("event key       \(e.eventKey) (\(e.keyOrigin))")
+            print("type            \(e.eventType ?? "-")")
+            print("received        \(RFC3339.format(e.receivedAt)) from \(e.clientAddress ?? e.peer ?? "-")")
+            if let t = e.providerTimestamp { print("provider time   \(RFC3339.format(t)) (skew \((t - e.receivedAt) / 1000) s)") }
+            print("verified by     \(e.secretLabel ?? "-")")
+            print("duplicates      \(e.duplicates)")
+            print("request         \(e.method) \(e.path)\(e.query.map { "?" + $0 } ?? "")  \(e.body.count) bytes")
+            for h in e.headers { print("  \(h.name): \(h.value)") }
+            for d in try store.deliveries(eventID: e.id) {
+                print("delivery \(d.id) → \(d.destination): \(d.state.rawValue), \(d.attempts) attempt(s)\(d.lastError.map { ", last error: " + $0 } ?? "")")
+                for a in try store.attempts(deliveryID: d.id) {
+                    print("  attempt \(a.attempt) at \(RFC3339.format(a.startedAt)) \(a.durationMillis) ms: \(a.statusCode.map(String.init) ?? a.error ?? "?")\(a.nextAttemptAt.map { ", next at " + RFC3339.format($0) } ?? "")")
+                }
+            }
+            if body { print(""); FileHandle.standardOutput.write(Data(e.body)); print("") }
+        }
+    }
+}
+
+struct Secrets: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate secrets and the config entries for rotating them.", subcommands: [Generate.self, Rotate.self])
+
+    /// A new random secret in the format `profile` expects (`whsec_` + base64 for Standard Webhooks style).
+    static func generate(for profile: ProviderProfile?, bytes: Int) -> String {
+        var g = SystemRandomNumberGenerator()
+        let raw = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &g) }
+        switch profile?.secretEncoding ?? .base64(stripPrefix: "whsec_") {
+        case .base64(let prefix): return prefix + Base64.encode(raw)
+        case .hex: return Hex.string(raw)
+        case .utf8: return Base64.encode(raw).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+    }
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a strong random secret (default: whsec_<base64>, for destinations and Standard Webhooks).")
+        @Option(help: "Format the secret as this provider expects.") var provider: String?
+        @Option(help: "Providers directory.") var dir: String = "providers"
+        @Option(help: "Random bytes in the secret.") var bytes: Int = 32
+
+        func run() async throws {
+            guard (24...64).contains(bytes) else { throw CLIError("--bytes must be 24…64") }
+            var profile: ProviderProfile?
+            if let provider {
+                do { profile = try ProfileLoader.loadDirectory(dir)[provider] } catch { throw CLIError(error.description) }
+                guard let p = profile else { throw CLIError("no profile '\(provider)'") }
+                if p.signatures.first.map({ $0.algorithm.usesPublicKey || $0.algorithm.usesSigningCertificate }) == true {
+                    throw CLIError("\(provider) verifies with the provider's key: there is no shared secret to generate")
+                }
+            }
+            print(Secrets.generate(for: profile, bytes: bytes))
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the secrets entry for a rotation with an overlap window.")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "Rotate a source's secret (the provider issues the new one).") var source: String?
+        @Option(help: "Rotate a destination's signing secret (generated here).") var destination: String?
+        @Option(help: "Days both secrets stay valid.") var overlapDays: Int = 7
+
+        func run() async throws {
+            let config = try options.load()
+            let now = SystemClock().now() / 1000 * 1000  // whole seconds: the printed times are for people
+            let retireAt = RFC3339.format(now + Int64(overlapDays) * 86_400_000).replacingOccurrences(of: ".000Z", with: "Z")
+            let label = String(RFC3339.format(now).prefix(10))
+            let refs: [SecretReference]
+            let owner: String
+            var newValue: String?
+            if let source {
+                guard let s = config.sources.first(where: { $0.name == source }) else { throw CLIError("no source '\(source)'") }
+                refs = s.secrets; owner = "sources.\(source)"
+            } else if let destination {
+                guard let d = config.destinations[destination] else { throw CLIError("no destination '\(destination)'") }
+                refs = d.secrets; owner = "destinations.\(destination)"
+                newValue = Secrets.generate(for: nil, bytes: 32)
+            } else {
+                throw CLIError("name --source or --destination")
+            }
+            let env = "INLET_" + owner.uppercased().replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_") + "_" + label.replacingOccurrences(of: "-", with: "")
+            print("# In [\(owner)]: the new secret verifies from now; the old ones keep working until \(retireAt).")
+            print("secrets = [")
+            print("  { label = \"\(label)\", value = \"env:\(env)\" },")
+            for r in refs {
+                let expiry = r.expiresAt.map { min($0, now + Int64(overlapDays) * 86_400_000) }.map { RFC3339.format($0).replacingOccurrences(of: ".000Z", with: "Z") } ?? retireAt
+                print("  { label = \"\(r.label)\", value = \"\(r.reference.hasPrefix("env:") || r.reference.hasPrefix("file:") ? r.reference : "<the current secret>")\", expires_at = \(expiry) },")
+            }
+            print("]")
+            if let newValue {
+                print("# Set before reloading, and give the same secret to the service behind the destination:")
+                print("export \(env)='\(newValue)'")
+            } else {
+                print("# Set \(env) to the new secret the provider shows you, then switch the provider to it.")
+            }
+        }
     }
 }
