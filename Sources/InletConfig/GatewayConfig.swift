@@ -129,6 +129,8 @@ public struct GatewayConfig: Sendable {
     public var logLevel: String = "info"
     public var logFormat: String = "json"
     public var sink: SinkSettings?
+    /// Where `GET /metrics` is served (Prometheus), if anywhere.
+    public var metricsListen: (host: String, port: Int)?
     public var sources: [SourceConfig] = []
     public var destinations: [String: DestinationConfig] = [:]
 
@@ -178,6 +180,12 @@ public struct GatewayConfig: Sendable {
             c.delivery.concurrency = try s.int("concurrency", range: 1...10_000) ?? c.delivery.concurrency
             c.delivery.leaseSeconds = try s.int("lease_seconds", range: 1...86_400) ?? c.delivery.leaseSeconds
             c.delivery.pollIntervalMillis = try s.int("poll_interval_ms", range: 10...600_000) ?? c.delivery.pollIntervalMillis
+            try s.rejectUnknownKeys()
+        }
+        if var s = try r.table("metrics") {
+            let listen = try s.requiredString("listen")
+            guard let hp = parseHostPort(listen) else { throw s.error("listen", "expected HOST:PORT") }
+            c.metricsListen = hp
             try s.rejectUnknownKeys()
         }
         if var s = try r.table("secrets") {

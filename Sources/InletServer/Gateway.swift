@@ -5,6 +5,7 @@ import InletStore
 import Logging
 import NIOCore
 import NIOPosix
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -21,12 +22,15 @@ public final class Gateway: Sendable {
     private let storeThreads: NIOThreadPool
     private let sink: SinkService?
     private let logger: Logger
+    /// The Prometheus registry behind `/metrics`.
+    public let metricsRegistry: PrometheusCollectorRegistry
 
     /// - certificateFetcher: where SNS/PayPal signing certificates come from (default: HTTPS); tests inject one.
     /// - followUpGET: performs handshake follow-ups such as SNS subscription confirmation (default: HTTP GET).
     public init(resolved: ResolvedGateway, store: (any EventStore)? = nil, clock: any WallClock = SystemClock(), logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, signals: [UnixSignal] = [],
-                certificateFetcher: (any CertificateFetcher)? = nil, followUpGET: (@Sendable (String) async throws -> Int)? = nil) throws {
+                certificateFetcher: (any CertificateFetcher)? = nil, followUpGET: (@Sendable (String) async throws -> Int)? = nil,
+                metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
         let config = resolved.config
         let store = try store ?? SQLiteEventStore(path: config.storePath, durability: config.store.durability == .fsync ? .fsync : .relaxed)
         self.store = store
@@ -53,6 +57,9 @@ public final class Gateway: Sendable {
         storeThreads = NIOThreadPool(numberOfThreads: 2)
         storeThreads.start()
         let client = self.client
+        let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry))
+        self.metricsRegistry = metricsRegistry
+        metrics.secretExpiries(resolved, now: clock.now())
         let certificates = SigningCertificateCache(fetcher: certificateFetcher ?? HTTPCertificateFetcher(client: client), clock: clock)
         let get: @Sendable (String) async throws -> Int = followUpGET ?? { url in
             let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(15))
@@ -61,7 +68,7 @@ public final class Gateway: Sendable {
         }
         ingress = IngressServer(host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idleTimeoutSeconds, group: group,
                                 context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger, counters: counters,
-                                                        certificates: certificates, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
+                                                        certificates: certificates, metrics: metrics, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
                                                         followUpGET: get))
         let delivery = DeliveryService(store: store, runtime: runtime, client: client, clock: clock, settings: config.delivery, logger: logger,
                                        doorbell: doorbell, storeThreads: storeThreads, completions: completions)
@@ -75,6 +82,9 @@ public final class Gateway: Sendable {
         }
         let pruner = IdempotencyPruner(store: store, clock: clock, retentionDays: config.store.idempotencyRetentionDays,
                                        storeThreads: storeThreads, logger: logger)
+        if let listen = config.metricsListen {
+            services.append(MetricsService(host: listen.host, port: listen.port, registry: metricsRegistry, group: group, logger: logger))
+        }
         services += [writer, completions, pruner, delivery, ingress]
         serviceGroup = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

@@ -105,6 +105,8 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var version = HTTPVersion.http1_1
     private var peer: IPAddress?
     private var bodyDeadline: Scheduled<Void>?
+    private var currentSourceName: String?
+    private var currentProvider: String?
     private let context: IngressContext
 
     init(context: IngressContext) { self.context = context }
@@ -119,6 +121,9 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             keepAlive = head.isKeepAlive
             version = head.version
+            let source = context.runtime.current.sourcesByPath[IngressStateMachine.splitURI(head.uri).0]
+            currentSourceName = source?.name
+            currentProvider = source?.profile.name
             perform(machine.head(head, snapshot: context.runtime.current, now: context.clock.now()), ctx)
             if case .receiving = machine.state { armBodyDeadline(ctx) }
         case .body(var chunk):
@@ -153,6 +158,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .none: return
         case .respond(let status, let reason, let close, let extra):
             context.recordRejection(reason)
+            context.metrics.rejected(source: currentSourceName ?? "-", provider: currentProvider ?? "-", reason: reason)
             write(ctx, status: status, body: Self.rejectionBody(reason), close: close || !keepAlive, extraHeaders: extra)
         case .admit(let request, let source):
             admit(request, source, ctx)
@@ -194,6 +200,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch decision {
         case .reject(let reason):
             context.recordRejection(reason)
+            context.metrics.rejected(source: source.name, provider: source.profile.name, reason: reason)
             context.logger.info("request rejected", metadata: [
                 "source": "\(source.name)", "reason": "\(reason.rawValue)", "status": "\(reason.httpStatus)",
                 "peer": "\(request.peer?.description ?? "-")",
@@ -202,6 +209,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             machine.responded()
         case .handshake(let answer):
             context.counters.countHandshake()
+            context.metrics.handshake(provider: source.profile.name)
             context.logger.info("handshake answered", metadata: ["source": "\(source.name)", "provider": "\(source.profile.name)", "status": "\(answer.status)"])
             if let url = answer.followUpGET { context.followUp(url, source: source.name) }
             var headers: [(String, String)] = []
@@ -209,6 +217,8 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             write(ctx, status: HTTPResponseStatus(statusCode: answer.status), body: answer.body, close: !keepAlive, headers: headers)
             machine.responded()
         case .admit(let admitted):
+            context.metrics.verified(source: source.name, secret: admitted.secretLabel)
+            if let t = admitted.providerTimestamp { context.metrics.skew(source: source.name, seconds: Double(t - request.receivedAt) / 1000) }
             let record = IngestRecord(
                 id: InletEventID.make(millis: request.receivedAt), source: source.name, provider: source.profile.name,
                 eventKey: admitted.eventKey, keyOrigin: admitted.keyOrigin, eventType: admitted.eventType,
@@ -225,16 +235,19 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let body: String
                 switch result {
                 case .success(.accepted(let id)):
+                    self.context.metrics.accepted(source: source.name, provider: source.profile.name)
                     status = .ok
                     body = #"{"status":"accepted","id":"\#(id)"}"#
                     logger.debug("event accepted", metadata: ["source": "\(source.name)", "event_id": "\(id)", "event_key": "\(admitted.eventKey)"])
                 case .success(.duplicate(let id)):
+                    self.context.metrics.duplicate(source: source.name)
                     status = .ok
                     body = #"{"status":"duplicate","id":"\#(id)"}"#
                     logger.info("duplicate event", metadata: ["source": "\(source.name)", "event_id": "\(id)", "event_key": "\(admitted.eventKey)"])
                 case .failure(let error):
                     let reason: RejectionReason = error is GroupCommitter<IngestRecord, IngestResult>.Stopped ? .shuttingDown : .storeUnavailable
                     self.context.recordRejection(reason)
+                    self.context.metrics.rejected(source: source.name, provider: source.profile.name, reason: reason)
                     logger.error("event not stored", metadata: ["source": "\(source.name)", "reason": "\(reason.rawValue)", "error": "\(error)"])
                     status = HTTPResponseStatus(statusCode: reason.httpStatus)
                     body = Self.rejectionBody(reason)
@@ -288,6 +301,7 @@ struct IngressContext: Sendable {
     let logger: Logger
     let counters: IngressCounters
     let certificates: SigningCertificateCache
+    let metrics: GatewayMetrics
     /// How long a request's body may take to arrive.
     let requestTimeout: TimeAmount
     /// Performs a handshake's follow-up GET (SNS subscription confirmation).

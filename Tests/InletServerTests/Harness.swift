@@ -92,7 +92,7 @@ final class RunningGateway: Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    static func start(sourcesTOML: String, destinationURL: String, storePath: String? = nil, destinationExtra: String = "", destinationTimeoutSeconds: Int = 5, serverExtra: String = "", clock: any WallClock = SystemClock()) async throws -> RunningGateway {
+    static func start(sourcesTOML: String, destinationURL: String, storePath: String? = nil, destinationExtra: String = "", destinationTimeoutSeconds: Int = 5, serverExtra: String = "", secondDestinationSecret: String? = nil, clock: any WallClock = SystemClock()) async throws -> RunningGateway {
         let path = storePath ?? FileManager.default.temporaryDirectory.appendingPathComponent("inlet-e2e-\(UUID().uuidString)/inlet.sqlite").path
         let toml = """
         providers_dir = "\(Repo.root)/providers"
@@ -107,7 +107,7 @@ final class RunningGateway: Sendable {
         poll_interval_ms = 50
         [destinations.svc]
         url = "\(destinationURL)"
-        secrets = ["\(destinationSecret)"]
+        secrets = ["\(destinationSecret)"\(secondDestinationSecret.map { ", \"\($0)\"" } ?? "")]
         timeout_seconds = \(destinationTimeoutSeconds)
         initial_backoff_ms = 20
         max_backoff_ms = 100

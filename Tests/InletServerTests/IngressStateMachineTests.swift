@@ -5,6 +5,7 @@ import InletStore
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import Prometheus
 import Testing
 
 @Suite("Ingress protocol logic")
@@ -100,6 +101,7 @@ struct IngressHandlerTests {
         let context = IngressContext(runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), writer: writer, clock: SystemClock(),
                                      logger: quietLogger, counters: IngressCounters(),
                                      certificates: SigningCertificateCache(fetcher: NoCertificates(), clock: SystemClock()),
+                                     metrics: GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: PrometheusCollectorRegistry())),
                                      requestTimeout: .seconds(30), followUpGET: { _ in 200 })
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
         try channel.pipeline.syncOperations.addHandler(IngressHandler(context: context))
