@@ -107,6 +107,8 @@ public struct SourceConfig: Sendable, Equatable {
     public var webhookID: String?
     /// Confirm AWS SNS subscriptions automatically.
     public var snsAutoConfirm = false
+    /// Filtered routes, beside the unfiltered `destinations`.
+    public var routes: [Route] = []
 }
 
 public struct DestinationConfig: Sendable, Equatable {
@@ -115,6 +117,20 @@ public struct DestinationConfig: Sendable, Equatable {
     public var secrets: [SecretReference]
     public var timeoutSeconds: Int = 10
     public var retry = RetryPolicy()
+    public var retryStatuses = RetryStatuses.default
+    public var maxAgeSeconds: Int = 3 * 86_400
+    public var payload = PayloadMode.cloudevents
+    /// Deliveries in flight to this destination at once.
+    public var maxConcurrency: Int = 16
+    public var rateLimitPerSecond: Double?
+    public var ordering: OrderingKey?
+    public var circuitFailureThreshold: Int = 10
+    public var circuitOpenMillis: Int64 = 5_000
+    public var circuitMaxOpenMillis: Int64 = 300_000
+
+    public var policy: DeliveryPolicy {
+        DeliveryPolicy(retry: retry, retryStatuses: retryStatuses, maxAgeMillis: Int64(maxAgeSeconds) * 1000)
+    }
 }
 
 /// The gateway's configuration file (`config/inlet.toml`), parsed and checked but with secrets unresolved.
@@ -218,6 +234,38 @@ public struct GatewayConfig: Sendable {
                 dc.retry.maxAttempts = try d.int("max_attempts", range: 1...1000) ?? dc.retry.maxAttempts
                 dc.retry.initialDelayMillis = Int64(try d.int("initial_backoff_ms", range: 1...86_400_000) ?? Int(dc.retry.initialDelayMillis))
                 dc.retry.maxDelayMillis = Int64(try d.int("max_backoff_ms", range: 1...604_800_000) ?? Int(dc.retry.maxDelayMillis))
+                dc.maxAgeSeconds = try d.int("max_age_seconds", range: 1...(90 * 86_400)) ?? dc.maxAgeSeconds
+                if let node = d.raw("retry_on") {
+                    let entries: [String]
+                    switch node {
+                    case .array(let items):
+                        entries = items.compactMap { item -> String? in
+                            switch item { case .int(let i): return String(i); case .string(let s): return s; default: return "?" }
+                        }
+                    default: throw d.error("retry_on", "expected a list of statuses, e.g. [408, 429, \"5xx\"]")
+                    }
+                    guard let statuses = RetryStatuses(entries) else { throw d.error("retry_on", "entries are statuses (429) or classes (\"5xx\")") }
+                    dc.retryStatuses = statuses
+                }
+                if let mode = try d.string("payload") {
+                    guard let m = PayloadMode(rawValue: mode) else { throw d.error("payload", "must be cloudevents, cloudevents-binary or raw") }
+                    dc.payload = m
+                }
+                dc.maxConcurrency = try d.int("max_concurrency", range: 1...10_000) ?? dc.maxConcurrency
+                if let node = d.raw("rate_limit_per_second") {
+                    switch node {
+                    case .int(let i) where i > 0: dc.rateLimitPerSecond = Double(i)
+                    case .double(let v) where v > 0: dc.rateLimitPerSecond = v
+                    default: throw d.error("rate_limit_per_second", "must be a positive number")
+                    }
+                }
+                if let o = try d.string("ordering") {
+                    guard let key = OrderingKey(o) else { throw d.error("ordering", "must be \"source\" or \"json:/pointer\"") }
+                    dc.ordering = key
+                }
+                dc.circuitFailureThreshold = try d.int("circuit_failure_threshold", range: 1...10_000) ?? dc.circuitFailureThreshold
+                dc.circuitOpenMillis = Int64(try d.int("circuit_open_ms", range: 10...86_400_000) ?? Int(dc.circuitOpenMillis))
+                dc.circuitMaxOpenMillis = Int64(try d.int("circuit_max_open_ms", range: 10...86_400_000) ?? Int(dc.circuitMaxOpenMillis))
                 try d.rejectUnknownKeys()
                 c.destinations[name] = dc
             }
@@ -244,6 +292,37 @@ public struct GatewayConfig: Sendable {
                 sc.allowLegacySignatures = try s.bool("allow_legacy_signatures") ?? false
                 sc.publicURL = try s.string("public_url")
                 sc.allowProviderIPs = try s.bool("allow_provider_ips") ?? false
+                for var rt in try s.tables("routes") ?? [] {
+                    let dest = try rt.requiredString("destination")
+                    guard c.destinations[dest] != nil else { throw rt.error("destination", "unknown destination '\(dest)'") }
+                    var route = Route(destination: dest, types: (try rt.strings("types") ?? []).map(TypePattern.init))
+                    if let node = rt.raw("where") {
+                        guard case .array(let items) = node else { throw rt.error("where", "expected a list of { pointer = \"/a/b\", equals = … | in = […] | exists = true }") }
+                        for (n, item) in items.enumerated() {
+                            guard case .table(let t) = item, case .string(let ptrText)? = t["pointer"], let ptr = JSONPointer(ptrText) else {
+                                throw rt.error("where", "item \(n + 1): needs pointer = \"/json/pointer\"")
+                            }
+                            func text(_ v: TOMLNode) -> String? {
+                                switch v { case .string(let s): return s; case .int(let i): return String(i); case .bool(let b): return String(b); case .double(let d): return String(d); default: return nil }
+                            }
+                            let test: FieldCondition.Test
+                            if let v = t["equals"] {
+                                guard let s = text(v) else { throw rt.error("where", "item \(n + 1): equals must be a string, number or boolean") }
+                                test = .equals(s)
+                            } else if case .array(let vs)? = t["in"] {
+                                test = .oneOf(vs.compactMap(text))
+                            } else if case .bool(let b)? = t["exists"] {
+                                test = .exists(b)
+                            } else {
+                                throw rt.error("where", "item \(n + 1): needs equals, in or exists")
+                            }
+                            for k in t.keys where !["pointer", "equals", "in", "exists"].contains(k) { throw rt.error("where", "item \(n + 1): unknown key '\(k)'") }
+                            route.conditions.append(FieldCondition(pointer: ptr, test: test))
+                        }
+                    }
+                    try rt.rejectUnknownKeys()
+                    sc.routes.append(route)
+                }
                 sc.webhookID = try s.string("webhook_id")
                 sc.snsAutoConfirm = try s.bool("sns_auto_confirm") ?? false
                 if let t = try s.string("verify_token") { sc.verifyToken = SecretReference(label: "verify_token", reference: t) }
@@ -428,7 +507,7 @@ extension GatewayConfig {
                 maxBodyBytes: s.maxBodyBytes,
                 verification: VerificationOptions(toleranceSeconds: s.toleranceSeconds.map(Int64.init), allowLegacySignatures: s.allowLegacySignatures,
                                                   publicURL: s.publicURL, verifyToken: verifyToken, webhookID: s.webhookID, snsAutoConfirm: s.snsAutoConfirm),
-                destinations: s.destinations))
+                destinations: s.destinations, routes: s.routes))
         }
         var dests: [String: ResolvedDestination] = [:]
         for (name, d) in destinations {

@@ -68,10 +68,17 @@ public struct SourcePolicy: Sendable {
     public var allowlist: IPAllowlist
     public var maxBodyBytes: Int
     public var verification: VerificationOptions
-    /// Destination names each admitted event is queued for.
-    public var destinations: [String]
+    /// Where admitted events go. An event no route matches is stored and marked unrouted.
+    public var routes: [Route]
 
-    public init(name: String, path: String, profile: ProviderProfile, keys: [VerificationKey], allowlist: IPAllowlist = .init(), maxBodyBytes: Int = 1 << 20, verification: VerificationOptions = .init(), destinations: [String]) {
+    /// Every destination some route of this source may use.
+    public var destinations: [String] {
+        var out: [String] = []
+        for r in routes where !out.contains(r.destination) { out.append(r.destination) }
+        return out
+    }
+
+    public init(name: String, path: String, profile: ProviderProfile, keys: [VerificationKey], allowlist: IPAllowlist = .init(), maxBodyBytes: Int = 1 << 20, verification: VerificationOptions = .init(), destinations: [String] = [], routes: [Route] = []) {
         self.name = name
         self.path = path
         self.profile = profile
@@ -79,7 +86,7 @@ public struct SourcePolicy: Sendable {
         self.allowlist = allowlist
         self.maxBodyBytes = maxBodyBytes
         self.verification = verification
-        self.destinations = destinations
+        self.routes = destinations.map { Route(destination: $0) } + routes
     }
 }
 
@@ -95,6 +102,8 @@ public struct AdmittedEvent: Sendable, Equatable {
     public var providerTimestamp: EpochMillis?
     /// The client address after trusted-proxy resolution.
     public var clientAddress: IPAddress?
+    /// The destinations whose routes matched (empty: unrouted).
+    public var destinations: [String] = []
 }
 
 public enum AdmissionDecision: Sendable, Equatable {
@@ -135,7 +144,8 @@ extension SourcePolicy {
             eventType: eventType,
             secretLabel: keys.indices.contains(verified.keyIndex) ? keys[verified.keyIndex].label : "certificate",
             providerTimestamp: verified.timestamp,
-            clientAddress: client
+            clientAddress: client,
+            destinations: routes.destinations(eventType: eventType, body: request.body)
         ))
     }
 }

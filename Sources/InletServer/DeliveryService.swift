@@ -42,31 +42,33 @@ public final class DeliveryService: Service, Sendable {
         self.completions = completions
     }
 
+    /// Per-destination pacing: concurrency, rate limit and circuit breaker. Guarded by `gates`' lock.
+    struct Gate {
+        var inFlight = 0
+        var breaker: CircuitBreaker
+        var bucket: TokenBucket?
+    }
+    private let gates = NIOLockedValueBox<[String: Gate]>([:])
+
+    private func gate(_ d: ResolvedDestination) -> Gate {
+        Gate(breaker: CircuitBreaker(failureThreshold: d.config.circuitFailureThreshold, openMillis: d.config.circuitOpenMillis,
+                                     maxOpenMillis: d.config.circuitMaxOpenMillis),
+             bucket: d.config.rateLimitPerSecond.map { TokenBucket(ratePerSecond: $0) })
+    }
+
+    /// The circuit state of each destination, for operators and tests.
+    public func circuitStates() -> [String: String] {
+        gates.withLockedValue { $0.mapValues { $0.breaker.name } }
+    }
+
     public func run() async throws {
         let store = self.store, now = clock.now()
         try await storeThreads.runIfActive { try store.releaseAllClaims(now: now) }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 while !stopping.withLockedValue({ $0 }) {
-                    let capacity = settings.concurrency - inFlight.withLockedValue { $0 }
-                    var claimed: [ClaimedDelivery] = []
-                    if capacity > 0 {
-                        let now = clock.now(), lease = Int64(settings.leaseSeconds) * 1000
-                        do {
-                            claimed = try await storeThreads.runIfActive { try store.claimDue(now: now, limit: capacity, leaseMillis: lease) }
-                        } catch {
-                            logger.error("cannot claim deliveries", metadata: ["error": "\(error)"])
-                        }
-                        for c in claimed {
-                            inFlight.withLockedValue { $0 += 1 }
-                            group.addTask {
-                                await self.deliver(c)
-                                self.inFlight.withLockedValue { $0 -= 1 }
-                                self.doorbell.ring()
-                            }
-                        }
-                        if claimed.count == capacity { continue }  // more may be due right now
-                    }
+                    let moreDue = await claimRound(group: &group)
+                    if moreDue { continue }
                     await doorbell.wait(timeout: await sleepBudget())
                 }
             }
@@ -76,12 +78,65 @@ public final class DeliveryService: Service, Sendable {
         }
     }
 
-    /// How long to sleep when nothing rings: until the next retry is due, at most the poll interval.
+    /// Claims what each destination may take now and starts those deliveries. Returns whether a destination filled
+    /// its allowance (so more may be due at once).
+    private func claimRound(group: inout DiscardingTaskGroup) async -> Bool {
+        let snapshot = runtime.current
+        let store = self.store, lease = Int64(settings.leaseSeconds) * 1000
+        var full = false
+        for (name, destination) in snapshot.resolved.destinations.sorted(by: { $0.key < $1.key }) {
+            let now = clock.now()
+            let globalRoom = settings.concurrency - inFlight.withLockedValue { $0 }
+            guard globalRoom > 0 else { return false }
+            let allowance = gates.withLockedValue { gates -> Int in
+                var g = gates[name] ?? gate(destination)
+                defer { gates[name] = g }
+                var room = min(destination.config.maxConcurrency - g.inFlight, globalRoom)
+                if let probe = g.breaker.allowance(now: now, inFlight: g.inFlight) { room = min(room, probe) }
+                if var b = g.bucket { room = min(room, b.available(now: now)); g.bucket = b }
+                return max(0, room)
+            }
+            guard allowance > 0 else { continue }
+            let claimed: [ClaimedDelivery]
+            do {
+                claimed = try await storeThreads.runIfActive { try store.claimDue(now: now, limit: allowance, leaseMillis: lease, destination: name) }
+            } catch {
+                logger.error("cannot claim deliveries", metadata: ["destination": "\(name)", "error": "\(error)"])
+                continue
+            }
+            guard !claimed.isEmpty else { continue }
+            gates.withLockedValue { gates in
+                gates[name]?.inFlight += claimed.count
+                gates[name]?.bucket?.take(claimed.count, now: now)
+            }
+            inFlight.withLockedValue { $0 += claimed.count }
+            for c in claimed {
+                group.addTask {
+                    await self.deliver(c)
+                    self.gates.withLockedValue { $0[c.destination]?.inFlight -= 1 }
+                    self.inFlight.withLockedValue { $0 -= 1 }
+                    self.doorbell.ring()
+                }
+            }
+            if claimed.count == allowance { full = true }
+        }
+        return full
+    }
+
+    /// How long to sleep when nothing rings: until the next retry is due, a circuit may probe, or a rate-limited
+    /// destination earns a token; at most the poll interval.
     private func sleepBudget() async -> Duration {
         let store = self.store
-        let poll = Int64(settings.pollIntervalMillis)
-        guard let next = try? await storeThreads.runIfActive({ try store.nextDueAt() }) ?? nil else { return .milliseconds(poll) }
-        return .milliseconds(min(max(next - clock.now(), 1), poll))
+        let now = clock.now()
+        var wait = Int64(settings.pollIntervalMillis)
+        if let next = try? await storeThreads.runIfActive({ try store.nextDueAt() }) ?? nil { wait = min(wait, next - now) }
+        gates.withLockedValue { gates in
+            for g in gates.values {
+                if let at = g.breaker.reopensAt { wait = min(wait, at - now) }
+                if let b = g.bucket, b.millisUntilNextToken() > 0 { wait = min(wait, b.millisUntilNextToken()) }
+            }
+        }
+        return .milliseconds(max(wait, 1))
     }
 
     func deliver(_ c: ClaimedDelivery) async {
@@ -93,30 +148,20 @@ public final class DeliveryService: Service, Sendable {
                          snippet: nil, next: .retry(at: startedAt + 3_600_000))
             return
         }
-        let event = c.event
-        let cloudEvent = CloudEvent(
-            id: event.id, source: "/sources/\(event.source)", type: event.eventType ?? "\(event.provider).webhook",
-            time: event.receivedAt, body: event.body, bodyContentType: event.contentType,
-            extensions: [("inletprovider", event.provider), ("inleteventkey", event.eventKey), ("inletattempt", String(attempt))])
-        let body = cloudEvent.encodeJSON()
-        let timestamp = startedAt / 1000
         var request = HTTPClientRequest(url: destination.config.url)
         request.method = .POST
-        request.headers.add(name: "Content-Type", value: CloudEvent.jsonContentType)
-        request.headers.add(name: "User-Agent", value: "Inlet/\(InletVersion.current)")
-        request.headers.add(name: "webhook-id", value: event.id)
-        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-        request.headers.add(name: "webhook-signature", value: destination.signer.signature(id: event.id, timestampSeconds: timestamp, body: body))
-        request.headers.add(name: "Inlet-Delivery-Id", value: String(c.deliveryID))
-        request.headers.add(name: "Inlet-Attempt", value: String(attempt))
+        let (headers, body) = Self.payload(for: c, attempt: attempt, destination: destination, timestampSeconds: startedAt / 1000)
+        request.headers = headers
         request.body = .bytes(body)
 
         var status: Int?
         var errorText: String?
+        var retryAfter: String?
         var snippet: [UInt8] = []
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(destination.config.timeoutSeconds)))
             status = Int(response.status.code)
+            retryAfter = response.headers.first(name: "Retry-After")
             for try await var chunk in response.body where snippet.count < Self.responseSnippetLimit {
                 let take = min(chunk.readableBytes, Self.responseSnippetLimit - snippet.count)
                 snippet += chunk.readBytes(length: take) ?? []
@@ -124,16 +169,70 @@ public final class DeliveryService: Service, Sendable {
         } catch {
             errorText = Self.describe(error)
         }
-        let verdict: AttemptVerdict = status.map(AttemptClassifier.verdict(forStatus:)) ?? .retry
-        let policy = destination.config.retry
+        let now = clock.now()
+        let decision = destination.config.policy.next(
+            attempt: attempt, status: status, retryAfterMillis: DeliveryPolicy.parseRetryAfter(retryAfter, now: now),
+            receivedAt: c.event.receivedAt, now: now, unitRandom: Double.random(in: 0...1))
+        let destinationFailed: Bool
         let next: DeliveryCompletion.Next
-        switch verdict {
-        case .delivered: next = .delivered
-        case .reject: next = .dead
-        case .retry:
-            next = attempt >= policy.maxAttempts ? .dead : .retry(at: clock.now() + policy.delay(afterAttempt: attempt, unitRandom: Double.random(in: 0...1)))
+        switch decision {
+        case .delivered: next = .delivered; destinationFailed = false
+        case .retry(let at): next = .retry(at: at); destinationFailed = true
+        case .dead(let reason):
+            next = .dead
+            destinationFailed = status.map { destination.config.retryStatuses.verdict(forStatus: $0) == .retry } ?? true
+            if errorText == nil { errorText = reason }
+        }
+        let breakerName = gates.withLockedValue { gates -> String in
+            gates[c.destination]?.breaker.record(success: !destinationFailed, now: now)
+            return gates[c.destination]?.breaker.name ?? "closed"
+        }
+        if destinationFailed && breakerName == "open" {
+            logger.warning("circuit open: destination paused", metadata: ["destination": "\(c.destination)"])
         }
         await finish(c, attempt: attempt, startedAt: startedAt, status: status, error: errorText, snippet: snippet.isEmpty ? nil : snippet, next: next)
+    }
+
+    /// Hop-by-hop and framing headers never copied from the provider's request in `raw` mode.
+    static let hopByHop: Set<String> = ["host", "content-length", "connection", "transfer-encoding", "keep-alive", "te", "trailer", "upgrade",
+                                        "proxy-authorization", "proxy-authenticate", "expect"]
+
+    /// The request for one attempt in the destination's payload mode. Every mode carries the Standard Webhooks
+    /// signature over the bytes actually sent, and `Inlet-Event-Id` for tracing.
+    static func payload(for c: ClaimedDelivery, attempt: Int, destination: ResolvedDestination, timestampSeconds: Int64) -> (HTTPHeaders, [UInt8]) {
+        let event = c.event
+        var headers = HTTPHeaders()
+        let body: [UInt8]
+        let extensions = [("inletprovider", event.provider), ("inleteventkey", event.eventKey), ("inletattempt", String(attempt))]
+        let type = event.eventType ?? "\(event.provider).webhook"
+        switch destination.config.payload {
+        case .cloudevents:
+            body = CloudEvent(id: event.id, source: "/sources/\(event.source)", type: type, time: event.receivedAt, body: event.body,
+                              bodyContentType: event.contentType, extensions: extensions).encodeJSON()
+            headers.add(name: "Content-Type", value: CloudEvent.jsonContentType)
+        case .cloudeventsBinary:
+            body = event.body
+            headers.add(name: "Content-Type", value: event.contentType ?? "application/octet-stream")
+            headers.add(name: "ce-specversion", value: "1.0")
+            headers.add(name: "ce-id", value: event.id)
+            headers.add(name: "ce-source", value: "/sources/\(event.source)")
+            headers.add(name: "ce-type", value: type)
+            headers.add(name: "ce-time", value: RFC3339.format(event.receivedAt))
+            for (k, v) in extensions { headers.add(name: "ce-" + k, value: v) }
+        case .raw:
+            body = event.body
+            for h in event.headers where !hopByHop.contains(h.name.lowercased()) && !h.name.lowercased().hasPrefix("webhook-") {
+                headers.add(name: h.name, value: h.value)
+            }
+        }
+        headers.replaceOrAdd(name: "User-Agent", value: "Inlet/\(InletVersion.current)")
+        headers.add(name: "webhook-id", value: event.id)
+        headers.add(name: "webhook-timestamp", value: String(timestampSeconds))
+        headers.add(name: "webhook-signature", value: destination.signer.signature(id: event.id, timestampSeconds: timestampSeconds, body: body))
+        headers.add(name: "Inlet-Event-Id", value: event.id)
+        headers.add(name: "Inlet-Delivery-Id", value: String(c.deliveryID))
+        headers.add(name: "Inlet-Attempt", value: String(attempt))
+        return (headers, body)
     }
 
     private func finish(_ c: ClaimedDelivery, attempt: Int, startedAt: EpochMillis, status: Int?, error: String?, snippet: [UInt8]?, next: DeliveryCompletion.Next) async {

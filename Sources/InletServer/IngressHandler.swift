@@ -219,13 +219,17 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .admit(let admitted):
             context.metrics.verified(source: source.name, secret: admitted.secretLabel)
             if let t = admitted.providerTimestamp { context.metrics.skew(source: source.name, seconds: Double(t - request.receivedAt) / 1000) }
-            let record = IngestRecord(
+            var record = IngestRecord(
                 id: InletEventID.make(millis: request.receivedAt), source: source.name, provider: source.profile.name,
                 eventKey: admitted.eventKey, keyOrigin: admitted.keyOrigin, eventType: admitted.eventType,
                 receivedAt: request.receivedAt, providerTimestamp: admitted.providerTimestamp,
                 peer: request.peer?.description, clientAddress: admitted.clientAddress?.description,
                 method: request.method, path: request.path, query: request.query, headers: request.headers,
-                body: request.body, secretLabel: admitted.secretLabel, destinations: source.destinations)
+                body: request.body, secretLabel: admitted.secretLabel, destinations: admitted.destinations)
+            let snapshot = context.runtime.current
+            for d in admitted.destinations {
+                if let ordering = snapshot.destination(d)?.config.ordering { record.orderingKeys[d] = ordering.key(source: source.name, body: request.body) }
+            }
             let promise = ctx.eventLoop.makePromise(of: IngestResult.self)
             context.writer.submit(record, waiter: .promise(promise))
             let keepAlive = self.keepAlive

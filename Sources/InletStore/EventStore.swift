@@ -18,8 +18,10 @@ public struct IngestRecord: Sendable {
     public var headers: HTTPHeaderList
     public var body: [UInt8]
     public var secretLabel: String?
-    /// One queue row is created per destination.
+    /// One queue row is created per destination. No destination: the event is stored and marked unrouted.
     public var destinations: [String]
+    /// Per destination that delivers in order: the event's ordering key.
+    public var orderingKeys: [String: String] = [:]
 
     public init(id: String, source: String, provider: String, eventKey: String, keyOrigin: AdmittedEvent.KeyOrigin, eventType: String?, receivedAt: EpochMillis, providerTimestamp: EpochMillis?, peer: String?, clientAddress: String?, method: String, path: String, query: String?, headers: HTTPHeaderList, body: [UInt8], secretLabel: String?, destinations: [String]) {
         self.id = id
@@ -84,6 +86,7 @@ public struct StoredEvent: Sendable, Equatable {
     public var body: [UInt8]
     public var secretLabel: String?
     public var duplicates: Int
+    public var unrouted: Bool = false
 }
 
 /// A delivery's current state, as read back.
@@ -174,7 +177,7 @@ public protocol EventStore: Sendable {
 
     /// Claims up to `limit` due queue rows, reserving each for `leaseMillis`; a claimed row that is never
     /// completed (process crash) becomes due again when its lease runs out.
-    func claimDue(now: EpochMillis, limit: Int, leaseMillis: Int64) throws -> [ClaimedDelivery]
+    func claimDue(now: EpochMillis, limit: Int, leaseMillis: Int64, destination: String?) throws -> [ClaimedDelivery]
 
     /// Records attempts and moves rows to their next state, in one transaction.
     func complete(_ completions: [DeliveryCompletion], now: EpochMillis) throws
@@ -210,5 +213,12 @@ public struct SecretUsage: Sendable, Equatable {
         self.secretLabel = secretLabel
         self.lastVerifiedAt = lastVerifiedAt
         self.verifiedSince = verifiedSince
+    }
+}
+
+extension EventStore {
+    /// Claims due rows of any destination.
+    public func claimDue(now: EpochMillis, limit: Int, leaseMillis: Int64) throws -> [ClaimedDelivery] {
+        try claimDue(now: now, limit: limit, leaseMillis: leaseMillis, destination: nil)
     }
 }

@@ -92,10 +92,10 @@ public final class SQLiteEventStore: EventStore {
                 try insertEvent.execute(arguments: [
                     r.id, r.source, r.provider, r.eventKey, r.keyOrigin.rawValue, r.eventType, r.receivedAt, r.providerTimestamp,
                     r.peer, r.clientAddress, r.method, r.path, r.query, Self.encodeHeaders(r.headers),
-                    r.headers.first("Content-Type"), Data(r.body), r.secretLabel,
+                    r.headers.first("Content-Type"), Data(r.body), r.secretLabel, r.destinations.isEmpty,
                 ])
                 for d in r.destinations {
-                    try insertDelivery.execute(arguments: [r.id, d, r.receivedAt, r.receivedAt, r.receivedAt])
+                    try insertDelivery.execute(arguments: [r.id, d, r.receivedAt, r.receivedAt, r.receivedAt, r.orderingKeys[d]])
                 }
                 results.append(.accepted(id: r.id))
             }
@@ -103,9 +103,9 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    public func claimDue(now: EpochMillis, limit: Int, leaseMillis: Int64) throws -> [ClaimedDelivery] {
+    public func claimDue(now: EpochMillis, limit: Int, leaseMillis: Int64, destination: String?) throws -> [ClaimedDelivery] {
         try write { db in
-            let rows = try Row.fetchAll(db, sql: SQLiteSchema.claimDue, arguments: [now + leaseMillis, now, now, limit])
+            let rows = try Row.fetchAll(db, sql: SQLiteSchema.claimDue, arguments: [now + leaseMillis, now, destination, limit])
             guard !rows.isEmpty else { return [] }
             var events: [String: StoredEvent] = [:]
             let ids = Array(Set(rows.map { $0["event_id"] as String }))
@@ -233,7 +233,7 @@ public final class SQLiteEventStore: EventStore {
                     eventType: row["event_type"], receivedAt: row["received_at"], providerTimestamp: row["provider_timestamp"],
                     peer: row["peer"], clientAddress: row["client_address"], method: row["method"], path: row["path"], query: row["query"],
                     headers: decodeHeaders(row["headers"]), contentType: row["content_type"], body: Array((row["body"] as Data?) ?? Data()),
-                    secretLabel: row["secret_label"], duplicates: row["duplicates"])
+                    secretLabel: row["secret_label"], duplicates: row["duplicates"], unrouted: row["unrouted"])
     }
 }
 

@@ -68,6 +68,12 @@ enum SQLiteSchema {
         );
         CREATE INDEX attempts_delivery ON attempts(delivery_id);
         """),
+        ("v2-routing-ordering", """
+        ALTER TABLE events ADD COLUMN unrouted INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE deliveries ADD COLUMN ordering_key TEXT;
+        CREATE INDEX deliveries_ordering ON deliveries(destination, ordering_key, id) WHERE state = 'pending' AND ordering_key IS NOT NULL;
+        CREATE INDEX events_unrouted ON events(received_at) WHERE unrouted = 1;
+        """),
     ]
 
     // The idempotency row decides: a conflicting insert only counts the arrival and hands back the holder's ID.
@@ -79,24 +85,29 @@ enum SQLiteSchema {
         """
     static let insertEvent = """
         INSERT INTO events (id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp,
-                            peer, client_address, method, path, query, headers, content_type, body, secret_label)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let countDuplicate = "UPDATE events SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE id = ?"
     static let insertDelivery = """
-        INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at)
-        VALUES (?, ?, 'pending', ?, ?, ?)
+        INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at, ordering_key)
+        VALUES (?, ?, 'pending', ?, ?, ?, ?)
         """
     // Claiming pushes next_attempt_at to the lease's end: a row whose worker died becomes due again by itself.
+    // An ordered row waits while an earlier row with its key is still pending (queued, retrying or in flight).
     static let claimDue = """
-        UPDATE deliveries SET next_attempt_at = ?, claimed_at = ?
-        WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?
-                     ORDER BY next_attempt_at, id LIMIT ?)
+        UPDATE deliveries SET next_attempt_at = ?1, claimed_at = ?2
+        WHERE id IN (SELECT d.id FROM deliveries d
+                     WHERE d.state = 'pending' AND d.next_attempt_at <= ?2 AND (?3 IS NULL OR d.destination = ?3)
+                       AND (d.ordering_key IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.destination = d.destination
+                              AND e.ordering_key = d.ordering_key AND e.id < d.id))
+                     ORDER BY d.next_attempt_at, d.id LIMIT ?4)
         RETURNING id, event_id, destination, attempts, created_at
         """
     static let eventColumns = """
         id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp, peer, client_address,
-        method, path, query, headers, content_type, body, secret_label, duplicates
+        method, path, query, headers, content_type, body, secret_label, duplicates, unrouted
         """
     static let insertAttempt = """
         INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_snippet, next_attempt_at)
