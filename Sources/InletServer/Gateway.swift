@@ -22,6 +22,7 @@ public final class Gateway: Sendable {
     private let storeThreads: NIOThreadPool
     private let sink: SinkService?
     private let logger: Logger
+    private let delivery: DeliveryService
     /// The Prometheus registry behind `/metrics`.
     public let metricsRegistry: PrometheusCollectorRegistry
 
@@ -70,7 +71,7 @@ public final class Gateway: Sendable {
                                 context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger, counters: counters,
                                                         certificates: certificates, metrics: metrics, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
                                                         followUpGET: get))
-        let delivery = DeliveryService(store: store, runtime: runtime, client: client, clock: clock, settings: config.delivery, logger: logger,
+        delivery = DeliveryService(store: store, runtime: runtime, client: client, clock: clock, settings: config.delivery, logger: logger,
                                        doorbell: doorbell, storeThreads: storeThreads, completions: completions)
         var services: [any Service] = []
         if let sinkSettings = config.sink, let signer = resolved.sinkSigner {
@@ -104,6 +105,9 @@ public final class Gateway: Sendable {
         try await client.shutdown()
         try await storeThreads.shutdownGracefully()
     }
+
+    /// Each destination's circuit state (`closed`, `open`, `half_open`).
+    public func circuitStates() -> [String: String] { delivery.circuitStates() }
 
     public func shutdown() async {
         await serviceGroup.triggerGracefulShutdown()

@@ -122,6 +122,27 @@ final class RunningGateway: Sendable {
         return RunningGateway(gateway: gateway, port: port, task: task, storePath: path)
     }
 
+    /// Starts a gateway on `body` (destinations and sources) with a fresh store and quick polling.
+    static func start(configBody body: String, delivery: String = "concurrency = 64\npoll_interval_ms = 50", clock: any WallClock = SystemClock()) async throws -> RunningGateway {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-e2e-\(UUID().uuidString)/inlet.sqlite").path
+        let toml = """
+        providers_dir = "\(Repo.root)/providers"
+        [server]
+        listen = "127.0.0.1:0"
+        [store]
+        path = "\(path)"
+        [delivery]
+        \(delivery)
+
+        \(body)
+        """
+        let resolved = try GatewayConfig.parse(toml, file: "/tmp/inline-test.toml").resolve(environment: [:])
+        let gateway = try Gateway(resolved: resolved, clock: clock, logger: quietLogger)
+        let task = Task { try await gateway.run() }
+        let port = try await gateway.ingress.listeningPort()
+        return RunningGateway(gateway: gateway, port: port, task: task, storePath: path)
+    }
+
     private init(gateway: Gateway, port: Int, task: Task<Void, Error>, storePath: String) {
         self.gateway = gateway
         self.port = port
@@ -188,5 +209,28 @@ func rawExchange(port: Int, _ payload: String, until: @escaping (String) -> Bool
             if until(text) { break }
         }
         return text
+    }
+}
+
+func destinationTOML(_ name: String, url: String, _ extra: String = "") -> String {
+    // Quick retries for tests, unless `extra` sets its own.
+    let defaults = ["timeout_seconds = 5", "initial_backoff_ms = 20", "max_backoff_ms = 100"]
+        .filter { d in !extra.contains(d.split(separator: " ")[0] + " =") }
+    return """
+    [destinations.\(name)]
+    url = "\(url)"
+    secrets = ["\(destinationSecret)"]
+    \(defaults.joined(separator: "\n"))
+    \(extra)
+
+    """
+}
+
+/// Polls `condition` (a store read) until it holds, up to `timeout`: for states with no request to wait on.
+func eventually(timeout: Duration = .seconds(15), _ what: String, _ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
+        try await Task.sleep(for: .milliseconds(10))
     }
 }
