@@ -23,6 +23,7 @@ public final class DeliveryService: Service, Sendable {
     private let doorbell: Doorbell
     private let storeThreads: NIOThreadPool
     private let completions: GroupCommitter<DeliveryCompletion, Void>
+    private let metrics: GatewayMetrics
     private let inFlight = NIOLockedValueBox(0)
     private let stopping = NIOLockedValueBox(false)
 
@@ -30,7 +31,8 @@ public final class DeliveryService: Service, Sendable {
     static let responseSnippetLimit = 1024
 
     init(store: any EventStore, runtime: GatewayRuntime, client: HTTPClient, clock: any WallClock, settings: DeliverySettings,
-         logger: Logger, doorbell: Doorbell, storeThreads: NIOThreadPool, completions: GroupCommitter<DeliveryCompletion, Void>) {
+         logger: Logger, doorbell: Doorbell, storeThreads: NIOThreadPool, completions: GroupCommitter<DeliveryCompletion, Void>, metrics: GatewayMetrics) {
+        self.metrics = metrics
         self.store = store
         self.runtime = runtime
         self.client = client
@@ -189,6 +191,14 @@ public final class DeliveryService: Service, Sendable {
         }
         if destinationFailed && breakerName == "open" {
             logger.warning("circuit open: destination paused", metadata: ["destination": "\(c.destination)"])
+        }
+        metrics.circuit(destination: c.destination, open: breakerName != "closed")
+        switch next {
+        case .delivered:
+            metrics.attempt(destination: c.destination, outcome: "delivered")
+            metrics.deliveryLatency(destination: c.destination, seconds: Double(now - c.event.receivedAt) / 1000)
+        case .retry: metrics.attempt(destination: c.destination, outcome: "retry")
+        case .dead: metrics.attempt(destination: c.destination, outcome: "dead")
         }
         await finish(c, attempt: attempt, startedAt: startedAt, status: status, error: errorText, snippet: snippet.isEmpty ? nil : snippet, next: next)
     }

@@ -48,6 +48,9 @@ public final class Gateway: Sendable {
                 try store.complete(batch, now: clock.now())
                 return Array(repeating: (), count: batch.count)
             })
+        let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry))
+        self.metricsRegistry = metricsRegistry
+        metrics.secretExpiries(resolved, now: clock.now())
         var clientConfig = HTTPClient.Configuration()
         clientConfig.redirectConfiguration = .disallow
         clientConfig.timeout = .init(connect: .seconds(5), read: .seconds(60))
@@ -58,9 +61,6 @@ public final class Gateway: Sendable {
         storeThreads = NIOThreadPool(numberOfThreads: 2)
         storeThreads.start()
         let client = self.client
-        let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry))
-        self.metricsRegistry = metricsRegistry
-        metrics.secretExpiries(resolved, now: clock.now())
         let certificates = SigningCertificateCache(fetcher: certificateFetcher ?? HTTPCertificateFetcher(client: client), clock: clock)
         let get: @Sendable (String) async throws -> Int = followUpGET ?? { url in
             let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(15))
@@ -72,7 +72,7 @@ public final class Gateway: Sendable {
                                                         certificates: certificates, metrics: metrics, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
                                                         followUpGET: get))
         delivery = DeliveryService(store: store, runtime: runtime, client: client, clock: clock, settings: config.delivery, logger: logger,
-                                       doorbell: doorbell, storeThreads: storeThreads, completions: completions)
+                                       doorbell: doorbell, storeThreads: storeThreads, completions: completions, metrics: metrics)
         var services: [any Service] = []
         if let sinkSettings = config.sink, let signer = resolved.sinkSigner {
             let s = SinkService(host: sinkSettings.host, port: sinkSettings.port, signer: signer, logger: logger, group: group)

@@ -3,6 +3,7 @@ import InletConfig
 import Logging
 import InletCore
 import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
 import ServiceLifecycle
@@ -13,11 +14,37 @@ import ServiceLifecycle
 /// Names: `inlet_requests_rejected_total{source,provider,reason}`, `inlet_events_accepted_total{source,provider}`,
 /// `inlet_verifications_total{source,secret}`, `inlet_timestamp_skew_seconds{source}` (provider timestamp minus
 /// receive time, both signs), `inlet_duplicates_total{source}`, `inlet_handshakes_total{provider}`,
-/// `inlet_secret_expires_at_seconds{owner,secret}` and `inlet_secret_expiring{owner,secret}`.
+/// `inlet_secret_expires_at_seconds{owner,secret}`, `inlet_secret_expiring{owner,secret}`,
+/// `inlet_delivery_attempts_total{destination,outcome}`, `inlet_delivery_latency_seconds{destination}` and
+/// `inlet_destination_circuit_open{destination}`.
 public struct GatewayMetrics: Sendable {
     let factory: any MetricsFactory
+    /// Handles by label and dimensions: creating one through the factory on every request costs a registry lookup
+    /// with label sanitizing, measurable on the ingress path.
+    private let counters = NIOLockedValueBox<[String: CoreMetrics.Counter]>([:])
+    private let recorders = NIOLockedValueBox<[String: CoreMetrics.Recorder]>([:])
 
     public init(factory: any MetricsFactory) { self.factory = factory }
+
+    private func counter(_ label: String, _ dims: [(String, String)]) -> CoreMetrics.Counter {
+        let key = label + dims.map { "\u{1F}" + $0.1 }.joined()
+        return counters.withLockedValue { c in
+            if let hit = c[key] { return hit }
+            let made = CoreMetrics.Counter(label: label, dimensions: dims, factory: factory)
+            c[key] = made
+            return made
+        }
+    }
+
+    private func recorder(_ label: String, _ dims: [(String, String)]) -> CoreMetrics.Recorder {
+        let key = label + dims.map { "\u{1F}" + $0.1 }.joined()
+        return recorders.withLockedValue { c in
+            if let hit = c[key] { return hit }
+            let made = CoreMetrics.Recorder(label: label, dimensions: dims, aggregate: true, factory: factory)
+            c[key] = made
+            return made
+        }
+    }
 
     /// Skew buckets in seconds, both signs: providers' clocks run ahead as well as behind.
     public static let skewBuckets: [Double] = [-600, -300, -120, -60, -30, -10, -5, -1, 0, 1, 5, 10, 30, 60, 120, 300, 600]
@@ -26,31 +53,45 @@ public struct GatewayMetrics: Sendable {
     public static func prometheusFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
         var f = PrometheusMetricsFactory(registry: registry)
         f.valueHistogramBuckets["inlet_timestamp_skew_seconds"] = skewBuckets
+        f.valueHistogramBuckets["inlet_delivery_latency_seconds"] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 300, 3600, 86_400]
         return f
     }
 
     func rejected(source: String, provider: String, reason: RejectionReason) {
-        Counter(label: "inlet_requests_rejected_total", dimensions: [("source", source), ("provider", provider), ("reason", reason.rawValue)], factory: factory).increment()
+        counter("inlet_requests_rejected_total", [("source", source), ("provider", provider), ("reason", reason.rawValue)]).increment()
     }
 
     func accepted(source: String, provider: String) {
-        Counter(label: "inlet_events_accepted_total", dimensions: [("source", source), ("provider", provider)], factory: factory).increment()
+        counter("inlet_events_accepted_total", [("source", source), ("provider", provider)]).increment()
     }
 
     func verified(source: String, secret: String) {
-        Counter(label: "inlet_verifications_total", dimensions: [("source", source), ("secret", secret)], factory: factory).increment()
+        counter("inlet_verifications_total", [("source", source), ("secret", secret)]).increment()
     }
 
     func skew(source: String, seconds: Double) {
-        Recorder(label: "inlet_timestamp_skew_seconds", dimensions: [("source", source)], aggregate: true, factory: factory).record(seconds)
+        recorder("inlet_timestamp_skew_seconds", [("source", source)]).record(seconds)
     }
 
     func duplicate(source: String) {
-        Counter(label: "inlet_duplicates_total", dimensions: [("source", source)], factory: factory).increment()
+        counter("inlet_duplicates_total", [("source", source)]).increment()
     }
 
     func handshake(provider: String) {
-        Counter(label: "inlet_handshakes_total", dimensions: [("provider", provider)], factory: factory).increment()
+        counter("inlet_handshakes_total", [("provider", provider)]).increment()
+    }
+
+    func attempt(destination: String, outcome: String) {
+        counter("inlet_delivery_attempts_total", [("destination", destination), ("outcome", outcome)]).increment()
+    }
+
+    /// Seconds from receipt to successful delivery.
+    func deliveryLatency(destination: String, seconds: Double) {
+        recorder("inlet_delivery_latency_seconds", [("destination", destination)]).record(seconds)
+    }
+
+    func circuit(destination: String, open: Bool) {
+        Gauge(label: "inlet_destination_circuit_open", dimensions: [("destination", destination)], factory: factory).record(open ? 1 : 0)
     }
 
     /// Publishes every secret's expiry time, and whether it falls within the warning horizon.

@@ -244,6 +244,7 @@ struct Sink: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a development sink that verifies and logs forwarded events.")
     @Option(help: "Address to listen on.") var listen: String = "127.0.0.1:8091"
     @Option(help: "Standard Webhooks secret (whsec_…, or env:NAME).") var secret: String
+    @Flag(help: "Log only signature failures (for load tests).") var quiet = false
 
     func run() async throws {
         bootstrapLogging(level: "info", format: "text")
@@ -255,7 +256,7 @@ struct Sink: AsyncParsableCommand {
         }
         guard let signer = try? StandardWebhooksSigner(secrets: [value]) else { throw CLIError("--secret must be whsec_<base64>") }
         let logger = Logger(label: "inlet.sink")
-        let server = try await SimpleHTTPServer.start(host: host, port: port, handler: DevelopmentSink.handler(signer: signer, logger: logger))
+        let server = try await SimpleHTTPServer.start(host: host, port: port, handler: DevelopmentSink.handler(signer: signer, logger: logger, quiet: quiet))
         logger.notice("development sink listening on \(host):\(server.port)")
         try await server.closeFuture.get()
     }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Delivery figures, on loopback with a release build:
+#  1. ingress ack latency while the only destination is DOWN (events pile up in the queue), then
+#  2. forwarding throughput once the destination (a quiet `inlet sink`) comes up and the queue drains.
+#   bash bench/run-delivery.sh [ingest-seconds] [connections]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
+secs=${1:-8}; conns=${2:-64}
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
+[ -x "$root/.build/release/inlet" ] || (cd "$root" && swift build -c release --product inlet)
+work=$(mktemp -d); bin="$root/.build/release/inlet"
+trap 'kill $pid $sink 2>/dev/null || true; rm -rf "$work"' EXIT
+sed -e "s#\"../providers\"#\"$root/providers\"#" -e "s#\"../.bench-data/delivery.sqlite\"#\"$work/inlet.sqlite\"#" "$here/inlet-delivery.toml" > "$work/inlet.toml"
+python3 "$here/make-requests.py" 300000 "$work/requests.tsv" "$here/body.json"
+"$bin" serve --config "$work/inlet.toml" > "$work/serve.log" 2>&1 & pid=$!; sink=""
+for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18090/ 2>/dev/null && break; sleep 0.1; done
+echo "== ingress while the destination is down (${secs}s, ${conns} connections)"
+(cd "$work" && REQUESTS="$work/requests.tsv" THREADS=2 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$here/unique.lua" http://127.0.0.1:18090/hooks/stripe) \
+  | grep -E "Requests/sec|50%|90%|99%|Non-2xx" || true
+queued=$(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='pending'")
+echo "queued: $queued"
+echo "== destination up: draining"
+"$bin" sink --quiet --listen 127.0.0.1:18091 --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw > "$work/sink.log" 2>&1 & sink=$!
+start=$(date +%s.%N)
+for _ in $(seq 600); do
+  left=$(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='pending'" 2>/dev/null || echo 1)
+  [ "$left" = "0" ] && break; sleep 0.5
+done
+sqlite3 "$work/inlet.sqlite" "select count(*) || ' delivered between first and last success in ' || round((max(delivered_at)-min(delivered_at))/1000.0, 2) || ' s: ' || cast(count(*)*1000.0/max(1, max(delivered_at)-min(delivered_at)) as int) || ' events/s' from deliveries where state='delivered'"
+echo "drain wall time (incl. waiting for the circuit probe): $(echo "$(date +%s.%N) - $start" | bc) s; dead: $(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='dead'")"
