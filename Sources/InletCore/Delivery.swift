@@ -30,20 +30,10 @@ public struct RetryPolicy: Sendable, Equatable {
 /// What a delivery attempt's result means for the queue row.
 public enum AttemptVerdict: Sendable, Equatable {
     case delivered
-    /// Try again later (network error, timeout, 408, 425, 429, 5xx).
+    /// Try again later (network error, timeout, or a status the destination's policy retries).
     case retry
-    /// Do not retry: the destination refused the event (other 4xx, 3xx).
+    /// Do not retry: the destination refused the event.
     case reject
-}
-
-public enum AttemptClassifier {
-    public static func verdict(forStatus status: Int) -> AttemptVerdict {
-        switch status {
-        case 200..<300: return .delivered
-        case 408, 425, 429, 500..<600: return .retry
-        default: return .reject
-        }
-    }
 }
 
 /// Inlet's own event IDs: `evt_` + a 26-character ULID (time-ordered, so IDs sort by receive time).

@@ -20,7 +20,6 @@ public final class Gateway: Sendable {
     private let serviceGroup: ServiceGroup
     private let client: HTTPClient
     private let storeThreads: NIOThreadPool
-    private let sink: SinkService?
     private let logger: Logger
     private let delivery: DeliveryService
     /// The Prometheus registry behind `/metrics`.
@@ -75,16 +74,14 @@ public final class Gateway: Sendable {
                                        doorbell: doorbell, storeThreads: storeThreads, completions: completions, metrics: metrics)
         var services: [any Service] = []
         if let sinkSettings = config.sink, let signer = resolved.sinkSigner {
-            let s = SinkService(host: sinkSettings.host, port: sinkSettings.port, signer: signer, logger: logger, group: group)
-            sink = s
-            services.append(s)
-        } else {
-            sink = nil
+            services.append(HTTPListenerService(name: "development sink", host: sinkSettings.host, port: sinkSettings.port, logger: logger, group: group,
+                                                handler: DevelopmentSink.handler(signer: signer, logger: logger)))
         }
         let pruner = IdempotencyPruner(store: store, clock: clock, retentionDays: config.store.idempotencyRetentionDays,
                                        storeThreads: storeThreads, logger: logger)
         if let listen = config.metricsListen {
-            services.append(MetricsService(host: listen.host, port: listen.port, registry: metricsRegistry, group: group, logger: logger))
+            services.append(HTTPListenerService(name: "metrics", host: listen.host, port: listen.port, logger: logger, group: group,
+                                                handler: GatewayMetrics.exposition(registry: metricsRegistry)))
         }
         services += [writer, completions, pruner, delivery, ingress]
         serviceGroup = ServiceGroup(configuration: .init(
@@ -114,20 +111,23 @@ public final class Gateway: Sendable {
     }
 }
 
-/// Runs the development sink as a service of the gateway.
-final class SinkService: Service, Sendable {
-    let host: String, port: Int, signer: StandardWebhooksSigner, logger: Logger, group: any EventLoopGroup
-    init(host: String, port: Int, signer: StandardWebhooksSigner, logger: Logger, group: any EventLoopGroup) {
+/// A `SimpleHTTPServer` run as a service of the gateway: the development sink and the metrics listener.
+final class HTTPListenerService: Service, Sendable {
+    let name: String, host: String, port: Int, logger: Logger, group: any EventLoopGroup
+    let handler: SimpleHTTPServer.Handler
+
+    init(name: String, host: String, port: Int, logger: Logger, group: any EventLoopGroup, handler: @escaping SimpleHTTPServer.Handler) {
+        self.name = name
         self.host = host
         self.port = port
-        self.signer = signer
         self.logger = logger
         self.group = group
+        self.handler = handler
     }
 
     func run() async throws {
-        let server = try await SimpleHTTPServer.start(host: host, port: port, group: group, handler: DevelopmentSink.handler(signer: signer, logger: logger))
-        logger.notice("development sink listening", metadata: ["address": "\(host):\(server.port)"])
+        let server = try await SimpleHTTPServer.start(host: host, port: port, group: group, handler: handler)
+        logger.notice("\(name) listening", metadata: ["address": "\(host):\(server.port)"])
         await withGracefulShutdownHandler {
             try? await server.closeFuture.get()
         } onGracefulShutdown: {

@@ -105,32 +105,14 @@ public struct GatewayMetrics: Sendable {
     }
 }
 
-/// Serves `GET /metrics` (Prometheus text format) on its own listener.
-final class MetricsService: Service, Sendable {
-    let host: String, port: Int, registry: PrometheusCollectorRegistry, group: any EventLoopGroup
-    let logger: Logger
-
-    init(host: String, port: Int, registry: PrometheusCollectorRegistry, group: any EventLoopGroup, logger: Logger) {
-        self.host = host
-        self.port = port
-        self.registry = registry
-        self.group = group
-        self.logger = logger
-    }
-
-    func run() async throws {
-        let registry = self.registry
-        let server = try await SimpleHTTPServer.start(host: host, port: port, group: group) { request in
+extension GatewayMetrics {
+    /// `GET /metrics` in the Prometheus text format; anything else is 404.
+    static func exposition(registry: PrometheusCollectorRegistry) -> SimpleHTTPServer.Handler {
+        return { request in
             guard request.method == "GET", request.uri.split(separator: "?").first == "/metrics" else {
                 return SimpleResponse(status: 404, headers: [("Content-Type", "text/plain")], body: Array("not found\n".utf8))
             }
             return SimpleResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: registry.emitToBuffer())
-        }
-        logger.notice("metrics listening", metadata: ["address": "\(host):\(server.port)"])
-        await withGracefulShutdownHandler {
-            try? await server.closeFuture.get()
-        } onGracefulShutdown: {
-            Task { await server.stop() }
         }
     }
 }

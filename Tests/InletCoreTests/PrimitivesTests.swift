@@ -142,9 +142,9 @@ struct EnvelopeTests {
         #expect(p.ceiling(afterAttempt: 500) == 60_000)
         #expect(p.delay(afterAttempt: 3, unitRandom: 0) == 2000)
         #expect(p.delay(afterAttempt: 3, unitRandom: 1) == 4000)
-        #expect(AttemptClassifier.verdict(forStatus: 204) == .delivered)
-        for s in [408, 425, 429, 500, 503] { #expect(AttemptClassifier.verdict(forStatus: s) == .retry) }
-        for s in [301, 400, 401, 404, 410] { #expect(AttemptClassifier.verdict(forStatus: s) == .reject) }
+        #expect(RetryStatuses.default.verdict(forStatus: 204) == .delivered)
+        for s in [408, 425, 429, 500, 503] { #expect(RetryStatuses.default.verdict(forStatus: s) == .retry) }
+        for s in [301, 400, 401, 404, 410] { #expect(RetryStatuses.default.verdict(forStatus: s) == .reject) }
     }
 
     @Test func eventIDsAreUniqueAndTimeOrdered() {
