@@ -187,7 +187,8 @@ struct SendTest: AsyncParsableCommand {
         }
         let publicURL = policy.verification.publicURL
         var headers = policy.profile.sign(body: sample.body, key: policy.keys[0].keyBytes, timestampSeconds: now / 1000, id: eventID, publicURL: publicURL)
-        headers += sample.headers
+        // The signer already set the headers the scheme signs (e.g. webhook-id); do not send them twice.
+        headers += sample.headers.filter { h in !headers.contains { $0.0.lowercased() == h.0.lowercased() } }
         let base = url ?? "http://\(resolved.config.server.host == "0.0.0.0" ? "127.0.0.1" : resolved.config.server.host):\(resolved.config.server.port)"
         var request = HTTPClientRequest(url: base + policy.path)
         request.method = .POST
@@ -319,6 +320,7 @@ struct Events: AsyncParsableCommand {
             if let t = e.providerTimestamp { print("provider time   \(RFC3339.format(t)) (skew \((t - e.receivedAt) / 1000) s)") }
             print("verified by     \(e.secretLabel ?? "-")")
             print("duplicates      \(e.duplicates)")
+            if e.unrouted { print("routing         unrouted: no route matched (stored, replayable)") }
             print("request         \(e.method) \(e.path)\(e.query.map { "?" + $0 } ?? "")  \(e.body.count) bytes")
             for h in e.headers { print("  \(h.name): \(h.value)") }
             for d in try store.deliveries(eventID: e.id) {
