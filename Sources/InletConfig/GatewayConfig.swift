@@ -87,6 +87,12 @@ public struct SinkSettings: Sendable, Equatable {
     public var secrets: [SecretReference]
 }
 
+public struct AdminSettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var tokens: [SecretReference]
+}
+
 public struct SourceConfig: Sendable, Equatable {
     public var name: String
     public var provider: String
@@ -145,6 +151,8 @@ public struct GatewayConfig: Sendable {
     public var logLevel: String = "info"
     public var logFormat: String = "json"
     public var sink: SinkSettings?
+    /// The admin API's listener and bearer tokens (secret references), if enabled.
+    public var admin: AdminSettings?
     /// Where `GET /metrics` is served (Prometheus), if anywhere.
     public var metricsListen: (host: String, port: Int)?
     public var sources: [SourceConfig] = []
@@ -196,6 +204,12 @@ public struct GatewayConfig: Sendable {
             c.delivery.concurrency = try s.int("concurrency", range: 1...10_000) ?? c.delivery.concurrency
             c.delivery.leaseSeconds = try s.int("lease_seconds", range: 1...86_400) ?? c.delivery.leaseSeconds
             c.delivery.pollIntervalMillis = try s.int("poll_interval_ms", range: 10...600_000) ?? c.delivery.pollIntervalMillis
+            try s.rejectUnknownKeys()
+        }
+        if var s = try r.table("admin") {
+            let listen = try s.requiredString("listen")
+            guard let hp = parseHostPort(listen) else { throw s.error("listen", "expected HOST:PORT") }
+            c.admin = AdminSettings(host: hp.0, port: hp.1, tokens: try secretList(&s, "tokens", required: true))
             try s.rejectUnknownKeys()
         }
         if var s = try r.table("metrics") {
@@ -402,6 +416,8 @@ public struct ResolvedGateway: Sendable {
     public var sources: [SourcePolicy]
     public var destinations: [String: ResolvedDestination]
     public var sinkSigner: StandardWebhooksSigner?
+    /// Bearer tokens the admin API accepts.
+    public var adminTokens: [String] = []
 
     /// A secret that stops working soon (or has stopped), for start-up warnings and the expiry metric.
     public struct SecretExpiry: Sendable, Equatable, CustomStringConvertible {
@@ -523,6 +539,10 @@ extension GatewayConfig {
             guard let s = try? StandardWebhooksSigner(secrets: values) else { throw err(["sink", "secrets"], "must be whsec_<base64>") }
             sinkSigner = s
         }
-        return ResolvedGateway(config: self, profiles: profiles, sources: policies, destinations: dests, sinkSigner: sinkSigner)
+        var resolved = ResolvedGateway(config: self, profiles: profiles, sources: policies, destinations: dests, sinkSigner: sinkSigner)
+        if let admin {
+            resolved.adminTokens = try resolveAll(admin.tokens, path: ["admin", "tokens"]).map(\.1)
+        }
+        return resolved
     }
 }

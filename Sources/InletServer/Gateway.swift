@@ -22,6 +22,7 @@ public final class Gateway: Sendable {
     private let storeThreads: NIOThreadPool
     private let logger: Logger
     private let delivery: DeliveryService
+    private let adminListener: HTTPListenerService?
     /// The Prometheus registry behind `/metrics`.
     public let metricsRegistry: PrometheusCollectorRegistry
 
@@ -79,6 +80,16 @@ public final class Gateway: Sendable {
         }
         let pruner = IdempotencyPruner(store: store, clock: clock, retentionDays: config.store.idempotencyRetentionDays,
                                        storeThreads: storeThreads, logger: logger)
+        var adminListener: HTTPListenerService?
+        if let admin = config.admin {
+            let api = AdminAPI(runtime: runtime, store: store, storeThreads: storeThreads, clock: clock,
+                               circuitStates: { [delivery] in delivery.circuitStates() })
+            let service = HTTPListenerService(name: "admin API", host: admin.host, port: admin.port, logger: logger, group: group,
+                                              handler: { await api.handle($0) })
+            adminListener = service
+            services.append(service)
+        }
+        self.adminListener = adminListener
         if let listen = config.metricsListen {
             services.append(HTTPListenerService(name: "metrics", host: listen.host, port: listen.port, logger: logger, group: group,
                                                 handler: GatewayMetrics.exposition(registry: metricsRegistry)))
@@ -103,6 +114,12 @@ public final class Gateway: Sendable {
         try await storeThreads.shutdownGracefully()
     }
 
+    /// The admin API's bound port (useful with port 0), once it listens.
+    public func adminPort() async throws -> Int {
+        guard let adminListener else { throw StoreError.unavailable("the admin API is not enabled") }
+        return try await adminListener.bound.value()
+    }
+
     /// Each destination's circuit state (`closed`, `open`, `half_open`).
     public func circuitStates() -> [String: String] { delivery.circuitStates() }
 
@@ -115,6 +132,7 @@ public final class Gateway: Sendable {
 final class HTTPListenerService: Service, Sendable {
     let name: String, host: String, port: Int, logger: Logger, group: any EventLoopGroup
     let handler: SimpleHTTPServer.Handler
+    let bound = BoundPort()
 
     init(name: String, host: String, port: Int, logger: Logger, group: any EventLoopGroup, handler: @escaping SimpleHTTPServer.Handler) {
         self.name = name
@@ -126,7 +144,12 @@ final class HTTPListenerService: Service, Sendable {
     }
 
     func run() async throws {
-        let server = try await SimpleHTTPServer.start(host: host, port: port, group: group, handler: handler)
+        let server: SimpleHTTPServer
+        do { server = try await SimpleHTTPServer.start(host: host, port: port, group: group, handler: handler) } catch {
+            bound.fail(error)
+            throw error
+        }
+        bound.set(server.port)
         logger.notice("\(name) listening", metadata: ["address": "\(host):\(server.port)"])
         await withGracefulShutdownHandler {
             try? await server.closeFuture.get()

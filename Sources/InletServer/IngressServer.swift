@@ -16,7 +16,7 @@ public final class IngressServer: Service, Sendable {
     private let idleTimeout: TimeAmount
     private let group: any EventLoopGroup
     private let context: IngressContext
-    private let bound = NIOLockedValueBox<(port: Int?, waiters: [CheckedContinuation<Int, Error>])>((nil, []))
+    private let bound = BoundPort()
 
     init(host: String, port: Int, idleTimeoutSeconds: Int, group: any EventLoopGroup, context: IngressContext) {
         self.host = host
@@ -27,16 +27,7 @@ public final class IngressServer: Service, Sendable {
     }
 
     /// The port actually bound (useful with port 0); waits until the server listens.
-    public func listeningPort() async throws -> Int {
-        try await withCheckedThrowingContinuation { c in
-            let port = bound.withLockedValue { s -> Int? in
-                if let p = s.port { return p }
-                s.waiters.append(c)
-                return nil
-            }
-            if let port { c.resume(returning: port) }
-        }
-    }
+    public func listeningPort() async throws -> Int { try await bound.value() }
 
     public func run() async throws {
         let quiesce = ServerQuiescingHelper(group: group)
@@ -64,17 +55,11 @@ public final class IngressServer: Service, Sendable {
                 }
                 .bind(host: host, port: port).get()
         } catch {
-            let waiters = bound.withLockedValue { s in defer { s.waiters = [] }; return s.waiters }
-            for w in waiters { w.resume(throwing: error) }
+            bound.fail(error)
             throw error
         }
         let actualPort = channel.localAddress?.port ?? port
-        let waiters = bound.withLockedValue { s in
-            s.port = actualPort
-            defer { s.waiters = [] }
-            return s.waiters
-        }
-        for w in waiters { w.resume(returning: actualPort) }
+        bound.set(actualPort)
         context.logger.notice("ingress listening", metadata: ["address": "\(host):\(actualPort)"])
 
         let fullyShutdown = group.next().makePromise(of: Void.self)
@@ -86,5 +71,33 @@ public final class IngressServer: Service, Sendable {
             quiesce.initiateShutdown(promise: fullyShutdown)
         }
         context.logger.notice("ingress stopped")
+    }
+}
+
+/// A listener's port, known once it is bound; callers wait for it.
+final class BoundPort: Sendable {
+    private let state = NIOLockedValueBox<(result: Result<Int, Error>?, waiters: [CheckedContinuation<Int, Error>])>((nil, []))
+
+    func value() async throws -> Int {
+        try await withCheckedThrowingContinuation { c in
+            let known = state.withLockedValue { s -> Result<Int, Error>? in
+                if let r = s.result { return r }
+                s.waiters.append(c)
+                return nil
+            }
+            if let known { c.resume(with: known) }
+        }
+    }
+
+    func set(_ port: Int) { complete(.success(port)) }
+    func fail(_ error: Error) { complete(.failure(error)) }
+
+    private func complete(_ r: Result<Int, Error>) {
+        let waiters = state.withLockedValue { s -> [CheckedContinuation<Int, Error>] in
+            s.result = r
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume(with: r) }
     }
 }

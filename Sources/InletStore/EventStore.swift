@@ -199,6 +199,9 @@ public protocol EventStore: Sendable {
 
     /// Per source and secret label: when it last verified a stored event, and how many since `since`.
     func secretUsage(since: EpochMillis) throws -> [SecretUsage]
+
+    /// Queue depth per destination: pending rows, and the receive time of the oldest.
+    func pendingByDestination() throws -> [String: (count: Int, oldestCreatedAt: EpochMillis)]
 }
 
 /// How much a secret is still used: the evidence an operator needs before retiring it.

@@ -203,6 +203,14 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func pendingByDestination() throws -> [String: (count: Int, oldestCreatedAt: EpochMillis)] {
+        try read { db in
+            var out: [String: (count: Int, oldestCreatedAt: EpochMillis)] = [:]
+            for row in try Row.fetchAll(db, sql: SQLiteSchema.pendingByDestination) { out[row["destination"]] = (row["n"], row["oldest"]) }
+            return out
+        }
+    }
+
     /// Runs `PRAGMA integrity_check`; returns "ok" on a sound file.
     public func integrityCheck() throws -> String {
         try read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }

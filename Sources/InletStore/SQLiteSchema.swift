@@ -129,6 +129,9 @@ enum SQLiteSchema {
         SELECT source, secret_label, MAX(received_at) AS last_at, SUM(CASE WHEN received_at >= ? THEN 1 ELSE 0 END) AS recent
         FROM events WHERE secret_label IS NOT NULL GROUP BY source, secret_label ORDER BY source, secret_label
         """
+    static let pendingByDestination = """
+        SELECT destination, COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE state = 'pending' GROUP BY destination
+        """
     static let nextDue = "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'"
     static let releaseClaims = "UPDATE deliveries SET next_attempt_at = ?, claimed_at = NULL WHERE state = 'pending' AND claimed_at IS NOT NULL"
     static let pruneIdempotency = """

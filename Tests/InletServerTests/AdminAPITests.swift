@@ -1,0 +1,83 @@
+import AsyncHTTPClient
+import Foundation
+import InletCore
+import InletServer
+import NIOConcurrencyHelpers
+import Testing
+
+@Suite("Admin API")
+struct AdminAPITests {
+    func get(_ url: String, token: String? = "admin-token-for-tests") async throws -> (Int, [UInt8], String?) {
+        var request = HTTPClientRequest(url: url)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), Array(buffer: body), response.headers.first(name: "content-type"))
+    }
+
+    func json(_ bytes: [UInt8]) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+    }
+
+    @Test func endpointsAuthAndNoSecrets() async throws {
+        let healthy = NIOLockedValueBox(false)
+        let destination = try await TestDestination { _, _ in healthy.withLockedValue { $0 } ? 204 : 500 }
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url, "max_attempts = 1000\ncircuit_failure_threshold = 1\ncircuit_open_ms = 60000") + """
+            [admin]
+            listen = "127.0.0.1:0"
+            tokens = ["admin-token-for-tests"]
+
+            [sources.stripe]
+            provider = "stripe"
+            secrets = [{ label = "current", value = "\(stripeSecret)" }, { label = "next", value = "whsec_next_secret_value", not_before = 2099-01-01T00:00:00Z }]
+            destinations = ["svc"]
+            """)
+        let admin = "http://127.0.0.1:\(try await gw.gateway.adminPort())"
+        let body = stripeEvent("evt_admin")
+        let id = try #require(try await post(gw.baseURL + "/hooks/stripe", body: body, headers: stripeHeaders(body: body)).json["id"])
+        try await destination.waitForRequests(1)
+        try await eventually("circuit open") { gw.gateway.circuitStates()["svc"] == "open" }
+
+        // Health needs no token; everything else does.
+        #expect(try await get(admin + "/healthz", token: nil).0 == 200)
+        #expect(try await get(admin + "/readyz", token: nil).0 == 200)
+        for path in ["/v1/sources", "/v1/destinations", "/v1/events/\(id)", "/v1/events/\(id)/body"] {
+            #expect(try await get(admin + path, token: nil).0 == 401, "\(path) without a token")
+            #expect(try await get(admin + path, token: "admin-token-for-test").0 == 401, "\(path) with a wrong token")
+        }
+
+        let (sStatus, sBody, _) = try await get(admin + "/v1/sources")
+        #expect(sStatus == 200)
+        let sourcesText = String(decoding: sBody, as: UTF8.self)
+        #expect(!sourcesText.contains(stripeSecret) && !sourcesText.contains("whsec_next_secret_value"))
+        let source = try #require((try json(sBody)["sources"] as? [[String: Any]])?.first)
+        let secrets = try #require(source["secrets"] as? [[String: Any]])
+        #expect(secrets.map { $0["label"] as? String } == ["current", "next"])
+        #expect(secrets.map { $0["state"] as? String } == ["active", "not_yet_valid"])
+        #expect(secrets[0]["verified_24h"] as? Int == 1 && secrets[0]["last_verified_at"] != nil)
+
+        let (dStatus, dBody, _) = try await get(admin + "/v1/destinations")
+        #expect(dStatus == 200)
+        let dest = try #require((try json(dBody)["destinations"] as? [[String: Any]])?.first)
+        #expect(dest["circuit"] as? String == "open")
+        #expect(dest["pending"] as? Int == 1)
+
+        let (eStatus, eBody, _) = try await get(admin + "/v1/events/\(id)")
+        #expect(eStatus == 200)
+        let event = try json(eBody)
+        #expect(event["verified_by"] as? String == "current")
+        #expect(event["event_key"] as? String == "evt_admin")
+        #expect((event["body_base64"] as? String).flatMap { Base64.decode($0) } == Array(body.utf8))
+        let delivery = try #require((event["deliveries"] as? [[String: Any]])?.first)
+        #expect(delivery["state"] as? String == "pending" && (delivery["attempt_log"] as? [[String: Any]])?.first?["status"] as? Int == 500)
+
+        let (bStatus, raw, contentType) = try await get(admin + "/v1/events/\(id)/body")
+        #expect(bStatus == 200 && raw == Array(body.utf8) && contentType == "application/json")
+        #expect(try await get(admin + "/v1/events/evt_nope").0 == 404)
+        #expect(try await get(admin + "/v1/nothing").0 == 404)
+
+        healthy.withLockedValue { $0 = true }
+        try await gw.stop()
+        await destination.stop()
+    }
+}
