@@ -23,6 +23,7 @@ public final class Gateway: Sendable {
     private let logger: Logger
     private let delivery: DeliveryService
     private let adminListener: HTTPListenerService?
+    private let reloader: ConfigReloader?
     /// The Prometheus registry behind `/metrics`.
     public let metricsRegistry: PrometheusCollectorRegistry
 
@@ -31,7 +32,8 @@ public final class Gateway: Sendable {
     public init(resolved: ResolvedGateway, store: (any EventStore)? = nil, clock: any WallClock = SystemClock(), logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, signals: [UnixSignal] = [],
                 certificateFetcher: (any CertificateFetcher)? = nil, followUpGET: (@Sendable (String) async throws -> Int)? = nil,
-                metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
+                metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                reload: (@Sendable () throws -> ResolvedGateway)? = nil) throws {
         let config = resolved.config
         let store = try store ?? SQLiteEventStore(path: config.storePath, durability: config.store.durability == .fsync ? .fsync : .relaxed)
         self.store = store
@@ -94,6 +96,13 @@ public final class Gateway: Sendable {
             services.append(HTTPListenerService(name: "metrics", host: listen.host, port: listen.port, logger: logger, group: group,
                                                 handler: GatewayMetrics.exposition(registry: metricsRegistry)))
         }
+        if let reload {
+            let reloader = ConfigReloader(runtime: runtime, logger: logger, load: reload)
+            self.reloader = reloader
+            services.append(reloader)
+        } else {
+            self.reloader = nil
+        }
         services += [writer, completions, pruner, delivery, ingress]
         serviceGroup = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
@@ -112,6 +121,13 @@ public final class Gateway: Sendable {
         }
         try await client.shutdown()
         try await storeThreads.shutdownGracefully()
+    }
+
+    /// Re-reads the config now (what SIGHUP does). Fails, keeping the running config, when the new one is invalid.
+    @discardableResult
+    public func reload() -> Result<Void, Error> {
+        guard let reloader else { return .failure(StoreError.unavailable("reload is not configured")) }
+        return reloader.reload()
     }
 
     /// The admin API's bound port (useful with port 0), once it listens.

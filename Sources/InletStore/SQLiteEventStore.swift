@@ -25,6 +25,10 @@ public final class SQLiteEventStore: EventStore {
                 close(fd)
                 throw StoreError.locked(path)
             }
+            // The lock file names the process holding it, so `inlet reload` knows whom to signal.
+            let pid = Array("\(getpid())\n".utf8)
+            _ = ftruncate(fd, 0)
+            _ = pid.withUnsafeBufferPointer { pwrite(fd, $0.baseAddress, $0.count, 0) }
             lockFD = fd
         } else {
             lockFD = nil
@@ -248,4 +252,19 @@ public final class SQLiteEventStore: EventStore {
 /// Mirrors `Durability` from the config without making the store depend on it.
 public enum StoreDurability: Sendable {
     case fsync, relaxed
+}
+
+extension SQLiteEventStore {
+    /// The PID of the gateway holding the store at `path`, or nil when no process holds it.
+    public static func holderPID(ofStoreAt path: String) -> Int32? {
+        let fd = open(path + ".lock", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        // If we can take the lock, nobody holds it.
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 { flock(fd, LOCK_UN); return nil }
+        var buf = [UInt8](repeating: 0, count: 32)
+        let n = Glibc.read(fd, &buf, buf.count)
+        guard n > 0 else { return nil }
+        return Int32(String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
 }

@@ -16,7 +16,7 @@ struct Inlet: AsyncParsableCommand {
         commandName: "inlet",
         abstract: "A receiver-side webhook gateway: verify, store durably, acknowledge, forward.",
         version: InletVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, SendTest.self, Sources.self, Events.self, Secrets.self, Sink.self, Providers.self],
+        subcommands: [Serve.self, CheckConfig.self, Reload.self, SendTest.self, Sources.self, Events.self, Secrets.self, Sink.self, Providers.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -65,7 +65,9 @@ struct Serve: AsyncParsableCommand {
         }
         let gateway: Gateway
         do {
-            gateway = try Gateway(resolved: resolved, logger: logger, signals: [.sigterm, .sigint])
+            let path = options.config
+            gateway = try Gateway(resolved: resolved, logger: logger, signals: [.sigterm, .sigint],
+                                  reload: { try GatewayConfig.load(file: path).resolve() })
         } catch {
             throw CLIError("cannot start: \(error)")
         }
@@ -409,5 +411,21 @@ struct Secrets: AsyncParsableCommand {
                 print("# Set \(env) to the new secret the provider shows you, then switch the provider to it.")
             }
         }
+    }
+}
+
+struct Reload: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Make the running gateway re-read its config, profiles and secrets (SIGHUP).")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        // Validate first: the gateway would refuse an invalid config anyway, but here the error is in front of you.
+        do { _ = try config.resolve() } catch { throw CLIError("not reloading: \(error)") }
+        guard let pid = SQLiteEventStore.holderPID(ofStoreAt: config.storePath) else {
+            throw CLIError("no gateway is running on \(config.storePath)")
+        }
+        guard kill(pid, SIGHUP) == 0 else { throw CLIError("cannot signal process \(pid): \(String(cString: strerror(errno)))") }
+        print("sent SIGHUP to inlet (pid \(pid)); its log says whether the new config was taken")
     }
 }
