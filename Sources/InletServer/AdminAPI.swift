@@ -15,6 +15,8 @@ struct AdminAPI: Sendable {
     let storeThreads: NIOThreadPool
     let clock: any WallClock
     let circuitStates: @Sendable () -> [String: String]
+    /// Wakes the delivery workers after rows were queued.
+    let wake: @Sendable () -> Void
 
     func handle(_ request: SimpleRequest) async -> SimpleResponse {
         let path = String(request.uri.split(separator: "?", maxSplits: 1).first ?? "")
@@ -34,19 +36,81 @@ struct AdminAPI: Sendable {
             return SimpleResponse(status: 401, headers: [("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer")],
                                   body: Array(#"{"error":"unauthorized"}"#.utf8))
         }
-        guard request.method == "GET" else { return json(405, ["error": "method_not_allowed"]) }
         let parts = path.split(separator: "/").map(String.init)
+        let query = Self.query(request.uri)
         do {
-            switch parts {
-            case ["v1", "sources"]: return try await sources()
-            case ["v1", "destinations"]: return try await destinations()
-            case let p where p.count == 3 && p[0] == "v1" && p[1] == "events": return try await event(p[2])
-            case let p where p.count == 4 && p[0] == "v1" && p[1] == "events" && p[3] == "body": return try await body(p[2])
-            default: return json(404, ["error": "not_found"])
+            switch (request.method, parts) {
+            case ("GET", ["v1", "sources"]): return try await sources()
+            case ("GET", ["v1", "destinations"]): return try await destinations()
+            case ("GET", ["v1", "dead-letters"]): return try await deadLetters(query)
+            case ("GET", let p) where p.count == 3 && p[0] == "v1" && p[1] == "events": return try await event(p[2])
+            case ("GET", let p) where p.count == 4 && p[0] == "v1" && p[1] == "events" && p[3] == "body": return try await body(p[2])
+            case ("POST", let p) where p.count == 4 && p[0] == "v1" && p[1] == "events" && p[3] == "replay":
+                return try await replay(p[2], destinations: query.filter { $0.0 == "destination" }.map(\.1))
+            case ("POST", let p) where p.count == 4 && p[0] == "v1" && p[1] == "dead-letters" && p[3] == "redeliver":
+                guard let id = Int64(p[2]) else { return json(404, ["error": "not_found"]) }
+                let now = clock.now()
+                let requeued = try await store { try $0.redeliver(deliveryID: id, now: now) }
+                if requeued { wake() }
+                return requeued ? json(200, ["status": "queued"]) : json(404, ["error": "not_a_dead_letter"])
+            case ("DELETE", let p) where p.count == 3 && p[0] == "v1" && p[1] == "dead-letters":
+                guard let id = Int64(p[2]) else { return json(404, ["error": "not_found"]) }
+                let discarded = try await store { try $0.discard(deliveryID: id) }
+                return discarded ? json(200, ["status": "discarded"]) : json(404, ["error": "not_a_dead_letter"])
+            default:
+                // A known resource with the wrong method is 405; anything else 404.
+                let known = parts.first == "v1" && ["sources", "destinations", "dead-letters", "events"].contains(parts.dropFirst().first ?? "")
+                return known ? json(405, ["error": "method_not_allowed"]) : json(404, ["error": "not_found"])
             }
         } catch {
             return json(503, ["error": "store_unavailable"])
         }
+    }
+
+    static func query(_ uri: String) -> [(String, String)] {
+        guard let q = uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return [] }
+        return q.split(separator: "&").map { pair in
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (s: Substring) in String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            return (decode(kv[0]), kv.count > 1 ? decode(kv[1]) : "")
+        }
+    }
+
+    /// Queues a stored event again: to the destinations its source's routes choose today, or to the named ones.
+    /// The forwarded event is marked as a replay (`inletreplay`, `Inlet-Replay: true`).
+    private func replay(_ id: String, destinations named: [String]) async throws -> SimpleResponse {
+        guard let event = try await store({ try $0.event(id: id) }) else { return json(404, ["error": "not_found"]) }
+        let snapshot = runtime.current
+        var targets = named
+        if targets.isEmpty {
+            guard let source = snapshot.resolved.sources.first(where: { $0.name == event.source }) else {
+                return json(422, ["error": "source_not_configured", "hint": "name destinations with ?destination="])
+            }
+            targets = source.routes.destinations(eventType: event.eventType, body: event.body)
+        }
+        if let unknown = targets.first(where: { snapshot.destination($0) == nil }) { return json(422, ["error": "unknown_destination", "destination": unknown]) }
+        guard !targets.isEmpty else { return json(422, ["error": "no_destination", "hint": "no route matches; name destinations with ?destination="]) }
+        let now = clock.now(), chosen = targets
+        let ids = try await store { try $0.replay(eventID: id, destinations: chosen, now: now) } ?? []
+        wake()
+        return json(202, ["status": "queued", "destinations": targets, "delivery_ids": ids])
+    }
+
+    private func deadLetters(_ query: [(String, String)]) async throws -> SimpleResponse {
+        let destination = query.first { $0.0 == "destination" }?.1
+        let cursor = query.first { $0.0 == "cursor" }.flatMap { Int64($0.1) } ?? 0
+        let limit = min(max(query.first { $0.0 == "limit" }.flatMap { Int($0.1) } ?? 100, 1), 1000)
+        let rows = try await store { try $0.deadLetters(destination: destination, after: cursor, limit: limit) }
+        var out: [String: Any] = ["dead_letters": rows.map { d -> [String: Any] in
+            var item: [String: Any] = ["delivery_id": d.deliveryID, "event_id": d.eventID, "destination": d.destination, "source": d.source,
+                                       "attempts": d.attempts, "dead_at": RFC3339.format(d.deadAt), "replay": d.isReplay]
+            if let t = d.eventType { item["type"] = t }
+            if let s = d.lastStatus { item["last_status"] = s }
+            if let e = d.lastError { item["last_error"] = e }
+            return item
+        }]
+        if rows.count == limit, let last = rows.last { out["next_cursor"] = String(last.deliveryID) }
+        return json(200, out)
     }
 
     private func authorized(_ request: SimpleRequest) -> Bool {

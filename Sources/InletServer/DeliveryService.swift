@@ -213,7 +213,8 @@ public final class DeliveryService: Service, Sendable {
         let event = c.event
         var headers = HTTPHeaders()
         let body: [UInt8]
-        let extensions = [("inletprovider", event.provider), ("inleteventkey", event.eventKey), ("inletattempt", String(attempt))]
+        var extensions = [("inletprovider", event.provider), ("inleteventkey", event.eventKey), ("inletattempt", String(attempt))]
+        if c.isReplay { extensions.append(("inletreplay", "true")) }
         let type = event.eventType ?? "\(event.provider).webhook"
         switch destination.config.payload {
         case .cloudevents:
@@ -242,6 +243,7 @@ public final class DeliveryService: Service, Sendable {
         headers.add(name: "Inlet-Event-Id", value: event.id)
         headers.add(name: "Inlet-Delivery-Id", value: String(c.deliveryID))
         headers.add(name: "Inlet-Attempt", value: String(attempt))
+        if c.isReplay { headers.add(name: "Inlet-Replay", value: "true") }
         return (headers, body)
     }
 

@@ -85,7 +85,7 @@ public final class Gateway: Sendable {
         var adminListener: HTTPListenerService?
         if let admin = config.admin {
             let api = AdminAPI(runtime: runtime, store: store, storeThreads: storeThreads, clock: clock,
-                               circuitStates: { [delivery] in delivery.circuitStates() })
+                               circuitStates: { [delivery] in delivery.circuitStates() }, wake: { doorbell.ring() })
             let service = HTTPListenerService(name: "admin API", host: admin.host, port: admin.port, logger: logger, group: group,
                                               handler: { await api.handle($0) })
             adminListener = service

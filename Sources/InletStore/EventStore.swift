@@ -60,6 +60,8 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var attemptsMade: Int
     public var createdAt: EpochMillis
     public var event: StoredEvent
+    /// Queued by an operator's replay rather than by ingress.
+    public var isReplay: Bool = false
 }
 
 public enum DeliveryState: String, Sendable, Codable {
@@ -200,6 +202,19 @@ public protocol EventStore: Sendable {
     /// Per source and secret label: when it last verified a stored event, and how many since `since`.
     func secretUsage(since: EpochMillis) throws -> [SecretUsage]
 
+    /// Queues the stored event again for `destinations`, as replays; returns the new delivery IDs. Throws nothing for an
+    /// unknown event: returns nil.
+    func replay(eventID: String, destinations: [String], now: EpochMillis) throws -> [Int64]?
+
+    /// Dead letters, oldest first, after the cursor (a delivery ID).
+    func deadLetters(destination: String?, after cursor: Int64, limit: Int) throws -> [DeadLetter]
+
+    /// Puts a dead letter back in the queue with fresh attempts; false if it is not a dead letter.
+    func redeliver(deliveryID: Int64, now: EpochMillis) throws -> Bool
+
+    /// Removes a dead letter (its event stays stored and replayable); false if it is not a dead letter.
+    func discard(deliveryID: Int64) throws -> Bool
+
     /// Queue depth per destination: pending rows, and the receive time of the oldest.
     func pendingByDestination() throws -> [String: (count: Int, oldestCreatedAt: EpochMillis)]
 }
@@ -224,4 +239,18 @@ extension EventStore {
     public func claimDue(now: EpochMillis, limit: Int, leaseMillis: Int64) throws -> [ClaimedDelivery] {
         try claimDue(now: now, limit: limit, leaseMillis: leaseMillis, destination: nil)
     }
+}
+
+/// A delivery that gave up, with why.
+public struct DeadLetter: Sendable, Equatable {
+    public var deliveryID: Int64
+    public var eventID: String
+    public var destination: String
+    public var source: String
+    public var eventType: String?
+    public var attempts: Int
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var deadAt: EpochMillis
+    public var isReplay: Bool
 }

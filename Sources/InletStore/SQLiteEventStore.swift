@@ -120,7 +120,8 @@ public final class SQLiteEventStore: EventStore {
             }
             return rows.compactMap { row -> ClaimedDelivery? in
                 guard let e = events[row["event_id"]] else { return nil }
-                return ClaimedDelivery(deliveryID: row["id"], destination: row["destination"], attemptsMade: row["attempts"], createdAt: row["created_at"], event: e)
+                return ClaimedDelivery(deliveryID: row["id"], destination: row["destination"], attemptsMade: row["attempts"], createdAt: row["created_at"],
+                                       event: e, isReplay: row["replay"])
             }.sorted { $0.deliveryID < $1.deliveryID }
         }
     }
@@ -204,6 +205,42 @@ public final class SQLiteEventStore: EventStore {
             try Row.fetchAll(db, sql: SQLiteSchema.secretUsage, arguments: [since]).map { row in
                 SecretUsage(source: row["source"], secretLabel: row["secret_label"], lastVerifiedAt: row["last_at"], verifiedSince: row["recent"])
             }
+        }
+    }
+
+    public func replay(eventID: String, destinations: [String], now: EpochMillis) throws -> [Int64]? {
+        try write { db in
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM events WHERE id = ?", arguments: [eventID]) != nil else { return nil }
+            var ids: [Int64] = []
+            for d in destinations {
+                try db.execute(sql: SQLiteSchema.insertReplay, arguments: [eventID, d, now, now, now])
+                ids.append(db.lastInsertedRowID)
+            }
+            return ids
+        }
+    }
+
+    public func deadLetters(destination: String?, after cursor: Int64, limit: Int) throws -> [DeadLetter] {
+        try read { db in
+            try Row.fetchAll(db, sql: SQLiteSchema.deadLetters, arguments: [destination, cursor, limit]).map { row in
+                DeadLetter(deliveryID: row["id"], eventID: row["event_id"], destination: row["destination"], source: row["source"],
+                           eventType: row["event_type"], attempts: row["attempts"], lastStatus: row["last_status"], lastError: row["last_error"],
+                           deadAt: row["updated_at"], isReplay: row["replay"])
+            }
+        }
+    }
+
+    public func redeliver(deliveryID: Int64, now: EpochMillis) throws -> Bool {
+        try write { db in
+            try db.execute(sql: SQLiteSchema.redeliver, arguments: [now, deliveryID])
+            return db.changesCount == 1
+        }
+    }
+
+    public func discard(deliveryID: Int64) throws -> Bool {
+        try write { db in
+            try db.execute(sql: SQLiteSchema.discardDeadLetter, arguments: [deliveryID])
+            return db.changesCount == 1
         }
     }
 

@@ -74,6 +74,10 @@ enum SQLiteSchema {
         CREATE INDEX deliveries_ordering ON deliveries(destination, ordering_key, id) WHERE state = 'pending' AND ordering_key IS NOT NULL;
         CREATE INDEX events_unrouted ON events(received_at) WHERE unrouted = 1;
         """),
+        ("v3-replay", """
+        ALTER TABLE deliveries ADD COLUMN replay INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX deliveries_dead ON deliveries(destination, id) WHERE state = 'dead';
+        """),
     ]
 
     // The idempotency row decides: a conflicting insert only counts the arrival and hands back the holder's ID.
@@ -103,7 +107,7 @@ enum SQLiteSchema {
                             SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.destination = d.destination
                               AND e.ordering_key = d.ordering_key AND e.id < d.id))
                      ORDER BY d.next_attempt_at, d.id LIMIT ?4)
-        RETURNING id, event_id, destination, attempts, created_at
+        RETURNING id, event_id, destination, attempts, created_at, replay
         """
     static let eventColumns = """
         id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp, peer, client_address,
@@ -132,6 +136,20 @@ enum SQLiteSchema {
     static let pendingByDestination = """
         SELECT destination, COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE state = 'pending' GROUP BY destination
         """
+    static let insertReplay = """
+        INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at, replay)
+        VALUES (?, ?, 'pending', ?, ?, ?, 1)
+        """
+    static let deadLetters = """
+        SELECT d.id, d.event_id, d.destination, d.attempts, d.last_status, d.last_error, d.updated_at, d.replay, e.source, e.event_type
+        FROM deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.state = 'dead' AND (?1 IS NULL OR d.destination = ?1) AND d.id > ?2 ORDER BY d.id LIMIT ?3
+        """
+    static let redeliver = """
+        UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, claimed_at = NULL, updated_at = ?1
+        WHERE id = ?2 AND state = 'dead'
+        """
+    static let discardDeadLetter = "DELETE FROM deliveries WHERE id = ? AND state = 'dead'"
     static let nextDue = "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'"
     static let releaseClaims = "UPDATE deliveries SET next_attempt_at = ?, claimed_at = NULL WHERE state = 'pending' AND claimed_at IS NOT NULL"
     static let pruneIdempotency = """

@@ -16,7 +16,7 @@ struct Inlet: AsyncParsableCommand {
         commandName: "inlet",
         abstract: "A receiver-side webhook gateway: verify, store durably, acknowledge, forward.",
         version: InletVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Reload.self, SendTest.self, Sources.self, Events.self, Secrets.self, Sink.self, Providers.self],
+        subcommands: [Serve.self, CheckConfig.self, Reload.self, SendTest.self, Sources.self, Events.self, Replay.self, DeadLetters.self, Secrets.self, Sink.self, Providers.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -427,5 +427,73 @@ struct Reload: AsyncParsableCommand {
         }
         guard kill(pid, SIGHUP) == 0 else { throw CLIError("cannot signal process \(pid): \(String(cString: strerror(errno)))") }
         print("sent SIGHUP to inlet (pid \(pid)); its log says whether the new config was taken")
+    }
+}
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Queue a stored event again (marked as a replay), to its routes or named destinations.")
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "Inlet event ID (evt_…).") var id: String
+    @Option(name: .customLong("destination"), help: "Replay to this destination (repeatable). Default: what the source's routes choose now.")
+    var destinations: [String] = []
+
+    func run() async throws {
+        let resolved = try options.resolve()
+        let store = try openStoreForReading(resolved.config)
+        guard let event = try store.event(id: id) else { throw CLIError("no event \(id)") }
+        var targets = destinations
+        if targets.isEmpty {
+            guard let source = resolved.sources.first(where: { $0.name == event.source }) else {
+                throw CLIError("source '\(event.source)' is not configured any more: name destinations with --destination")
+            }
+            targets = source.routes.destinations(eventType: event.eventType, body: event.body)
+        }
+        if let unknown = targets.first(where: { resolved.destinations[$0] == nil }) { throw CLIError("unknown destination '\(unknown)'") }
+        guard !targets.isEmpty else { throw CLIError("no route matches this event: name destinations with --destination") }
+        let ids = try store.replay(eventID: id, destinations: targets, now: SystemClock().now()) ?? []
+        print("queued \(id) for \(targets.joined(separator: ", ")) (deliveries \(ids.map(String.init).joined(separator: ", "))); the gateway sends it within its poll interval")
+    }
+}
+
+struct DeadLetters: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dead-letters", abstract: "List, redeliver or discard dead letters.",
+                                                    subcommands: [List.self, Redeliver.self, Discard.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var options: ConfigOption
+        @Option(help: "Only this destination.") var destination: String?
+        @Option(help: "At most this many.") var limit: Int = 100
+
+        func run() async throws {
+            let rows = try openStoreForReading(try options.load()).deadLetters(destination: destination, after: 0, limit: limit)
+            for d in rows {
+                print("\(d.deliveryID)  \(d.eventID)  \(d.source) → \(d.destination)  \(d.eventType ?? "-")  \(d.attempts) attempt(s)  last: \(d.lastStatus.map(String.init) ?? d.lastError ?? "-")  at \(RFC3339.format(d.deadAt))")
+            }
+            if rows.isEmpty { print("no dead letters") }
+        }
+    }
+
+    struct Redeliver: AsyncParsableCommand {
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "Delivery ID (from `inlet dead-letters`).") var deliveryID: Int64
+
+        func run() async throws {
+            guard try openStoreForReading(try options.load()).redeliver(deliveryID: deliveryID, now: SystemClock().now()) else {
+                throw CLIError("delivery \(deliveryID) is not a dead letter")
+            }
+            print("delivery \(deliveryID) queued again with fresh attempts")
+        }
+    }
+
+    struct Discard: AsyncParsableCommand {
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "Delivery ID (from `inlet dead-letters`).") var deliveryID: Int64
+
+        func run() async throws {
+            guard try openStoreForReading(try options.load()).discard(deliveryID: deliveryID) else {
+                throw CLIError("delivery \(deliveryID) is not a dead letter")
+            }
+            print("dead letter \(deliveryID) discarded (the event stays stored and replayable)")
+        }
     }
 }

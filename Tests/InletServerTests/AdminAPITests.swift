@@ -3,6 +3,7 @@ import Foundation
 import InletCore
 import InletServer
 import NIOConcurrencyHelpers
+import NIOHTTP1
 import Testing
 
 @Suite("Admin API")
@@ -78,6 +79,72 @@ struct AdminAPITests {
 
         healthy.withLockedValue { $0 = true }
         try await gw.stop()
+        await destination.stop()
+    }
+}
+
+@Suite("Admin API: replay and dead letters")
+struct AdminReplayTests {
+    func call(_ method: HTTPMethod, _ url: String) async throws -> (Int, [String: Any]) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer t0k")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(Array(buffer: body))) as? [String: Any]) ?? [:])
+    }
+
+    @Test func replayDeadLettersRedeliverAndDiscard() async throws {
+        let accept = NIOLockedValueBox(false)
+        let destination = try await TestDestination { _, _ in accept.withLockedValue { $0 } ? 204 : 400 }  // 400: dead at once
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + """
+            [admin]
+            listen = "127.0.0.1:0"
+            tokens = ["t0k"]
+
+            [sources.stripe]
+            provider = "stripe"
+            secrets = ["\(stripeSecret)"]
+            destinations = ["svc"]
+            """)
+        let admin = "http://127.0.0.1:\(try await gw.gateway.adminPort())"
+        var ids: [String] = []
+        for n in 0..<2 {
+            let body = stripeEvent("evt_dl_\(n)")
+            ids.append(try #require(try await post(gw.baseURL + "/hooks/stripe", body: body, headers: stripeHeaders(body: body)).json["id"]))
+        }
+        try await eventually("two dead letters") { try gw.gateway.store.counts().dead == 2 }
+
+        let (listStatus, list) = try await call(.GET, admin + "/v1/dead-letters?limit=1")
+        #expect(listStatus == 200)
+        let first = try #require((list["dead_letters"] as? [[String: Any]])?.first)
+        #expect(first["last_status"] as? Int == 400 && first["event_id"] as? String == ids[0])
+        let cursor = try #require(list["next_cursor"] as? String)
+        let (_, page2) = try await call(.GET, admin + "/v1/dead-letters?limit=1&cursor=\(cursor)")
+        #expect((page2["dead_letters"] as? [[String: Any]])?.first?["event_id"] as? String == ids[1])
+
+        accept.withLockedValue { $0 = true }
+        let deliveryA = try #require(first["delivery_id"] as? Int)
+        #expect(try await call(.POST, admin + "/v1/dead-letters/\(deliveryA)/redeliver").0 == 200)
+        #expect(try await call(.POST, admin + "/v1/dead-letters/\(deliveryA)/redeliver").0 == 404)  // no longer dead
+        let deliveryB = try #require((page2["dead_letters"] as? [[String: Any]])?.first?["delivery_id"] as? Int)
+        #expect(try await call(.DELETE, admin + "/v1/dead-letters/\(deliveryB)").0 == 200)
+        #expect(try await call(.GET, admin + "/v1/dead-letters/\(deliveryB)").0 == 405)
+
+        // Replay: the same bytes again, marked as a replay.
+        let (replayStatus, replay) = try await call(.POST, admin + "/v1/events/\(ids[1])/replay")
+        #expect(replayStatus == 202 && replay["destinations"] as? [String] == ["svc"])
+        #expect(try await call(.POST, admin + "/v1/events/\(ids[1])/replay?destination=nope").0 == 422)
+        #expect(try await call(.POST, admin + "/v1/events/evt_missing/replay").0 == 404)
+        try await eventually("redelivered and replayed") { try gw.gateway.store.counts().delivered == 2 }
+        try await gw.stop()
+
+        let replayed = try #require(destination.requests.last { $0.headers.first(name: "Inlet-Replay") == "true" })
+        #expect(JSONScanner.scalarText(at: JSONPointer("/inletreplay")!, in: replayed.body) == "true")
+        let original = try #require(destination.requests.first { JSONScanner.scalarText(at: JSONPointer("/inleteventkey")!, in: $0.body) == "evt_dl_1" })
+        let data = { (b: [UInt8]) in try JSONScanner.find(JSONPointer("/data")!, in: b).map { Array(b[$0.range]) } }
+        #expect(try data(replayed.body) == data(original.body))
+        #expect(try data(replayed.body) == Array(stripeEvent("evt_dl_1").utf8))
         await destination.stop()
     }
 }
