@@ -259,7 +259,7 @@ public final class DeliveryService: Service, Sendable {
         if let status { meta["status"] = "\(status)" }
         if let error { meta["error"] = "\(error)" }
         switch next {
-        case .delivered: logger.debug("delivered", metadata: meta)
+        case .delivered: logger.info("delivered", metadata: meta)
         case .retry: logger.notice("delivery failed, will retry", metadata: meta)
         case .dead: logger.warning("delivery dead-lettered", metadata: meta)
         }

@@ -159,6 +159,10 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .respond(let status, let reason, let close, let extra):
             context.recordRejection(reason)
             context.metrics.rejected(source: currentSourceName ?? "-", provider: currentProvider ?? "-", reason: reason)
+            context.logger.info("request", metadata: [
+                "source": "\(currentSourceName ?? "-")", "status": "\(status.code)", "outcome": "rejected", "reason": "\(reason.rawValue)",
+                "peer": "\(peer?.description ?? "-")",
+            ])
             write(ctx, status: status, body: Self.rejectionBody(reason), close: close || !keepAlive, extraHeaders: extra)
         case .admit(let request, let source):
             admit(request, source, ctx)
@@ -201,16 +205,13 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .reject(let reason):
             context.recordRejection(reason)
             context.metrics.rejected(source: source.name, provider: source.profile.name, reason: reason)
-            context.logger.info("request rejected", metadata: [
-                "source": "\(source.name)", "reason": "\(reason.rawValue)", "status": "\(reason.httpStatus)",
-                "peer": "\(request.peer?.description ?? "-")",
-            ])
+            logRequest(source: source.name, status: reason.httpStatus, outcome: "rejected", request: request, extra: ["reason": "\(reason.rawValue)"])
             write(ctx, status: HTTPResponseStatus(statusCode: reason.httpStatus), body: Self.rejectionBody(reason), close: !keepAlive)
             machine.responded()
         case .handshake(let answer):
             context.counters.countHandshake()
             context.metrics.handshake(provider: source.profile.name)
-            context.logger.info("handshake answered", metadata: ["source": "\(source.name)", "provider": "\(source.profile.name)", "status": "\(answer.status)"])
+            logRequest(source: source.name, status: answer.status, outcome: "handshake", request: request, extra: ["provider": "\(source.profile.name)"])
             if let url = answer.followUpGET { context.followUp(url, source: source.name) }
             var headers: [(String, String)] = []
             if let ct = answer.contentType { headers.append(("Content-Type", ct)) }
@@ -242,12 +243,14 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                     self.context.metrics.accepted(source: source.name, provider: source.profile.name)
                     status = .ok
                     body = #"{"status":"accepted","id":"\#(id)"}"#
-                    logger.debug("event accepted", metadata: ["source": "\(source.name)", "event_id": "\(id)", "event_key": "\(admitted.eventKey)"])
+                    self.logRequest(source: source.name, status: 200, outcome: "accepted", request: request,
+                                    extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel)"])
                 case .success(.duplicate(let id)):
                     self.context.metrics.duplicate(source: source.name)
                     status = .ok
                     body = #"{"status":"duplicate","id":"\#(id)"}"#
-                    logger.info("duplicate event", metadata: ["source": "\(source.name)", "event_id": "\(id)", "event_key": "\(admitted.eventKey)"])
+                    self.logRequest(source: source.name, status: 200, outcome: "duplicate", request: request,
+                                    extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel)"])
                 case .failure(let error):
                     let reason: RejectionReason = error is GroupCommitter<IngestRecord, IngestResult>.Stopped ? .shuttingDown : .storeUnavailable
                     self.context.recordRejection(reason)
@@ -260,6 +263,17 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.machine.responded()
             }
         }
+    }
+
+    /// One line per request. `event_id` is the correlation ID: the same value travels to destinations as
+    /// `webhook-id` and `Inlet-Event-Id`, and appears on every attempt's log line. Never a body or a secret.
+    private func logRequest(source: String, status: Int, outcome: String, request: IncomingRequest, extra: Logger.Metadata) {
+        var meta: Logger.Metadata = [
+            "source": "\(source)", "status": "\(status)", "outcome": "\(outcome)", "bytes": "\(request.body.count)",
+            "peer": "\(request.peer?.description ?? "-")", "duration_ms": "\(context.clock.now() - request.receivedAt)",
+        ]
+        meta.merge(extra) { $1 }
+        context.logger.info("request", metadata: meta)
     }
 
     static func rejectionBody(_ reason: RejectionReason) -> String {
