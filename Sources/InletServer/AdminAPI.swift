@@ -43,6 +43,7 @@ struct AdminAPI: Sendable {
             case ("GET", ["v1", "sources"]): return try await sources()
             case ("GET", ["v1", "destinations"]): return try await destinations()
             case ("GET", ["v1", "dead-letters"]): return try await deadLetters(query)
+            case ("GET", ["v1", "events"]): return try await listEvents(query)
             case ("GET", let p) where p.count == 3 && p[0] == "v1" && p[1] == "events": return try await event(p[2])
             case ("GET", let p) where p.count == 4 && p[0] == "v1" && p[1] == "events" && p[3] == "body": return try await body(p[2])
             case ("POST", let p) where p.count == 4 && p[0] == "v1" && p[1] == "events" && p[3] == "replay":
@@ -94,6 +95,30 @@ struct AdminAPI: Sendable {
         let ids = try await store { try $0.replay(eventID: id, destinations: chosen, now: now) } ?? []
         wake()
         return json(202, ["status": "queued", "destinations": targets, "delivery_ids": ids])
+    }
+
+    /// `GET /v1/events?source=&type=&event_key=&since=&until=&unrouted=true&limit=&cursor=`, newest first.
+    private func listEvents(_ query: [(String, String)]) async throws -> SimpleResponse {
+        func q(_ k: String) -> String? { query.first { $0.0 == k }?.1 }
+        if let bad = ["since", "until"].first(where: { q($0) != nil && q($0).flatMap(RFC3339.parse) == nil }) {
+            return json(400, ["error": "invalid_time", "parameter": bad, "hint": "RFC 3339, e.g. 2026-11-23T00:00:00Z"])
+        }
+        let filter = EventFilter(source: q("source"), eventType: q("type"), eventKey: q("event_key"),
+                                 receivedFrom: q("since").flatMap(RFC3339.parse), receivedUntil: q("until").flatMap(RFC3339.parse),
+                                 unroutedOnly: q("unrouted") == "true")
+        let limit = min(max(q("limit").flatMap(Int.init) ?? 50, 1), 500)
+        let cursor = q("cursor")
+        let rows = try await store { try $0.events(matching: filter, before: cursor, limit: limit) }
+        var out: [String: Any] = ["events": rows.map { e -> [String: Any] in
+            var item: [String: Any] = ["id": e.id, "source": e.source, "provider": e.provider, "event_key": e.eventKey,
+                                       "received_at": RFC3339.format(e.receivedAt), "duplicates": e.duplicates, "unrouted": e.unrouted,
+                                       "body_bytes": e.body.count]
+            if let t = e.eventType { item["type"] = t }
+            if let l = e.secretLabel { item["verified_by"] = l }
+            return item
+        }]
+        if rows.count == limit, let last = rows.last { out["next_cursor"] = last.id }
+        return json(200, out)
     }
 
     private func deadLetters(_ query: [(String, String)]) async throws -> SimpleResponse {

@@ -206,6 +206,9 @@ public protocol EventStore: Sendable {
     /// unknown event: returns nil.
     func replay(eventID: String, destinations: [String], now: EpochMillis) throws -> [Int64]?
 
+    /// Stored events, newest first, matching `filter`, before the cursor (an event ID; nil: from the newest).
+    func events(matching filter: EventFilter, before cursor: String?, limit: Int) throws -> [StoredEvent]
+
     /// Dead letters, oldest first, after the cursor (a delivery ID).
     func deadLetters(destination: String?, after cursor: Int64, limit: Int) throws -> [DeadLetter]
 
@@ -253,4 +256,24 @@ public struct DeadLetter: Sendable, Equatable {
     public var lastError: String?
     public var deadAt: EpochMillis
     public var isReplay: Bool
+}
+
+/// Which stored events to list. Every field is optional; set fields must all match.
+public struct EventFilter: Sendable, Equatable {
+    public var source: String?
+    public var eventType: String?
+    public var eventKey: String?
+    public var receivedFrom: EpochMillis?
+    public var receivedUntil: EpochMillis?
+    public var unroutedOnly = false
+
+    public init(source: String? = nil, eventType: String? = nil, eventKey: String? = nil, receivedFrom: EpochMillis? = nil,
+                receivedUntil: EpochMillis? = nil, unroutedOnly: Bool = false) {
+        self.source = source
+        self.eventType = eventType
+        self.eventKey = eventKey
+        self.receivedFrom = receivedFrom
+        self.receivedUntil = receivedUntil
+        self.unroutedOnly = unroutedOnly
+    }
 }

@@ -220,6 +220,13 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func events(matching f: EventFilter, before cursor: String?, limit: Int) throws -> [StoredEvent] {
+        try read { db in
+            try Row.fetchAll(db, sql: SQLiteSchema.listEvents, arguments: [f.source, f.eventType, f.eventKey, f.receivedFrom, f.receivedUntil,
+                                                                            f.unroutedOnly ? 1 : 0, cursor, limit]).map(Self.decodeEvent)
+        }
+    }
+
     public func deadLetters(destination: String?, after cursor: Int64, limit: Int) throws -> [DeadLetter] {
         try read { db in
             try Row.fetchAll(db, sql: SQLiteSchema.deadLetters, arguments: [destination, cursor, limit]).map { row in

@@ -140,6 +140,14 @@ enum SQLiteSchema {
         INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at, replay)
         VALUES (?, ?, 'pending', ?, ?, ?, 1)
         """
+    // Event IDs are time-ordered ULIDs, so the ID is both the sort key and the cursor.
+    static let listEvents = """
+        SELECT \(eventColumns) FROM events
+        WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR event_type = ?2) AND (?3 IS NULL OR event_key = ?3)
+          AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5) AND (?6 = 0 OR unrouted = 1)
+          AND (?7 IS NULL OR id < ?7)
+        ORDER BY id DESC LIMIT ?8
+        """
     static let deadLetters = """
         SELECT d.id, d.event_id, d.destination, d.attempts, d.last_status, d.last_error, d.updated_at, d.replay, e.source, e.event_type
         FROM deliveries d JOIN events e ON e.id = d.event_id

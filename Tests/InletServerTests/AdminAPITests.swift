@@ -148,3 +148,48 @@ struct AdminReplayTests {
         await destination.stop()
     }
 }
+
+@Suite("Admin API: event listing")
+struct AdminListTests {
+    @Test func filtersAndCursorPagination() async throws {
+        let destination = try await TestDestination()
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + """
+            [admin]
+            listen = "127.0.0.1:0"
+            tokens = ["t0k"]
+
+            [sources.stripe]
+            provider = "stripe"
+            secrets = ["\(stripeSecret)"]
+            [[sources.stripe.routes]]
+            destination = "svc"
+            types = ["invoice.*"]
+            """)
+        let admin = "http://127.0.0.1:\(try await gw.gateway.adminPort())"
+        for n in 0..<5 {
+            let body = stripeEvent("evt_list_\(n)", type: n == 4 ? "customer.created" : "invoice.paid")
+            #expect(try await post(gw.baseURL + "/hooks/stripe", body: body, headers: stripeHeaders(body: body)).status == 200)
+        }
+        func list(_ query: String) async throws -> (Int, [String: Any]) {
+            var request = HTTPClientRequest(url: admin + "/v1/events" + query)
+            request.headers.add(name: "Authorization", value: "Bearer t0k")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), (try JSONSerialization.jsonObject(with: Data(Array(buffer: body))) as? [String: Any]) ?? [:])
+        }
+        func keys(_ r: [String: Any]) -> [String] { (r["events"] as? [[String: Any]] ?? []).compactMap { $0["event_key"] as? String } }
+
+        let (_, page1) = try await list("?limit=2")
+        #expect(keys(page1) == ["evt_list_4", "evt_list_3"])  // newest first
+        let (_, page2) = try await list("?limit=2&cursor=\(try #require(page1["next_cursor"] as? String))")
+        #expect(keys(page2) == ["evt_list_2", "evt_list_1"])
+        #expect(keys(try await list("?type=customer.created").1) == ["evt_list_4"])
+        #expect(keys(try await list("?unrouted=true").1) == ["evt_list_4"])
+        #expect(keys(try await list("?event_key=evt_list_0").1) == ["evt_list_0"])
+        #expect(keys(try await list("?source=other").1).isEmpty)
+        #expect(keys(try await list("?until=2000-01-01T00:00:00Z").1).isEmpty)
+        #expect(try await list("?since=yesterday").0 == 400)
+        try await gw.stop()
+        await destination.stop()
+    }
+}
