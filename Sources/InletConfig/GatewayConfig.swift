@@ -66,6 +66,8 @@ public struct StoreSettings: Sendable, Equatable {
     public var path: String = "data/inlet.sqlite"
     public var durability: Durability = .fsync
     public var idempotencyRetentionDays: Int = 30
+    /// Raw payloads (events with their deliveries and attempts) are kept this long once delivered.
+    public var eventRetentionDays: Int = 30
     /// Most requests committed in one group-commit transaction.
     public var maxBatch: Int = 1024
     public init() {}
@@ -197,6 +199,7 @@ public struct GatewayConfig: Sendable {
                 c.store.durability = dur
             }
             c.store.idempotencyRetentionDays = try s.int("idempotency_retention_days", range: 1...3650) ?? c.store.idempotencyRetentionDays
+            c.store.eventRetentionDays = try s.int("event_retention_days", range: 1...3650) ?? c.store.eventRetentionDays
             c.store.maxBatch = try s.int("max_batch", range: 1...100_000) ?? c.store.maxBatch
             try s.rejectUnknownKeys()
         }

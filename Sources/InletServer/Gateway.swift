@@ -80,8 +80,8 @@ public final class Gateway: Sendable {
             services.append(HTTPListenerService(name: "development sink", host: sinkSettings.host, port: sinkSettings.port, logger: logger, group: group,
                                                 handler: DevelopmentSink.handler(signer: signer, logger: logger)))
         }
-        let pruner = IdempotencyPruner(store: store, clock: clock, retentionDays: config.store.idempotencyRetentionDays,
-                                       storeThreads: storeThreads, logger: logger)
+        let pruner = RetentionPruner(store: store, clock: clock, idempotencyDays: config.store.idempotencyRetentionDays,
+                                     eventDays: config.store.eventRetentionDays, storeThreads: storeThreads, logger: logger)
         var adminListener: HTTPListenerService?
         if let admin = config.admin {
             let api = AdminAPI(runtime: runtime, store: store, storeThreads: storeThreads, clock: clock,
@@ -175,33 +175,46 @@ final class HTTPListenerService: Service, Sendable {
     }
 }
 
-/// Forgets idempotency keys last seen longer ago than the retention window, a small batch at a time so the
-/// deletes never hold the write lock long enough to delay an ingest commit.
-final class IdempotencyPruner: Service, Sendable {
-    let store: any EventStore, clock: any WallClock, retentionDays: Int, storeThreads: NIOThreadPool, logger: Logger
+/// Retention: forgets idempotency keys last seen, and stored events received, longer ago than their windows (an event
+/// only once all its deliveries finished). Small batches with pauses, so the deletes never hold the write lock long
+/// enough to delay an ingest commit.
+final class RetentionPruner: Service, Sendable {
+    let store: any EventStore, clock: any WallClock, idempotencyDays: Int, eventDays: Int, storeThreads: NIOThreadPool, logger: Logger
     static let batch = 500
 
-    init(store: any EventStore, clock: any WallClock, retentionDays: Int, storeThreads: NIOThreadPool, logger: Logger) {
+    init(store: any EventStore, clock: any WallClock, idempotencyDays: Int, eventDays: Int, storeThreads: NIOThreadPool, logger: Logger) {
         self.store = store
         self.clock = clock
-        self.retentionDays = retentionDays
+        self.idempotencyDays = idempotencyDays
+        self.eventDays = eventDays
         self.storeThreads = storeThreads
         self.logger = logger
     }
 
     func run() async throws {
-        let store = self.store
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let cutoff = clock.now() - Int64(retentionDays) * 86_400_000
+            let keys = await drain { store, cutoff in try store.pruneIdempotencyKeys(lastSeenBefore: cutoff, limit: Self.batch) }(idempotencyDays)
+            let events = await drain { store, cutoff in try store.pruneEvents(receivedBefore: cutoff, limit: Self.batch) }(eventDays)
+            if keys + events > 0 {
+                logger.info("retention", metadata: ["idempotency_keys": "\(keys)", "events": "\(events)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(600)) }
+        }
+    }
+
+    /// Deletes in batches until a batch comes back short; returns the total.
+    private func drain(_ step: @escaping @Sendable (any EventStore, EpochMillis) throws -> Int) -> (Int) async -> Int {
+        return { days in
+            let store = self.store
+            let cutoff = self.clock.now() - Int64(days) * 86_400_000
             var removed = 0
             while !Task.isShuttingDownGracefully {
-                let n = (try? await storeThreads.runIfActive { try store.pruneIdempotencyKeys(lastSeenBefore: cutoff, limit: Self.batch) }) ?? 0
+                let n = (try? await self.storeThreads.runIfActive { try step(store, cutoff) }) ?? 0
                 removed += n
                 if n < Self.batch { break }
-                try? await Task.sleep(for: .milliseconds(50))
+                try? await Task.sleep(for: .milliseconds(20))
             }
-            if removed > 0 { logger.info("pruned idempotency keys", metadata: ["count": "\(removed)", "retention_days": "\(retentionDays)"]) }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(600)) }
+            return removed
         }
     }
 }

@@ -194,6 +194,13 @@ public protocol EventStore: Sendable {
     /// Deletes idempotency rows last seen before `cutoff`, at most `limit` per call; returns how many went.
     func pruneIdempotencyKeys(lastSeenBefore cutoff: EpochMillis, limit: Int) throws -> Int
 
+    /// Deletes stored events received before `cutoff` whose deliveries are all finished (with their deliveries and
+    /// attempts), at most `limit` per call; returns how many went.
+    func pruneEvents(receivedBefore cutoff: EpochMillis, limit: Int) throws -> Int
+
+    /// What pruning would remove now: (events, idempotency keys).
+    func prunable(eventsBefore: EpochMillis, idempotencyKeysBefore: EpochMillis) throws -> (events: Int, idempotencyKeys: Int)
+
     func event(id: String) throws -> StoredEvent?
     func deliveries(eventID: String) throws -> [DeliveryRecord]
     func attempts(deliveryID: Int64) throws -> [AttemptRecord]

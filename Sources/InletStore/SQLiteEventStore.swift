@@ -162,6 +162,23 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func pruneEvents(receivedBefore cutoff: EpochMillis, limit: Int) throws -> Int {
+        try write { db in
+            let ids = try String.fetchAll(db, sql: SQLiteSchema.prunableEvents, arguments: [cutoff, limit])
+            guard !ids.isEmpty else { return 0 }
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            try db.execute(sql: "DELETE FROM events WHERE id IN (\(marks))", arguments: StatementArguments(ids))
+            return db.changesCount
+        }
+    }
+
+    public func prunable(eventsBefore: EpochMillis, idempotencyKeysBefore: EpochMillis) throws -> (events: Int, idempotencyKeys: Int) {
+        try read { db in
+            (try Int.fetchOne(db, sql: SQLiteSchema.countPrunableEvents, arguments: [eventsBefore]) ?? 0,
+             try Int.fetchOne(db, sql: SQLiteSchema.countPrunableIdempotency, arguments: [idempotencyKeysBefore]) ?? 0)
+        }
+    }
+
     public func event(id: String) throws -> StoredEvent? {
         try read { db in
             try Row.fetchOne(db, sql: "SELECT \(SQLiteSchema.eventColumns) FROM events WHERE id = ?", arguments: [id]).map(Self.decodeEvent)

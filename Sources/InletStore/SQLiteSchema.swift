@@ -158,6 +158,17 @@ enum SQLiteSchema {
         WHERE id = ?2 AND state = 'dead'
         """
     static let discardDeadLetter = "DELETE FROM deliveries WHERE id = ? AND state = 'dead'"
+    // Never an event with a delivery still pending: retention must not drop what has not reached its destinations.
+    static let prunableEvents = """
+        SELECT id FROM events e WHERE received_at < ?1
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+        ORDER BY received_at LIMIT ?2
+        """
+    static let countPrunableEvents = """
+        SELECT COUNT(*) FROM events e WHERE received_at < ?1
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+        """
+    static let countPrunableIdempotency = "SELECT COUNT(*) FROM idempotency_keys WHERE last_seen_at < ?"
     static let nextDue = "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'"
     static let releaseClaims = "UPDATE deliveries SET next_attempt_at = ?, claimed_at = NULL WHERE state = 'pending' AND claimed_at IS NOT NULL"
     static let pruneIdempotency = """

@@ -16,7 +16,7 @@ struct Inlet: AsyncParsableCommand {
         commandName: "inlet",
         abstract: "A receiver-side webhook gateway: verify, store durably, acknowledge, forward.",
         version: InletVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Reload.self, SendTest.self, Sources.self, Events.self, Replay.self, DeadLetters.self, Secrets.self, Sink.self, Providers.self],
+        subcommands: [Serve.self, CheckConfig.self, Reload.self, SendTest.self, Sources.self, Events.self, Replay.self, DeadLetters.self, Prune.self, Secrets.self, Sink.self, Providers.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -495,5 +495,28 @@ struct DeadLetters: AsyncParsableCommand {
             }
             print("dead letter \(deliveryID) discarded (the event stays stored and replayable)")
         }
+    }
+}
+
+struct Prune: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply retention now: delete idempotency keys and delivered events older than their windows.")
+    @OptionGroup var options: ConfigOption
+    @Flag(help: "Only show what would go.") var dryRun = false
+
+    func run() async throws {
+        let config = try options.load()
+        let store = try openStoreForReading(config)
+        let now = SystemClock().now()
+        let eventCutoff = now - Int64(config.store.eventRetentionDays) * 86_400_000
+        let keyCutoff = now - Int64(config.store.idempotencyRetentionDays) * 86_400_000
+        let (events, keys) = try store.prunable(eventsBefore: eventCutoff, idempotencyKeysBefore: keyCutoff)
+        if dryRun {
+            print("would delete \(events) event(s) received before \(RFC3339.format(eventCutoff)) (all deliveries finished) and \(keys) idempotency key(s) last seen before \(RFC3339.format(keyCutoff))")
+            return
+        }
+        var deleted = 0, forgotten = 0
+        while case let n = try store.pruneEvents(receivedBefore: eventCutoff, limit: 500), n > 0 { deleted += n }
+        while case let n = try store.pruneIdempotencyKeys(lastSeenBefore: keyCutoff, limit: 500), n > 0 { forgotten += n }
+        print("deleted \(deleted) event(s) and \(forgotten) idempotency key(s)")
     }
 }

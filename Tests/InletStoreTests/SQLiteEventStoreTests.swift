@@ -120,4 +120,25 @@ struct SQLiteEventStoreTests {
         #expect(try store.ingest([record("old0", at: 10_000)]).first.map { if case .accepted = $0 { true } else { false } } == true)
         #expect(try store.ingest([record("new", at: 10_000)]).first.map { if case .duplicate = $0 { true } else { false } } == true)
     }
+
+    @Test func retentionNeverDropsAnEventThatIsStillBeingDelivered() throws {
+        let store = try SQLiteEventStore(path: temporaryStorePath())
+        let pending = record("old-pending", at: 1_000), delivered = record("old-delivered", at: 1_000)
+        let unrouted = record("old-unrouted", at: 1_000, destinations: []), recent = record("recent", at: 50_000)
+        _ = try store.ingest([pending, delivered, unrouted, recent])
+        let claimed = try store.claimDue(now: 1_000, limit: 10, leaseMillis: 60_000)
+        let d = try #require(claimed.first { $0.event.id == delivered.id })
+        try store.complete([DeliveryCompletion(attempt: AttemptRecord(deliveryID: d.deliveryID, attempt: 1, startedAt: 1_000, durationMillis: 1,
+                                                                      statusCode: 204, error: nil, responseSnippet: nil, nextAttemptAt: nil), next: .delivered)], now: 1_001)
+        #expect(try store.prunable(eventsBefore: 10_000, idempotencyKeysBefore: 10_000) == (events: 2, idempotencyKeys: 3))
+        #expect(try store.pruneEvents(receivedBefore: 10_000, limit: 1) == 1)
+        #expect(try store.pruneEvents(receivedBefore: 10_000, limit: 10) == 1)
+        #expect(try store.pruneEvents(receivedBefore: 10_000, limit: 10) == 0)
+        #expect(try store.event(id: pending.id) != nil)  // its delivery is still pending
+        #expect(try store.event(id: delivered.id) == nil && (try store.deliveries(eventID: delivered.id)).isEmpty)
+        #expect(try store.attempts(deliveryID: d.deliveryID).isEmpty)  // attempts go with their event
+        #expect(try store.event(id: unrouted.id) == nil)
+        #expect(try store.event(id: recent.id) != nil)
+        #expect(try store.integrityCheck() == "ok")
+    }
 }
