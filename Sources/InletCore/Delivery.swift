@@ -18,12 +18,12 @@ public struct RetryPolicy: Sendable, Equatable {
         return overflow ? maxDelayMillis : min(v, maxDelayMillis)
     }
 
-    /// The delay before the next attempt: uniform in [ceiling/2, ceiling] ("equal jitter" lower half kept so a
-    /// retry never comes back instantly), spreading a burst of failures over time.
+    /// The delay before the next attempt: "full jitter", uniform in [0, ceiling], so a burst of failures (a
+    /// destination that was down) comes back spread over the whole window instead of in synchronized waves.
     public func delay(afterAttempt attempt: Int, unitRandom: Double) -> Int64 {
         let c = ceiling(afterAttempt: attempt)
         let r = min(max(unitRandom, 0), 1)
-        return c / 2 + Int64(Double(c - c / 2) * r)
+        return Int64(Double(c) * r)
     }
 }
 

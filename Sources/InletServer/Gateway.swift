@@ -126,13 +126,13 @@ public final class Gateway: Sendable {
     /// Re-reads the config now (what SIGHUP does). Fails, keeping the running config, when the new one is invalid.
     @discardableResult
     public func reload() -> Result<Void, Error> {
-        guard let reloader else { return .failure(StoreError.unavailable("reload is not configured")) }
+        guard let reloader else { return .failure(GatewayError.reloadNotConfigured) }
         return reloader.reload()
     }
 
     /// The admin API's bound port (useful with port 0), once it listens.
     public func adminPort() async throws -> Int {
-        guard let adminListener else { throw StoreError.unavailable("the admin API is not enabled") }
+        guard let adminListener else { throw GatewayError.adminDisabled }
         return try await adminListener.bound.value()
     }
 
@@ -215,6 +215,17 @@ final class RetentionPruner: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(20))
             }
             return removed
+        }
+    }
+}
+
+public enum GatewayError: Error, CustomStringConvertible {
+    case adminDisabled
+    case reloadNotConfigured
+    public var description: String {
+        switch self {
+        case .adminDisabled: return "the admin API is not enabled ([admin] listen)"
+        case .reloadNotConfigured: return "this gateway was started without a config file to reload"
         }
     }
 }

@@ -50,7 +50,7 @@ struct DeliveryPolicyTests {
             let low = policy.next(attempt: attempt, status: 503, retryAfterMillis: nil, receivedAt: 0, now: 10_000, unitRandom: 0)
             let high = policy.next(attempt: attempt, status: 503, retryAfterMillis: nil, receivedAt: 0, now: 10_000, unitRandom: 1)
             let ceiling: Int64 = min(Int64(1000) << Int64(attempt - 1), 60_000)
-            #expect(low == .retry(at: 10_000 + ceiling / 2))
+            #expect(low == .retry(at: 10_000))
             #expect(high == .retry(at: 10_000 + ceiling))
         }
         #expect(policy.next(attempt: 5, status: 503, retryAfterMillis: nil, receivedAt: 0, now: 0, unitRandom: 0) == .dead(reason: "5 attempts made"))
@@ -75,14 +75,15 @@ struct DeliveryPolicyTests {
         #expect(policy.next(attempt: 1, status: 429, retryAfterMillis: 30_000, receivedAt: 0, now: 1_000, unitRandom: 0) == .retry(at: 31_000))
         #expect(policy.next(attempt: 1, status: 503, retryAfterMillis: 900_000, receivedAt: 0, now: 1_000, unitRandom: 0) == .retry(at: 61_000))
         // Other statuses ignore it.
-        #expect(policy.next(attempt: 1, status: 500, retryAfterMillis: 30_000, receivedAt: 0, now: 1_000, unitRandom: 0) == .retry(at: 1_500))
+        #expect(policy.next(attempt: 1, status: 500, retryAfterMillis: 30_000, receivedAt: 0, now: 1_000, unitRandom: 1) == .retry(at: 2_000))
         #expect(DeliveryPolicy.parseRetryAfter("120", now: 0) == 120_000)
         #expect(DeliveryPolicy.parseRetryAfter("Thu, 01 Jan 2026 00:00:10 GMT", now: 1_767_225_600_000) == 10_000)
         #expect(DeliveryPolicy.parseRetryAfter("soon", now: 0) == nil)
     }
 
     @Test func eventsOlderThanTheMaxAgeAreDeadLettered() {
-        #expect(policy.next(attempt: 1, status: 500, retryAfterMillis: nil, receivedAt: 0, now: 3_600_000, unitRandom: 0) == .dead(reason: "older than the maximum age"))
+        #expect(policy.next(attempt: 1, status: 500, retryAfterMillis: nil, receivedAt: 0, now: 3_599_500, unitRandom: 1) == .dead(reason: "older than the maximum age"))
+        #expect(policy.next(attempt: 1, status: 500, retryAfterMillis: nil, receivedAt: 0, now: 3_599_500, unitRandom: 0) == .retry(at: 3_599_500))
     }
 
     @Test func circuitOpensProbesAndCloses() {

@@ -140,7 +140,8 @@ struct EnvelopeTests {
         #expect(p.ceiling(afterAttempt: 2) == 2000)
         #expect(p.ceiling(afterAttempt: 7) == 60_000)
         #expect(p.ceiling(afterAttempt: 500) == 60_000)
-        #expect(p.delay(afterAttempt: 3, unitRandom: 0) == 2000)
+        #expect(p.delay(afterAttempt: 3, unitRandom: 0) == 0)
+        #expect(p.delay(afterAttempt: 3, unitRandom: 0.5) == 2000)
         #expect(p.delay(afterAttempt: 3, unitRandom: 1) == 4000)
         #expect(RetryStatuses.default.verdict(forStatus: 204) == .delivered)
         for s in [408, 425, 429, 500, 503] { #expect(RetryStatuses.default.verdict(forStatus: s) == .retry) }

@@ -116,9 +116,11 @@ struct DeliveryEngineTests {
         }
         try await destination.waitForRequests(3)
         try await eventually("circuit open") { gw.gateway.circuitStates()["flaky"] == "open" }
-        // While open, the queue waits: in 250 ms, well inside the 2 s open interval, no attempt is made.
+        // While open, the queue waits. Attempts already in flight when it opened land first (give them 200 ms);
+        // after that, for 500 ms, well inside the 2 s open interval, no attempt is made.
+        try await Task.sleep(for: .milliseconds(200))
         let before = destination.requests.count
-        try await Task.sleep(for: .milliseconds(250))
+        try await Task.sleep(for: .milliseconds(500))
         #expect(destination.requests.count == before)
         healthy.withLockedValue { $0 = true }
         try await eventually("all delivered after recovery") { try gw.gateway.store.counts().delivered == 3 }
