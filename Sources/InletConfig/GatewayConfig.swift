@@ -59,7 +59,15 @@ public struct ServerSettings: Sendable, Equatable {
     public var idleTimeoutSeconds: Int = 60
     /// A request whose head and body have not fully arrived in this time gets 408 and the connection closes.
     public var requestTimeoutSeconds: Int = 30
+    /// Terminate TLS on the ingress listener (for deployments without a proxy in front).
+    public var tls: TLSSettings?
     public init() {}
+}
+
+/// PEM files for the ingress listener, as absolute paths. Re-read on reload, so a renewed certificate is picked up.
+public struct TLSSettings: Sendable, Equatable {
+    public var certificatePath: String
+    public var keyPath: String
 }
 
 public struct StoreSettings: Sendable, Equatable {
@@ -190,6 +198,12 @@ public struct GatewayConfig: Sendable {
             }
             c.server.idleTimeoutSeconds = try s.int("idle_timeout_seconds", range: 1...86_400) ?? c.server.idleTimeoutSeconds
             c.server.requestTimeoutSeconds = try s.int("request_timeout_seconds", range: 1...3_600) ?? c.server.requestTimeoutSeconds
+            if var t = try s.table("tls") {
+                let base = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
+                c.server.tls = TLSSettings(certificatePath: resolvePath(try t.requiredString("certificate"), relativeTo: base),
+                                           keyPath: resolvePath(try t.requiredString("key"), relativeTo: base))
+                try t.rejectUnknownKeys()
+            }
             try s.rejectUnknownKeys()
         }
         if var s = try r.table("store") {

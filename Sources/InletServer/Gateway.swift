@@ -69,10 +69,11 @@ public final class Gateway: Sendable {
             _ = try await response.body.collect(upTo: 1 << 20)
             return Int(response.status.code)
         }
+        let tls = try config.server.tls.map(TLSContextBox.init)
         ingress = IngressServer(host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idleTimeoutSeconds, group: group,
                                 context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger, counters: counters,
                                                         certificates: certificates, metrics: metrics, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
-                                                        followUpGET: get))
+                                                        followUpGET: get), tls: tls)
         delivery = DeliveryService(store: store, runtime: runtime, client: client, clock: clock, settings: config.delivery, logger: logger,
                                        doorbell: doorbell, storeThreads: storeThreads, completions: completions, metrics: metrics)
         var services: [any Service] = []
@@ -97,7 +98,12 @@ public final class Gateway: Sendable {
                                                 handler: GatewayMetrics.exposition(registry: metricsRegistry)))
         }
         if let reload {
-            let reloader = ConfigReloader(runtime: runtime, logger: logger, load: reload)
+            // A reload re-reads the certificate too; a new config whose certificate does not load is refused whole.
+            let reloader = ConfigReloader(runtime: runtime, logger: logger, load: {
+                let next = try reload()
+                if let tls, let settings = next.config.server.tls { try tls.reload(settings) }
+                return next
+            })
             self.reloader = reloader
             services.append(reloader)
         } else {

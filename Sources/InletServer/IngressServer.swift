@@ -6,6 +6,7 @@ import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 /// The webhook ingress: an HTTP/1.1 server on SwiftNIO. On graceful shutdown it stops accepting, lets every
@@ -16,9 +17,11 @@ public final class IngressServer: Service, Sendable {
     private let idleTimeout: TimeAmount
     private let group: any EventLoopGroup
     private let context: IngressContext
+    private let tls: TLSContextBox?
     private let bound = BoundPort()
 
-    init(host: String, port: Int, idleTimeoutSeconds: Int, group: any EventLoopGroup, context: IngressContext) {
+    init(host: String, port: Int, idleTimeoutSeconds: Int, group: any EventLoopGroup, context: IngressContext, tls: TLSContextBox? = nil) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.idleTimeout = .seconds(Int64(idleTimeoutSeconds))
@@ -33,6 +36,7 @@ public final class IngressServer: Service, Sendable {
         let quiesce = ServerQuiescingHelper(group: group)
         let context = self.context
         let idleTimeout = self.idleTimeout
+        let tls = self.tls
         let channel: Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -48,6 +52,7 @@ public final class IngressServer: Service, Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
+                        if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls.current)) }
                         try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                         try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                         try sync.addHandler(IngressHandler(context: context))
