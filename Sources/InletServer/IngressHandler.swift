@@ -105,6 +105,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var version = HTTPVersion.http1_1
     private var peer: IPAddress?
     private var bodyDeadline: Scheduled<Void>?
+    private var requestSnapshot: GatewaySnapshot?
     private var currentSourceName: String?
     private var currentProvider: String?
     private let context: IngressContext
@@ -121,10 +122,13 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             keepAlive = head.isKeepAlive
             version = head.version
-            let source = context.runtime.current.sourcesByPath[IngressStateMachine.splitURI(head.uri).0]
+            // One snapshot per request: a reload mid-request never mixes two configs.
+            let snapshot = context.runtime.current
+            requestSnapshot = snapshot
+            let source = snapshot.sourcesByPath[IngressStateMachine.splitURI(head.uri).0]
             currentSourceName = source?.name
             currentProvider = source?.profile.name
-            perform(machine.head(head, snapshot: context.runtime.current, now: context.clock.now()), ctx)
+            perform(machine.head(head, snapshot: snapshot, now: context.clock.now()), ctx)
             if case .receiving = machine.state { armBodyDeadline(ctx) }
         case .body(var chunk):
             perform(machine.body(&chunk), ctx)
@@ -227,9 +231,8 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                 peer: request.peer?.description, clientAddress: admitted.clientAddress?.description,
                 method: request.method, path: request.path, query: request.query, headers: request.headers,
                 body: request.body, secretLabel: admitted.secretLabel, destinations: admitted.destinations)
-            let snapshot = context.runtime.current
             for d in admitted.destinations {
-                if let ordering = snapshot.destination(d)?.config.ordering { record.orderingKeys[d] = ordering.key(source: source.name, body: request.body) }
+                if let ordering = requestSnapshot?.destination(d)?.config.ordering { record.orderingKeys[d] = ordering.key(source: source.name, body: request.body) }
             }
             let promise = ctx.eventLoop.makePromise(of: IngestResult.self)
             context.writer.submit(record, waiter: .promise(promise))
