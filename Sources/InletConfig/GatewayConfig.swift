@@ -91,6 +91,18 @@ public struct DeliverySettings: Sendable, Equatable {
     public init() {}
 }
 
+/// Rejected requests kept for re-admission: bounded in count, per-entry size and time, so a flood of forgeries
+/// costs a fixed amount of disk.
+public struct QuarantineSettings: Sendable, Equatable {
+    public var enabled = true
+    /// The newest this many entries are kept; older ones make room.
+    public var maxEntries = 10_000
+    /// Larger rejected bodies are not kept (the rejection is still counted).
+    public var maxBodyBytes = 262_144
+    public var retentionHours = 72
+    public init() {}
+}
+
 public struct SinkSettings: Sendable, Equatable {
     public var host: String
     public var port: Int
@@ -155,6 +167,7 @@ public struct GatewayConfig: Sendable {
     public var server = ServerSettings()
     public var store = StoreSettings()
     public var delivery = DeliverySettings()
+    public var quarantine = QuarantineSettings()
     public var providersDirectory: String
     /// Secrets expiring within this many days are reported at start-up and by check-config.
     public var secretExpiryWarningDays: Int = 7
@@ -221,6 +234,13 @@ public struct GatewayConfig: Sendable {
             c.delivery.concurrency = try s.int("concurrency", range: 1...10_000) ?? c.delivery.concurrency
             c.delivery.leaseSeconds = try s.int("lease_seconds", range: 1...86_400) ?? c.delivery.leaseSeconds
             c.delivery.pollIntervalMillis = try s.int("poll_interval_ms", range: 10...600_000) ?? c.delivery.pollIntervalMillis
+            try s.rejectUnknownKeys()
+        }
+        if var s = try r.table("quarantine") {
+            c.quarantine.enabled = try s.bool("enabled") ?? c.quarantine.enabled
+            c.quarantine.maxEntries = try s.int("max_entries", range: 1...10_000_000) ?? c.quarantine.maxEntries
+            c.quarantine.maxBodyBytes = try s.int("max_body_bytes", range: 0...(64 << 20)) ?? c.quarantine.maxBodyBytes
+            c.quarantine.retentionHours = try s.int("retention_hours", range: 1...8760) ?? c.quarantine.retentionHours
             try s.rejectUnknownKeys()
         }
         if var s = try r.table("admin") {

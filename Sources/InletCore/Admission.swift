@@ -176,3 +176,19 @@ extension SourcePolicy {
         return .reject(.methodNotAllowed)
     }
 }
+
+extension RejectionReason {
+    /// Whether a request refused for this reason is kept in quarantine: it arrived whole at a known source and failed
+    /// a check an operator can fix (secret, allowlist, clock, certificate), so re-admitting it may later succeed.
+    public var isQuarantinable: Bool {
+        switch self {
+        case .ipNotAllowed, .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused, .signatureMismatch,
+             .secretExpired, .missingTimestamp, .malformedTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed,
+             .certificateUnavailable, .sourceMisconfigured:
+            return true
+        case .unknownSource, .methodNotAllowed, .bodyTooLarge, .malformedRequest, .requestTimeout, .handshakeRefused, .storeUnavailable,
+             .shuttingDown:
+            return false
+        }
+    }
+}

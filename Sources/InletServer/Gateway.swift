@@ -40,17 +40,18 @@ public final class Gateway: Sendable {
         self.logger = logger
         runtime = GatewayRuntime(resolved)
         let doorbell = Doorbell()
+        let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry))
         let writer = GroupCommitter<IngestRecord, IngestResult>(
             name: "ingest", maxBatch: config.store.maxBatch,
             commit: { try store.ingest($0) },
-            afterCommit: { _ in doorbell.ring() })
+            afterCommit: { _ in doorbell.ring() },
+            observe: { metrics.commitBatch(size: $0, seconds: $1) })
         let completions = GroupCommitter<DeliveryCompletion, Void>(
             name: "completions", maxBatch: 1024,
             commit: { batch in
                 try store.complete(batch, now: clock.now())
                 return Array(repeating: (), count: batch.count)
             })
-        let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry))
         self.metricsRegistry = metricsRegistry
         metrics.secretExpiries(resolved, now: clock.now())
         var clientConfig = HTTPClient.Configuration()
@@ -70,9 +71,10 @@ public final class Gateway: Sendable {
             return Int(response.status.code)
         }
         let tls = try config.server.tls.map(TLSContextBox.init)
+        let quarantine = QuarantineWriter(store: store, settings: config.quarantine, storeThreads: storeThreads, logger: logger, metrics: metrics)
         ingress = IngressServer(host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idleTimeoutSeconds, group: group,
                                 context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger, counters: counters,
-                                                        certificates: certificates, metrics: metrics, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
+                                                        certificates: certificates, metrics: metrics, quarantine: quarantine, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
                                                         followUpGET: get), tls: tls)
         delivery = DeliveryService(store: store, runtime: runtime, client: client, clock: clock, settings: config.delivery, logger: logger,
                                        doorbell: doorbell, storeThreads: storeThreads, completions: completions, metrics: metrics)
@@ -83,10 +85,11 @@ public final class Gateway: Sendable {
         }
         let pruner = RetentionPruner(store: store, clock: clock, idempotencyDays: config.store.idempotencyRetentionDays,
                                      eventDays: config.store.eventRetentionDays, storeThreads: storeThreads, logger: logger)
+        let gauges = StoreGaugesService(store: store, runtime: runtime, clock: clock, storeThreads: storeThreads, metrics: metrics)
         var adminListener: HTTPListenerService?
         if let admin = config.admin {
             let api = AdminAPI(runtime: runtime, store: store, storeThreads: storeThreads, clock: clock,
-                               circuitStates: { [delivery] in delivery.circuitStates() }, wake: { doorbell.ring() })
+                               circuitStates: { [delivery] in delivery.circuitStates() }, wake: { doorbell.ring() }, certificates: certificates)
             let service = HTTPListenerService(name: "admin API", host: admin.host, port: admin.port, logger: logger, group: group,
                                               handler: { await api.handle($0) })
             adminListener = service
@@ -109,7 +112,8 @@ public final class Gateway: Sendable {
         } else {
             self.reloader = nil
         }
-        services += [writer, completions, pruner, delivery, ingress]
+        // Ingress last: it stops first on shutdown, and the quarantine writer, started before it, outlives it.
+        services += [writer, completions, quarantine, pruner, gauges, delivery, ingress]
         serviceGroup = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: signals,
@@ -201,8 +205,9 @@ final class RetentionPruner: Service, Sendable {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let keys = await drain { store, cutoff in try store.pruneIdempotencyKeys(lastSeenBefore: cutoff, limit: Self.batch) }(idempotencyDays)
             let events = await drain { store, cutoff in try store.pruneEvents(receivedBefore: cutoff, limit: Self.batch) }(eventDays)
-            if keys + events > 0 {
-                logger.info("retention", metadata: ["idempotency_keys": "\(keys)", "events": "\(events)"])
+            let quarantined = await drain { store, now in try store.pruneQuarantine(expiredBy: now, limit: Self.batch) }(0)
+            if keys + events + quarantined > 0 {
+                logger.info("retention", metadata: ["idempotency_keys": "\(keys)", "events": "\(events)", "quarantine": "\(quarantined)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(600)) }
         }

@@ -2,9 +2,11 @@ import CoreMetrics
 import InletConfig
 import Logging
 import InletCore
+import InletStore
 import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -15,8 +17,11 @@ import ServiceLifecycle
 /// `inlet_verifications_total{source,secret}`, `inlet_timestamp_skew_seconds{source}` (provider timestamp minus
 /// receive time, both signs), `inlet_duplicates_total{source}`, `inlet_handshakes_total{provider}`,
 /// `inlet_secret_expires_at_seconds{owner,secret}`, `inlet_secret_expiring{owner,secret}`,
-/// `inlet_delivery_attempts_total{destination,outcome}`, `inlet_delivery_latency_seconds{destination}` and
-/// `inlet_destination_circuit_open{destination}`.
+/// `inlet_delivery_attempts_total{destination,outcome}`, `inlet_delivery_latency_seconds{destination}`,
+/// `inlet_destination_circuit_open{destination}`, `inlet_commit_batch_size` and `inlet_commit_duration_seconds`
+/// (histograms, per group commit of the ingest writer), `inlet_queue_depth{destination}`,
+/// `inlet_queue_oldest_due_age_seconds{destination}`, `inlet_dead_letters{destination}`, `inlet_destination_paused{destination}`,
+/// `inlet_quarantine_entries`, `inlet_quarantined_total{source,reason}` and `inlet_quarantine_dropped_total{reason}`.
 public struct GatewayMetrics: Sendable {
     let factory: any MetricsFactory
     /// Handles by label and dimensions: creating one through the factory on every request costs a registry lookup
@@ -54,6 +59,8 @@ public struct GatewayMetrics: Sendable {
         var f = PrometheusMetricsFactory(registry: registry)
         f.valueHistogramBuckets["inlet_timestamp_skew_seconds"] = skewBuckets
         f.valueHistogramBuckets["inlet_delivery_latency_seconds"] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 300, 3600, 86_400]
+        f.valueHistogramBuckets["inlet_commit_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
+        f.valueHistogramBuckets["inlet_commit_duration_seconds"] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5]
         return f
     }
 
@@ -90,6 +97,34 @@ public struct GatewayMetrics: Sendable {
         recorder("inlet_delivery_latency_seconds", [("destination", destination)]).record(seconds)
     }
 
+    /// One group commit of the ingest writer: how many requests, and how long the transaction (with its fsync) took.
+    func commitBatch(size: Int, seconds: Double) {
+        recorder("inlet_commit_batch_size", []).record(size)
+        recorder("inlet_commit_duration_seconds", []).record(seconds)
+    }
+
+    func quarantined(source: String, reason: String) {
+        counter("inlet_quarantined_total", [("source", source), ("reason", reason)]).increment()
+    }
+
+    func quarantineDropped(reason: String) {
+        counter("inlet_quarantine_dropped_total", [("reason", reason)]).increment()
+    }
+
+    /// The store-derived gauges: per configured destination its queue, and the quarantine's size.
+    func storeGauges(_ gauges: [String: QueueGauge], destinations: [String], paused: Set<String>, quarantined: Int, now: EpochMillis) {
+        for name in destinations {
+            let g = gauges[name] ?? QueueGauge(pending: 0, oldestDueAt: nil, dead: 0)
+            let dims = [("destination", name)]
+            Gauge(label: "inlet_queue_depth", dimensions: dims, factory: factory).record(g.pending)
+            Gauge(label: "inlet_queue_oldest_due_age_seconds", dimensions: dims, factory: factory)
+                .record(g.oldestDueAt.map { Double(max(0, now - $0)) / 1000 } ?? 0)
+            Gauge(label: "inlet_dead_letters", dimensions: dims, factory: factory).record(g.dead)
+            Gauge(label: "inlet_destination_paused", dimensions: dims, factory: factory).record(paused.contains(name) ? 1 : 0)
+        }
+        Gauge(label: "inlet_quarantine_entries", dimensions: [], factory: factory).record(quarantined)
+    }
+
     func circuit(destination: String, open: Bool) {
         Gauge(label: "inlet_destination_circuit_open", dimensions: [("destination", destination)], factory: factory).record(open ? 1 : 0)
     }
@@ -114,5 +149,38 @@ extension GatewayMetrics {
             }
             return SimpleResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: registry.emitToBuffer())
         }
+    }
+}
+
+/// Refreshes the gauges that come from the store (queue depth and age, dead letters, pauses, quarantine size)
+/// every two seconds: two small indexed queries, off the hot path.
+final class StoreGaugesService: Service, Sendable {
+    let store: any EventStore, runtime: GatewayRuntime, clock: any WallClock, storeThreads: NIOThreadPool, metrics: GatewayMetrics
+    let interval: Duration
+
+    init(store: any EventStore, runtime: GatewayRuntime, clock: any WallClock, storeThreads: NIOThreadPool, metrics: GatewayMetrics,
+         interval: Duration = .seconds(2)) {
+        self.store = store
+        self.runtime = runtime
+        self.clock = clock
+        self.storeThreads = storeThreads
+        self.metrics = metrics
+        self.interval = interval
+    }
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await refresh()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        }
+    }
+
+    func refresh() async {
+        let store = self.store, now = clock.now()
+        guard let (gauges, paused, quarantined) = try? await storeThreads.runIfActive({
+            (try store.queueGauges(now: now), try store.pausedDestinations(), try store.quarantineSize())
+        }) else { return }
+        metrics.storeGauges(gauges, destinations: runtime.current.resolved.destinations.keys.sorted(), paused: paused,
+                            quarantined: quarantined, now: now)
     }
 }

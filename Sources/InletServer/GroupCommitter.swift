@@ -39,6 +39,7 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
     private let maxBatch: Int
     private let commit: @Sendable ([Item]) throws -> [Output]
     private let afterCommit: @Sendable (Int) -> Void
+    private let observe: @Sendable (_ size: Int, _ seconds: Double) -> Void
     private let state = NIOLockedValueBox(State())
     // 1 while there is work or a stop request; the committer thread sleeps on 0.
     private let signal = ConditionLock(value: 0)
@@ -46,7 +47,10 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
 
     /// - commit: writes one batch in one transaction; returns one output per item, in order.
     /// - afterCommit: called with the batch size after each successful commit (e.g. to wake delivery workers).
-    public init(name: String, maxBatch: Int, commit: @escaping @Sendable ([Item]) throws -> [Output], afterCommit: @escaping @Sendable (Int) -> Void = { _ in }) {
+    /// - observe: called with each committed batch's size and duration (metrics).
+    public init(name: String, maxBatch: Int, commit: @escaping @Sendable ([Item]) throws -> [Output], afterCommit: @escaping @Sendable (Int) -> Void = { _ in },
+                observe: @escaping @Sendable (_ size: Int, _ seconds: Double) -> Void = { _, _ in }) {
+        self.observe = observe
         self.name = name
         self.maxBatch = maxBatch
         self.commit = commit
@@ -105,7 +109,10 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
             if exit { return }
             if batch.isEmpty { continue }
             do {
+                let started = ContinuousClock.now
                 let outputs = try commit(batch.map(\.0))
+                let took = ContinuousClock.now - started
+                observe(batch.count, Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
                 precondition(outputs.count == batch.count, "\(name): commit returned \(outputs.count) outputs for \(batch.count) items")
                 afterCommit(batch.count)
                 for (n, (_, waiter)) in batch.enumerated() { waiter.succeed(outputs[n]) }

@@ -207,6 +207,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func decide(_ decision: AdmissionDecision, _ request: IncomingRequest, _ source: SourcePolicy, _ ctx: ChannelHandlerContext) {
         switch decision {
         case .reject(let reason):
+            context.quarantine.keep(request, source: source, reason: reason)
             context.recordRejection(reason)
             context.metrics.rejected(source: source.name, provider: source.profile.name, reason: reason)
             logRequest(source: source.name, status: reason.httpStatus, outcome: "rejected", request: request, extra: ["reason": "\(reason.rawValue)"])
@@ -224,16 +225,8 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .admit(let admitted):
             context.metrics.verified(source: source.name, secret: admitted.secretLabel)
             if let t = admitted.providerTimestamp { context.metrics.skew(source: source.name, seconds: Double(t - request.receivedAt) / 1000) }
-            var record = IngestRecord(
-                id: InletEventID.make(millis: request.receivedAt), source: source.name, provider: source.profile.name,
-                eventKey: admitted.eventKey, keyOrigin: admitted.keyOrigin, eventType: admitted.eventType,
-                receivedAt: request.receivedAt, providerTimestamp: admitted.providerTimestamp,
-                peer: request.peer?.description, clientAddress: admitted.clientAddress?.description,
-                method: request.method, path: request.path, query: request.query, headers: request.headers,
-                body: request.body, secretLabel: admitted.secretLabel, destinations: admitted.destinations)
-            for d in admitted.destinations {
-                if let ordering = requestSnapshot?.destination(d)?.config.ordering { record.orderingKeys[d] = ordering.key(source: source.name, body: request.body) }
-            }
+            let snapshot = requestSnapshot ?? context.runtime.current
+            let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: request.receivedAt)
             let promise = ctx.eventLoop.makePromise(of: IngestResult.self)
             context.writer.submit(record, waiter: .promise(promise))
             let keepAlive = self.keepAlive
@@ -323,6 +316,7 @@ struct IngressContext: Sendable {
     let counters: IngressCounters
     let certificates: SigningCertificateCache
     let metrics: GatewayMetrics
+    let quarantine: QuarantineWriter
     /// How long a request's body may take to arrive.
     let requestTimeout: TimeAmount
     /// Performs a handshake's follow-up GET (SNS subscription confirmation).

@@ -12,6 +12,13 @@ public struct SimpleRequest: Sendable {
     public var uri: String
     public var headers: HTTPHeaders
     public var body: [UInt8]
+
+    public init(method: String, uri: String, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+    }
 }
 
 public struct SimpleResponse: Sendable {

@@ -148,12 +148,14 @@ public struct StoreCounts: Sendable, Equatable {
     public var pending: Int
     public var delivered: Int
     public var dead: Int
+    public var quarantined: Int
 
-    public init(events: Int, pending: Int, delivered: Int, dead: Int) {
+    public init(events: Int, pending: Int, delivered: Int, dead: Int, quarantined: Int = 0) {
         self.events = events
         self.pending = pending
         self.delivered = delivered
         self.dead = dead
+        self.quarantined = quarantined
     }
 }
 
@@ -227,6 +229,114 @@ public protocol EventStore: Sendable {
 
     /// Queue depth per destination: pending rows, and the receive time of the oldest.
     func pendingByDestination() throws -> [String: (count: Int, oldestCreatedAt: EpochMillis)]
+
+    /// Per destination with pending or dead rows: what the queue gauges show.
+    func queueGauges(now: EpochMillis) throws -> [String: QueueGauge]
+
+    // MARK: Bulk replay and dead letters
+
+    /// How many stored events match `filter`.
+    func countEvents(matching filter: EventFilter) throws -> Int
+
+    /// Stored events, oldest first, matching `filter`, after the cursor (an event ID; nil: from the oldest).
+    func events(matching filter: EventFilter, after cursor: String?, limit: Int) throws -> [StoredEvent]
+
+    /// Queues replays in one transaction, each row due at its item's time (how bulk replays keep their rate
+    /// without a job that could die halfway); returns the number of delivery rows created.
+    func queueReplays(_ items: [ReplayItem], now: EpochMillis) throws -> Int
+
+    /// Puts every dead letter matching the filters back in the queue with fresh attempts; returns how many.
+    func redeliverDeadLetters(destination: String?, source: String?, now: EpochMillis) throws -> Int
+
+    // MARK: Pausing destinations (persisted, so a pause survives restarts and is seen by every process)
+
+    func setPaused(_ paused: Bool, destination: String, now: EpochMillis) throws
+    func pausedDestinations() throws -> Set<String>
+
+    // MARK: Quarantine: rejected requests, kept briefly so an operator can re-admit them after fixing the config
+
+    /// Adds entries, then trims the quarantine to its newest `keepAtMost` entries.
+    func quarantine(_ entries: [QuarantineEntry], keepAtMost: Int) throws
+    /// Newest first, before the cursor (an entry ID); entries come without their bodies (`bodyBytes` says how large).
+    func quarantined(matching filter: QuarantineFilter, before cursor: Int64?, limit: Int) throws -> [QuarantineEntry]
+    /// One entry, with its body.
+    func quarantined(id: Int64) throws -> QuarantineEntry?
+    func removeQuarantined(id: Int64) throws -> Bool
+    /// How many entries the quarantine holds.
+    func quarantineSize() throws -> Int
+    /// Deletes entries whose time is up, at most `limit` per call; returns how many went.
+    func pruneQuarantine(expiredBy now: EpochMillis, limit: Int) throws -> Int
+}
+
+/// One destination's queue, for metrics and the admin API.
+public struct QueueGauge: Sendable, Equatable {
+    public var pending: Int
+    /// The `next_attempt_at` of the longest-waiting due row, nil when nothing is due now.
+    public var oldestDueAt: EpochMillis?
+    public var dead: Int
+
+    public init(pending: Int, oldestDueAt: EpochMillis?, dead: Int) {
+        self.pending = pending
+        self.oldestDueAt = oldestDueAt
+        self.dead = dead
+    }
+}
+
+/// A replay to queue: the event, where to, and when it becomes due.
+public struct ReplayItem: Sendable, Equatable {
+    public var eventID: String
+    public var destinations: [String]
+    public var dueAt: EpochMillis
+
+    public init(eventID: String, destinations: [String], dueAt: EpochMillis) {
+        self.eventID = eventID
+        self.destinations = destinations
+        self.dueAt = dueAt
+    }
+}
+
+/// A rejected request, kept with its reason: the exact bytes, so that re-admitting it verifies what was received.
+public struct QuarantineEntry: Sendable, Equatable {
+    public var id: Int64
+    public var source: String
+    public var provider: String
+    public var reason: String
+    public var receivedAt: EpochMillis
+    public var expiresAt: EpochMillis
+    public var peer: String?
+    public var method: String
+    public var path: String
+    public var query: String?
+    public var headers: HTTPHeaderList
+    public var body: [UInt8]
+    public var bodyBytes: Int
+
+    public init(id: Int64 = 0, source: String, provider: String, reason: String, receivedAt: EpochMillis, expiresAt: EpochMillis, peer: String?,
+                method: String, path: String, query: String?, headers: HTTPHeaderList, body: [UInt8]) {
+        self.id = id
+        self.source = source
+        self.provider = provider
+        self.reason = reason
+        self.receivedAt = receivedAt
+        self.expiresAt = expiresAt
+        self.peer = peer
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.bodyBytes = body.count
+    }
+}
+
+public struct QuarantineFilter: Sendable, Equatable {
+    public var source: String?
+    public var reason: String?
+
+    public init(source: String? = nil, reason: String? = nil) {
+        self.source = source
+        self.reason = reason
+    }
 }
 
 /// How much a secret is still used: the evidence an operator needs before retiring it.
@@ -265,6 +375,18 @@ public struct DeadLetter: Sendable, Equatable {
     public var isReplay: Bool
 }
 
+/// Where a stored event's deliveries stand.
+public enum EventStatus: String, Sendable, CaseIterable {
+    /// Some delivery is still to be made (queued, retrying or in flight).
+    case pending
+    /// Some delivery gave up (a dead letter).
+    case dead
+    /// Routed, and every delivery was made.
+    case delivered
+    /// No route matched.
+    case unrouted
+}
+
 /// Which stored events to list. Every field is optional; set fields must all match.
 public struct EventFilter: Sendable, Equatable {
     public var source: String?
@@ -273,9 +395,11 @@ public struct EventFilter: Sendable, Equatable {
     public var receivedFrom: EpochMillis?
     public var receivedUntil: EpochMillis?
     public var unroutedOnly = false
+    public var status: EventStatus?
 
     public init(source: String? = nil, eventType: String? = nil, eventKey: String? = nil, receivedFrom: EpochMillis? = nil,
-                receivedUntil: EpochMillis? = nil, unroutedOnly: Bool = false) {
+                receivedUntil: EpochMillis? = nil, unroutedOnly: Bool = false, status: EventStatus? = nil) {
+        self.status = status
         self.source = source
         self.eventType = eventType
         self.eventKey = eventKey

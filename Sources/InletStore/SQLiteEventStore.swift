@@ -213,7 +213,9 @@ public final class SQLiteEventStore: EventStore {
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
                 byState[row["state"]] = row["n"]
             }
-            return StoreCounts(events: events, pending: byState["pending"] ?? 0, delivered: byState["delivered"] ?? 0, dead: byState["dead"] ?? 0)
+            let quarantined = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantine") ?? 0
+            return StoreCounts(events: events, pending: byState["pending"] ?? 0, delivered: byState["delivered"] ?? 0, dead: byState["dead"] ?? 0,
+                               quarantined: quarantined)
         }
     }
 
@@ -239,8 +241,8 @@ public final class SQLiteEventStore: EventStore {
 
     public func events(matching f: EventFilter, before cursor: String?, limit: Int) throws -> [StoredEvent] {
         try read { db in
-            try Row.fetchAll(db, sql: SQLiteSchema.listEvents, arguments: [f.source, f.eventType, f.eventKey, f.receivedFrom, f.receivedUntil,
-                                                                            f.unroutedOnly ? 1 : 0, cursor, limit]).map(Self.decodeEvent)
+            try Row.fetchAll(db, sql: SQLiteSchema.listEvents,
+                             arguments: StatementArguments(Self.filterArguments(f) + [cursor, limit])).map(Self.decodeEvent)
         }
     }
 
@@ -274,6 +276,124 @@ public final class SQLiteEventStore: EventStore {
             for row in try Row.fetchAll(db, sql: SQLiteSchema.pendingByDestination) { out[row["destination"]] = (row["n"], row["oldest"]) }
             return out
         }
+    }
+
+    public func queueGauges(now: EpochMillis) throws -> [String: QueueGauge] {
+        try read { db in
+            var out: [String: QueueGauge] = [:]
+            for row in try Row.fetchAll(db, sql: SQLiteSchema.pendingGauges, arguments: [now]) {
+                out[row["destination"]] = QueueGauge(pending: row["pending"], oldestDueAt: row["oldest_due"], dead: 0)
+            }
+            for row in try Row.fetchAll(db, sql: SQLiteSchema.deadGauges) {
+                out[row["destination"], default: QueueGauge(pending: 0, oldestDueAt: nil, dead: 0)].dead = row["dead"]
+            }
+            return out
+        }
+    }
+
+    private static func filterArguments(_ f: EventFilter) -> [DatabaseValueConvertible?] {
+        [f.source, f.eventType, f.eventKey, f.receivedFrom, f.receivedUntil, f.unroutedOnly ? 1 : 0, f.status?.rawValue]
+    }
+
+    public func countEvents(matching filter: EventFilter) throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: SQLiteSchema.countEvents, arguments: StatementArguments(Self.filterArguments(filter))) ?? 0 }
+    }
+
+    public func events(matching filter: EventFilter, after cursor: String?, limit: Int) throws -> [StoredEvent] {
+        try read { db in
+            try Row.fetchAll(db, sql: SQLiteSchema.listEventsAscending,
+                             arguments: StatementArguments(Self.filterArguments(filter) + [cursor, limit])).map(Self.decodeEvent)
+        }
+    }
+
+    public func queueReplays(_ items: [ReplayItem], now: EpochMillis) throws -> Int {
+        guard !items.isEmpty else { return 0 }
+        return try write { db in
+            let insert = try db.cachedStatement(sql: SQLiteSchema.insertReplayAt)
+            var rows = 0
+            for item in items {
+                for d in item.destinations {
+                    try insert.execute(arguments: [item.eventID, d, item.dueAt, now])
+                    rows += 1
+                }
+            }
+            return rows
+        }
+    }
+
+    public func redeliverDeadLetters(destination: String?, source: String?, now: EpochMillis) throws -> Int {
+        try write { db in
+            try db.execute(sql: SQLiteSchema.redeliverMatching, arguments: [now, destination, source])
+            return db.changesCount
+        }
+    }
+
+    public func setPaused(_ paused: Bool, destination: String, now: EpochMillis) throws {
+        try write { db in
+            if paused {
+                try db.execute(sql: "INSERT OR IGNORE INTO destination_pauses (destination, paused_at) VALUES (?, ?)", arguments: [destination, now])
+            } else {
+                try db.execute(sql: "DELETE FROM destination_pauses WHERE destination = ?", arguments: [destination])
+            }
+        }
+    }
+
+    public func pausedDestinations() throws -> Set<String> {
+        try read { db in Set(try String.fetchAll(db, sql: "SELECT destination FROM destination_pauses")) }
+    }
+
+    public func quarantine(_ entries: [QuarantineEntry], keepAtMost: Int) throws {
+        guard !entries.isEmpty else { return }
+        try write { db in
+            let insert = try db.cachedStatement(sql: SQLiteSchema.insertQuarantine)
+            for e in entries {
+                try insert.execute(arguments: [e.source, e.provider, e.reason, e.receivedAt, e.expiresAt, e.peer, e.method, e.path, e.query,
+                                               Self.encodeHeaders(e.headers), Data(e.body)])
+            }
+            try db.execute(sql: SQLiteSchema.trimQuarantine, arguments: [max(0, keepAtMost)])
+        }
+    }
+
+    public func quarantined(matching filter: QuarantineFilter, before cursor: Int64?, limit: Int) throws -> [QuarantineEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: SQLiteSchema.listQuarantine, arguments: [filter.source, filter.reason, cursor, limit]).map { row in
+                var e = Self.decodeQuarantine(row, body: [])
+                e.bodyBytes = row["body_bytes"]
+                return e
+            }
+        }
+    }
+
+    public func quarantined(id: Int64) throws -> QuarantineEntry? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteSchema.quarantineColumns), body FROM quarantine WHERE id = ?", arguments: [id]).map {
+                Self.decodeQuarantine($0, body: Array(($0["body"] as Data?) ?? Data()))
+            }
+        }
+    }
+
+    public func removeQuarantined(id: Int64) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "DELETE FROM quarantine WHERE id = ?", arguments: [id])
+            return db.changesCount == 1
+        }
+    }
+
+    public func quarantineSize() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantine") ?? 0 }
+    }
+
+    public func pruneQuarantine(expiredBy now: EpochMillis, limit: Int) throws -> Int {
+        try write { db in
+            try db.execute(sql: SQLiteSchema.pruneQuarantine, arguments: [now, limit])
+            return db.changesCount
+        }
+    }
+
+    static func decodeQuarantine(_ row: Row, body: [UInt8]) -> QuarantineEntry {
+        QuarantineEntry(id: row["id"], source: row["source"], provider: row["provider"], reason: row["reason"], receivedAt: row["received_at"],
+                        expiresAt: row["expires_at"], peer: row["peer"], method: row["method"], path: row["path"], query: row["query"],
+                        headers: decodeHeaders(row["headers"]), body: body)
     }
 
     /// Runs `PRAGMA integrity_check`; returns "ok" on a sound file.

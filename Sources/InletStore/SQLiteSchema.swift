@@ -78,6 +78,29 @@ enum SQLiteSchema {
         ALTER TABLE deliveries ADD COLUMN replay INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX deliveries_dead ON deliveries(destination, id) WHERE state = 'dead';
         """),
+        ("v4-quarantine-pauses", """
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            peer TEXT,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            query TEXT,
+            headers TEXT NOT NULL,
+            body BLOB NOT NULL
+        );
+        CREATE INDEX quarantine_expires ON quarantine(expires_at);
+        CREATE INDEX quarantine_source ON quarantine(source, id);
+
+        CREATE TABLE destination_pauses (
+            destination TEXT PRIMARY KEY,
+            paused_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """),
     ]
 
     // The idempotency row decides: a conflicting insert only counts the arrival and hands back the holder's ID.
@@ -103,6 +126,7 @@ enum SQLiteSchema {
         UPDATE deliveries SET next_attempt_at = ?1, claimed_at = ?2
         WHERE id IN (SELECT d.id FROM deliveries d
                      WHERE d.state = 'pending' AND d.next_attempt_at <= ?2 AND (?3 IS NULL OR d.destination = ?3)
+                       AND NOT EXISTS (SELECT 1 FROM destination_pauses p WHERE p.destination = d.destination)
                        AND (d.ordering_key IS NULL OR NOT EXISTS (
                             SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.destination = d.destination
                               AND e.ordering_key = d.ordering_key AND e.id < d.id))
@@ -136,17 +160,58 @@ enum SQLiteSchema {
     static let pendingByDestination = """
         SELECT destination, COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE state = 'pending' GROUP BY destination
         """
+    // Claimed rows have next_attempt_at at their lease's end, so "due" here means waiting for a worker. Two queries,
+    // each on its partial index, rather than one scan of every delivery ever made.
+    static let pendingGauges = """
+        SELECT destination, COUNT(*) AS pending, MIN(CASE WHEN next_attempt_at <= ?1 THEN next_attempt_at END) AS oldest_due
+        FROM deliveries WHERE state = 'pending' GROUP BY destination
+        """
+    static let deadGauges = "SELECT destination, COUNT(*) AS dead FROM deliveries WHERE state = 'dead' GROUP BY destination"
+    static let insertReplayAt = """
+        INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at, replay)
+        VALUES (?1, ?2, 'pending', ?3, ?4, ?4, 1)
+        """
+    static let redeliverMatching = """
+        UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, claimed_at = NULL, updated_at = ?1
+        WHERE state = 'dead' AND (?2 IS NULL OR destination = ?2)
+          AND (?3 IS NULL OR event_id IN (SELECT id FROM events WHERE source = ?3))
+        """
+    static let quarantineColumns = "id, source, provider, reason, received_at, expires_at, peer, method, path, query, headers"
+    static let insertQuarantine = """
+        INSERT INTO quarantine (source, provider, reason, received_at, expires_at, peer, method, path, query, headers, body)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    // Keeps the newest `?1` entries: a flood of forgeries replaces old entries instead of growing the file.
+    static let trimQuarantine = "DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine ORDER BY id DESC LIMIT -1 OFFSET ?1)"
+    static let listQuarantine = """
+        SELECT \(quarantineColumns), length(body) AS body_bytes FROM quarantine
+        WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR reason = ?2) AND (?3 IS NULL OR id < ?3)
+        ORDER BY id DESC LIMIT ?4
+        """
+    static let pruneQuarantine = "DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE expires_at <= ? LIMIT ?)"
     static let insertReplay = """
         INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at, replay)
         VALUES (?, ?, 'pending', ?, ?, ?, 1)
         """
     // Event IDs are time-ordered ULIDs, so the ID is both the sort key and the cursor.
-    static let listEvents = """
-        SELECT \(eventColumns) FROM events
-        WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR event_type = ?2) AND (?3 IS NULL OR event_key = ?3)
+    // ?7 is the delivery status: pending (some delivery still to go), dead (some delivery gave up), delivered
+    // (routed, and every delivery done), unrouted.
+    static let eventFilter = """
+        (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR event_type = ?2) AND (?3 IS NULL OR event_key = ?3)
           AND (?4 IS NULL OR received_at >= ?4) AND (?5 IS NULL OR received_at < ?5) AND (?6 = 0 OR unrouted = 1)
-          AND (?7 IS NULL OR id < ?7)
-        ORDER BY id DESC LIMIT ?8
+          AND (?7 IS NULL
+               OR (?7 = 'unrouted' AND unrouted = 1)
+               OR (?7 IN ('pending', 'dead') AND EXISTS (SELECT 1 FROM deliveries s WHERE s.event_id = events.id AND s.state = ?7))
+               OR (?7 = 'delivered' AND unrouted = 0
+                   AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.event_id = events.id AND s.state <> 'delivered')))
+        """
+    static let countEvents = "SELECT COUNT(*) FROM events WHERE \(eventFilter)"
+    // Bulk replay walks history oldest first, so a replayed stream arrives in its original order.
+    static let listEventsAscending = """
+        SELECT \(eventColumns) FROM events WHERE \(eventFilter) AND (?8 IS NULL OR id > ?8) ORDER BY id LIMIT ?9
+        """
+    static let listEvents = """
+        SELECT \(eventColumns) FROM events WHERE \(eventFilter) AND (?8 IS NULL OR id < ?8) ORDER BY id DESC LIMIT ?9
         """
     static let deadLetters = """
         SELECT d.id, d.event_id, d.destination, d.attempts, d.last_status, d.last_error, d.updated_at, d.replay, e.source, e.event_type
@@ -169,7 +234,11 @@ enum SQLiteSchema {
           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
         """
     static let countPrunableIdempotency = "SELECT COUNT(*) FROM idempotency_keys WHERE last_seen_at < ?"
-    static let nextDue = "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'"
+    // A paused destination's rows are not due: workers must not wake for them.
+    static let nextDue = """
+        SELECT MIN(next_attempt_at) FROM deliveries d WHERE state = 'pending'
+          AND NOT EXISTS (SELECT 1 FROM destination_pauses p WHERE p.destination = d.destination)
+        """
     static let releaseClaims = "UPDATE deliveries SET next_attempt_at = ?, claimed_at = NULL WHERE state = 'pending' AND claimed_at IS NOT NULL"
     static let pruneIdempotency = """
         DELETE FROM idempotency_keys WHERE (source, event_key) IN

@@ -89,6 +89,7 @@ final class RunningGateway: Sendable {
     let port: Int
     let task: Task<Void, Error>
     let storePath: String
+    let configHeader: String
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
@@ -122,10 +123,14 @@ final class RunningGateway: Sendable {
         return RunningGateway(gateway: gateway, port: port, task: task, storePath: path)
     }
 
-    /// Starts a gateway on `body` (destinations and sources) with a fresh store and quick polling.
+    /// Starts a gateway on `body` (destinations and sources) with a fresh store and quick polling. The config is
+    /// written to `inlet.toml` beside the store, so a test can rewrite it (`rewriteConfig`) and reload.
     static func start(configBody body: String, delivery: String = "concurrency = 64\npoll_interval_ms = 50", clock: any WallClock = SystemClock()) async throws -> RunningGateway {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-e2e-\(UUID().uuidString)/inlet.sqlite").path
-        let toml = """
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("inlet.sqlite").path
+        let file = dir.appendingPathComponent("inlet.toml").path
+        let header = """
         providers_dir = "\(Repo.root)/providers"
         [server]
         listen = "127.0.0.1:0"
@@ -134,16 +139,25 @@ final class RunningGateway: Sendable {
         [delivery]
         \(delivery)
 
-        \(body)
         """
-        let resolved = try GatewayConfig.parse(toml, file: "/tmp/inline-test.toml").resolve(environment: [:])
-        let gateway = try Gateway(resolved: resolved, clock: clock, logger: quietLogger)
+        try (header + body).write(toFile: file, atomically: true, encoding: .utf8)
+        let resolved = try GatewayConfig.load(file: file).resolve(environment: [:])
+        let gateway = try Gateway(resolved: resolved, clock: clock, logger: quietLogger,
+                                  reload: { try GatewayConfig.load(file: file).resolve(environment: [:]) })
         let task = Task { try await gateway.run() }
         let port = try await gateway.ingress.listeningPort()
-        return RunningGateway(gateway: gateway, port: port, task: task, storePath: path)
+        return RunningGateway(gateway: gateway, port: port, task: task, storePath: path, configHeader: header)
     }
 
-    private init(gateway: Gateway, port: Int, task: Task<Void, Error>, storePath: String) {
+    /// Replaces the config's body (as given to `start(configBody:)`) and reloads; throws if the gateway refuses it.
+    func rewriteConfig(_ body: String) throws {
+        let file = (storePath as NSString).deletingLastPathComponent + "/inlet.toml"
+        try (configHeader + body).write(toFile: file, atomically: true, encoding: .utf8)
+        try gateway.reload().get()
+    }
+
+    private init(gateway: Gateway, port: Int, task: Task<Void, Error>, storePath: String, configHeader: String = "") {
+        self.configHeader = configHeader
         self.gateway = gateway
         self.port = port
         self.task = task

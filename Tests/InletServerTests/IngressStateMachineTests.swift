@@ -5,6 +5,8 @@ import InletStore
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import NIOPosix
+import Foundation
 import Prometheus
 import Testing
 
@@ -98,11 +100,15 @@ struct IngressHandlerTests {
     @Test func pipelinedRejectionsAreAnsweredInOrderOverTheHTTPCodec() throws {
         let channel = EmbeddedChannel()
         let writer = GroupCommitter<IngestRecord, IngestResult>(name: "t", maxBatch: 1, commit: { _ in [] })
+        let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: PrometheusCollectorRegistry()))
+        let store = try SQLiteEventStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("inlet-embedded-\(UUID().uuidString).sqlite").path)
+        var off = QuarantineSettings()
+        off.enabled = false
+        let quarantine = QuarantineWriter(store: store, settings: off, storeThreads: NIOThreadPool.singleton, logger: quietLogger, metrics: metrics)
         let context = IngressContext(runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), writer: writer, clock: SystemClock(),
                                      logger: quietLogger, counters: IngressCounters(),
                                      certificates: SigningCertificateCache(fetcher: NoCertificates(), clock: SystemClock()),
-                                     metrics: GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: PrometheusCollectorRegistry())),
-                                     requestTimeout: .seconds(30), followUpGET: { _ in 200 })
+                                     metrics: metrics, quarantine: quarantine, requestTimeout: .seconds(30), followUpGET: { _ in 200 })
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
         try channel.pipeline.syncOperations.addHandler(IngressHandler(context: context))
         let body = #"{"id":"evt_x"}"#  // under the source's 100-byte limit

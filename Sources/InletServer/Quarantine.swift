@@ -1,0 +1,147 @@
+import InletConfig
+import InletCore
+import InletStore
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import ServiceLifecycle
+
+extension IngestRecord {
+    /// The store record for an admitted request: what ingress commits, and what a re-admitted quarantine entry commits.
+    static func admitted(_ admitted: AdmittedEvent, request: IncomingRequest, source: SourcePolicy, snapshot: GatewaySnapshot,
+                         receivedAt: EpochMillis) -> IngestRecord {
+        var record = IngestRecord(
+            id: InletEventID.make(millis: receivedAt), source: source.name, provider: source.profile.name,
+            eventKey: admitted.eventKey, keyOrigin: admitted.keyOrigin, eventType: admitted.eventType,
+            receivedAt: receivedAt, providerTimestamp: admitted.providerTimestamp,
+            peer: request.peer?.description, clientAddress: admitted.clientAddress?.description,
+            method: request.method, path: request.path, query: request.query, headers: request.headers,
+            body: request.body, secretLabel: admitted.secretLabel, destinations: admitted.destinations)
+        for d in admitted.destinations {
+            if let ordering = snapshot.destination(d)?.config.ordering { record.orderingKeys[d] = ordering.key(source: source.name, body: request.body) }
+        }
+        return record
+    }
+}
+
+/// Keeps rejected requests for re-admission. Off the ack path: ingress hands an entry over and answers at once; a
+/// background loop writes what gathered every `flushInterval` in one transaction. Not durable by design (the
+/// provider was told 4xx/5xx and keeps its own copy); bounded in memory, so a flood of forgeries cannot grow it.
+public final class QuarantineWriter: Service, Sendable {
+    private let store: any EventStore
+    private let settings: QuarantineSettings
+    private let storeThreads: NIOThreadPool
+    private let logger: Logger
+    private let metrics: GatewayMetrics
+    private let pending = NIOLockedValueBox<(entries: [QuarantineEntry], bytes: Int)>(([], 0))
+    static let flushInterval: Duration = .milliseconds(100)
+    /// Entries and bytes waiting for the next flush; beyond either, new entries are dropped (and counted).
+    static let maxPendingEntries = 2_000
+    static let maxPendingBytes = 32 << 20
+
+    init(store: any EventStore, settings: QuarantineSettings, storeThreads: NIOThreadPool, logger: Logger, metrics: GatewayMetrics) {
+        self.store = store
+        self.settings = settings
+        self.storeThreads = storeThreads
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Called on an event loop for each refused request; never blocks.
+    func keep(_ request: IncomingRequest, source: SourcePolicy, reason: RejectionReason) {
+        guard settings.enabled, reason.isQuarantinable else { return }
+        guard request.body.count <= settings.maxBodyBytes else {
+            metrics.quarantineDropped(reason: "body_too_large")
+            return
+        }
+        let entry = QuarantineEntry(source: source.name, provider: source.profile.name, reason: reason.rawValue, receivedAt: request.receivedAt,
+                                    expiresAt: request.receivedAt + Int64(settings.retentionHours) * 3_600_000, peer: request.peer?.description,
+                                    method: request.method, path: request.path, query: request.query, headers: request.headers, body: request.body)
+        let taken = pending.withLockedValue { p -> Bool in
+            guard p.entries.count < Self.maxPendingEntries, p.bytes + entry.body.count <= Self.maxPendingBytes else { return false }
+            p.entries.append(entry)
+            p.bytes += entry.body.count
+            return true
+        }
+        if taken { metrics.quarantined(source: source.name, reason: reason.rawValue) } else { metrics.quarantineDropped(reason: "backlog_full") }
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.flushInterval) }
+            await flush()
+        }
+        await flush()
+    }
+
+    func flush() async {
+        let batch = pending.withLockedValue { p -> [QuarantineEntry] in
+            defer { p = ([], 0) }
+            return p.entries
+        }
+        guard !batch.isEmpty else { return }
+        let store = self.store, keep = settings.maxEntries
+        do {
+            try await storeThreads.runIfActive { try store.quarantine(batch, keepAtMost: keep) }
+        } catch {
+            logger.warning("quarantine entries not kept", metadata: ["entries": "\(batch.count)", "error": "\(error)"])
+        }
+    }
+}
+
+/// What became of a re-admitted quarantine entry.
+public enum ReadmitOutcome: Sendable, Equatable {
+    case accepted(eventID: String)
+    case duplicate(eventID: String)
+    case rejected(reason: String)
+}
+
+/// Re-admission: an entry is verified again against the config running now, at the time it was first received
+/// (so freshness is judged against its arrival, not against today), and, if it passes, admitted as if just
+/// received: stored, deduplicated and routed like any new request. It leaves the quarantine once stored.
+struct Readmitter: Sendable {
+    let runtime: GatewayRuntime
+    let store: any EventStore
+    let storeThreads: NIOThreadPool
+    let clock: any WallClock
+    /// Signing certificates for SNS/PayPal sources; without one such entries stay rejected.
+    let certificates: SigningCertificateCache?
+
+    func readmit(_ entry: QuarantineEntry) async throws -> ReadmitOutcome {
+        let snapshot = runtime.current
+        guard let source = snapshot.resolved.sources.first(where: { $0.name == entry.source }) else {
+            return .rejected(reason: "source_not_configured")
+        }
+        let request = IncomingRequest(method: entry.method, path: entry.path, query: entry.query, headers: entry.headers, body: entry.body,
+                                      peer: entry.peer.flatMap { IPAddress($0) }, receivedAt: entry.receivedAt)
+        var decision: AdmissionDecision
+        switch request.method == "POST" ? CertificateSchemes.certificateURL(for: source.profile, in: request) : nil {
+        case .none:
+            decision = source.admit(request, now: entry.receivedAt)
+        case .failure(let f)?:
+            decision = source.admit(request, now: entry.receivedAt, signingCertificateKey: nil, rejectWith: f)
+        case .success(let url)?:
+            if let certificates, let key = try? await certificates.publicKey(for: url) {
+                decision = source.admit(request, now: entry.receivedAt, signingCertificateKey: key)
+            } else {
+                decision = .reject(.certificateUnavailable)
+            }
+        }
+        switch decision {
+        case .reject(let reason): return .rejected(reason: reason.rawValue)
+        case .handshake: return .rejected(reason: "handshake_not_readmitted")
+        case .admit(let admitted):
+            let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: clock.now())
+            let store = self.store, id = entry.id
+            let result = try await storeThreads.runIfActive { () -> IngestResult in
+                let result = try store.ingest([record])[0]
+                _ = try store.removeQuarantined(id: id)
+                return result
+            }
+            switch result {
+            case .accepted(let eventID): return .accepted(eventID: eventID)
+            case .duplicate(let eventID): return .duplicate(eventID: eventID)
+            }
+        }
+    }
+}

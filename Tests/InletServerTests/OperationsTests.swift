@@ -1,0 +1,215 @@
+import AsyncHTTPClient
+import Foundation
+import InletCore
+import InletServer
+import InletStore
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Talks to a gateway's admin API with a bearer token.
+struct AdminClient {
+    let base: String
+    var token: String? = "t0k"
+
+    func call(_ method: HTTPMethod, _ path: String, json body: String? = nil) async throws -> (status: Int, json: [String: Any]) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 8 << 20)
+        return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(Array(buffer: bytes))) as? [String: Any]) ?? [:])
+    }
+}
+
+let adminSection = """
+    [admin]
+    listen = "127.0.0.1:0"
+    tokens = ["t0k"]
+
+    """
+
+@Suite("Operations: quarantine, bulk replay, pause")
+struct OperationsTests {
+    /// A mis-set secret: genuine requests are refused and quarantined; once the secret is fixed, re-admitting admits
+    /// exactly the entries that now verify (a forgery and a stale request stay out), and an event that meanwhile
+    /// arrived again is a duplicate, not a second delivery.
+    @Test func quarantineKeepsRejectionsAndReadmitsWhatNowVerifies() async throws {
+        let destination = try await TestDestination()
+        func config(secret: String) -> String {
+            destinationTOML("svc", url: destination.url) + adminSection + """
+                [sources.stripe]
+                provider = "stripe"
+                secrets = ["\(secret)"]
+                destinations = ["svc"]
+                """
+        }
+        let gw = try await RunningGateway.start(configBody: config(secret: "whsec_mis_set"))
+        let admin = AdminClient(base: "http://127.0.0.1:\(try await gw.gateway.adminPort())")
+        let hook = gw.baseURL + "/hooks/stripe"
+        var genuine: [String] = []
+        for n in 0..<3 {
+            let body = stripeEvent("evt_q_\(n)")
+            genuine.append(body)
+            let reply = try await post(hook, body: body, headers: stripeHeaders(body: body))
+            #expect(reply.status == 401 && reply.json["reason"] == "signature_mismatch")
+        }
+        let forged = stripeEvent("evt_q_forged")
+        #expect(try await post(hook, body: forged, headers: stripeHeaders(body: forged, secret: "whsec_attacker")).status == 401)
+        let stale = stripeEvent("evt_q_stale")
+        let staleReply = try await post(hook, body: stale, headers: stripeHeaders(body: stale, timestamp: Int64(Date().timeIntervalSince1970) - 3600))
+        #expect(staleReply.status == 401)
+        // Not kept: no source to re-admit to.
+        #expect(try await post(gw.baseURL + "/hooks/nowhere", body: forged, headers: []).status == 404)
+
+        try await eventually("five entries kept") { try gw.gateway.store.quarantineSize() == 5 }
+        #expect(try await AdminClient(base: admin.base, token: nil).call(.GET, "/v1/quarantine").status == 401)
+        let (listStatus, list) = try await admin.call(.GET, "/v1/quarantine?limit=2")
+        #expect(listStatus == 200)
+        let page1 = try #require(list["quarantine"] as? [[String: Any]])
+        // Newest first; with the wrong secret, even the stale request fails on its signature (checked before freshness).
+        #expect(page1.count == 2 && page1[0]["reason"] as? String == "signature_mismatch")
+        let (_, rest) = try await admin.call(.GET, "/v1/quarantine?cursor=\(try #require(list["next_cursor"] as? String))")
+        #expect((rest["quarantine"] as? [[String: Any]])?.count == 3)
+        let mismatched = try await admin.call(.GET, "/v1/quarantine?reason=signature_mismatch").json["quarantine"] as? [[String: Any]] ?? []
+        #expect(mismatched.count == 5)
+        #expect((try await admin.call(.GET, "/v1/quarantine?reason=ip_not_allowed").json["quarantine"] as? [[String: Any]])?.isEmpty == true)
+        let oldest = try #require(mismatched.last?["id"] as? Int)
+        let (detailStatus, detail) = try await admin.call(.GET, "/v1/quarantine/\(oldest)")
+        #expect(detailStatus == 200 && detail["source"] as? String == "stripe" && detail["method"] as? String == "POST")
+        #expect((detail["body_base64"] as? String).flatMap { Base64.decode($0) } == Array(genuine[0].utf8))
+        #expect((detail["headers"] as? [[String]])?.contains { $0[0].lowercased() == "stripe-signature" } == true)
+        #expect(try await admin.call(.GET, "/v1/quarantine/999999").status == 404)
+        #expect(try await admin.call(.GET, "/v1/quarantine/abc").status == 404)
+        // Re-admitting before the fix changes nothing.
+        let early = try await admin.call(.POST, "/v1/quarantine/\(oldest)/readmit")
+        #expect(early.status == 200 && early.json["outcome"] as? String == "rejected" && early.json["reason"] as? String == "signature_mismatch")
+
+        // Fix the secret; one of the events is meanwhile retried by the provider and admitted normally.
+        try gw.rewriteConfig(config(secret: stripeSecret))
+        #expect(try await post(hook, body: genuine[0], headers: stripeHeaders(body: genuine[0])).json["status"] == "accepted")
+
+        let (readmitStatus, readmitted) = try await admin.call(.POST, "/v1/quarantine/readmit?source=stripe")
+        #expect(readmitStatus == 200)
+        #expect(readmitted["accepted"] as? Int == 2 && readmitted["duplicate"] as? Int == 1 && readmitted["rejected"] as? Int == 2)
+        let results = try #require(readmitted["results"] as? [[String: Any]])
+        #expect(results.map { $0["outcome"] as? String } == ["duplicate", "accepted", "accepted", "rejected", "rejected"])  // oldest first
+        #expect(Set(results.compactMap { $0["reason"] as? String }) == ["signature_mismatch", "timestamp_outside_tolerance"])
+
+        try await destination.waitForRequests(3)
+        try await Task.sleep(for: .milliseconds(300))
+        let delivered = destination.requests.compactMap { JSONScanner.scalarText(at: JSONPointer("/inleteventkey")!, in: $0.body) }
+        #expect(delivered.sorted() == ["evt_q_0", "evt_q_1", "evt_q_2"])
+        // A re-admitted event is stored like a new arrival, with the secret that verified it.
+        let readmittedID = try #require(results[1]["event_id"] as? String)
+        #expect(try gw.gateway.store.event(id: readmittedID)?.secretLabel == "secret-1")
+
+        // What still does not verify stays, until discarded.
+        let left = try #require(try await admin.call(.GET, "/v1/quarantine").json["quarantine"] as? [[String: Any]])
+        #expect(left.count == 2)
+        let leftID = try #require(left[0]["id"] as? Int)
+        #expect(try await admin.call(.DELETE, "/v1/quarantine/\(leftID)").status == 200)
+        #expect(try await admin.call(.DELETE, "/v1/quarantine/\(leftID)").status == 404)
+        #expect(try gw.gateway.store.quarantineSize() == 1)
+        try await gw.stop()
+        await destination.stop()
+    }
+
+    /// A bulk replay by filter: refused without a filter, counted by a dry run, then delivered oldest first at the rate
+    /// asked for, each replay marked as such and carrying the original bytes.
+    @Test func bulkReplayCountsThenKeepsItsRate() async throws {
+        let arrivals = NIOLockedValueBox<[(key: String, at: ContinuousClock.Instant, replay: Bool)]>([])
+        let destination = try await TestDestination { request, _ in
+            let key = JSONScanner.scalarText(at: JSONPointer("/inleteventkey")!, in: request.body) ?? "?"
+            arrivals.withLockedValue { $0.append((key, .now, request.headers.first(name: "Inlet-Replay") == "true")) }
+            return 204
+        }
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + adminSection + stripeSource)
+        let admin = AdminClient(base: "http://127.0.0.1:\(try await gw.gateway.adminPort())")
+        for n in 0..<10 {
+            let body = stripeEvent("evt_r_\(n)", type: n < 8 ? "invoice.paid" : "customer.created")
+            #expect(try await post(gw.baseURL + "/hooks/stripe", body: body, headers: stripeHeaders(body: body)).status == 200)
+        }
+        try await destination.waitForRequests(10)
+
+        #expect(try await admin.call(.POST, "/v1/replays", json: "{}").json["error"] as? String == "filter_required")
+        #expect(try await admin.call(.POST, "/v1/replays", json: "not json").json["error"] as? String == "invalid_body")
+        #expect(try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","surprise":1}"#).json["error"] as? String == "invalid_body")
+        #expect(try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","rate_per_second":0}"#).json["error"] as? String == "invalid_rate")
+        #expect(try await admin.call(.POST, "/v1/replays", json: #"{"since":"last week"}"#).json["error"] as? String == "invalid_time")
+        let unknown = try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","destinations":["nope"]}"#)
+        #expect(unknown.status == 422 && unknown.json["destination"] as? String == "nope")
+        #expect(try await AdminClient(base: admin.base, token: "wrong").call(.POST, "/v1/replays", json: #"{"source":"stripe"}"#).status == 401)
+
+        let dry = try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","type":"invoice.paid","dry_run":true}"#)
+        #expect(dry.status == 200 && dry.json["matched"] as? Int == 8)
+        #expect(arrivals.withLockedValue { $0.count } == 10)  // a dry run queues nothing
+
+        let (status, queued) = try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","type":"invoice.paid","rate_per_second":10}"#)
+        #expect(status == 202 && queued["matched"] as? Int == 8 && queued["queued"] as? Int == 8 && queued["skipped"] as? Int == 0)
+        try await destination.waitForRequests(18)
+        let replays = arrivals.withLockedValue { $0 }.filter(\.replay)
+        #expect(replays.map(\.key) == (0..<8).map { "evt_r_\($0)" })
+        // Eight replays at 10/s: the last is due 700 ms after the first, never earlier.
+        let span = try #require(replays.last).at - replays[0].at
+        #expect(span >= .milliseconds(650), "replays arrived within \(span)")
+        let original = try #require(destination.requests.first { JSONScanner.scalarText(at: JSONPointer("/inleteventkey")!, in: $0.body) == "evt_r_3" })
+        let again = try #require(destination.requests.last { JSONScanner.scalarText(at: JSONPointer("/inleteventkey")!, in: $0.body) == "evt_r_3" })
+        let data = { (b: [UInt8]) in try JSONScanner.find(JSONPointer("/data")!, in: b).map { Array(b[$0.range]) } }
+        #expect(try data(again.body) == data(original.body))
+        try await gw.stop()
+        await destination.stop()
+    }
+
+    /// A paused destination gets nothing, keeps its queue (dead letters redelivered in bulk included) and picks up where
+    /// it left off once resumed; the pause is visible in the API and the metrics.
+    @Test func pauseHoldsDeliveriesAndBulkRedeliverRequeuesDeadLetters() async throws {
+        let accept = NIOLockedValueBox(false)
+        let destination = try await TestDestination { _, _ in accept.withLockedValue { $0 } ? 204 : 400 }
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + adminSection + stripeSource + """
+
+            [metrics]
+            listen = "127.0.0.1:0"
+            """)
+        let admin = AdminClient(base: "http://127.0.0.1:\(try await gw.gateway.adminPort())")
+        for n in 0..<3 {
+            let body = stripeEvent("evt_p_\(n)")
+            #expect(try await post(gw.baseURL + "/hooks/stripe", body: body, headers: stripeHeaders(body: body)).status == 200)
+        }
+        try await eventually("three dead letters") { try gw.gateway.store.counts().dead == 3 }
+        let dead = try await admin.call(.GET, "/v1/events?status=dead").json["events"] as? [[String: Any]]
+        #expect(dead?.count == 3)
+        #expect(try await admin.call(.GET, "/v1/events?status=bogus").status == 400)
+
+        let paused = try await admin.call(.POST, "/v1/destinations/svc/pause")
+        #expect(paused.status == 200 && paused.json["paused"] as? Bool == true)
+        #expect(try await admin.call(.POST, "/v1/destinations/nope/pause").status == 404)
+        #expect(try await admin.call(.POST, "/v1/dead-letters/redeliver?destination=other").json["redelivered"] as? Int == 0)
+        #expect(try await admin.call(.POST, "/v1/dead-letters/redeliver?destination=svc").json["redelivered"] as? Int == 3)
+        accept.withLockedValue { $0 = true }
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(destination.requests.count == 3, "a paused destination received a delivery")
+        let listed = try #require((try await admin.call(.GET, "/v1/destinations").json["destinations"] as? [[String: Any]])?.first)
+        #expect(listed["paused"] as? Bool == true && listed["pending"] as? Int == 3 && listed["dead_letters"] as? Int == 0)
+        #expect((try await admin.call(.GET, "/v1/events?status=pending").json["events"] as? [[String: Any]])?.count == 3)
+        try await eventually("gauges show the held queue") {
+            let text = String(decoding: gw.gateway.metricsRegistry.emitToBuffer(), as: UTF8.self)
+            return text.contains(#"inlet_queue_depth{destination="svc"} 3"#) && text.contains(#"inlet_destination_paused{destination="svc"} 1"#)
+        }
+
+        let resumed = try await admin.call(.POST, "/v1/destinations/svc/resume")
+        #expect(resumed.status == 200 && resumed.json["paused"] as? Bool == false)
+        try await destination.waitForRequests(6)
+        try await eventually("all delivered") { try gw.gateway.store.counts().delivered == 3 }
+        #expect((try await admin.call(.GET, "/v1/events?status=delivered").json["events"] as? [[String: Any]])?.count == 3)
+        let text = String(decoding: gw.gateway.metricsRegistry.emitToBuffer(), as: UTF8.self)
+        #expect(text.contains("inlet_commit_batch_size_count") && text.contains("inlet_commit_duration_seconds_bucket"))
+        try await gw.stop()
+        await destination.stop()
+    }
+}
