@@ -20,10 +20,13 @@ public struct AdminAPI: Sendable {
     /// Wakes the delivery workers after rows were queued.
     let wake: @Sendable () -> Void
     let certificates: SigningCertificateCache?
+    /// False only for the CLI's in-process use, whose caller already holds the config and the store file.
+    let requiresToken: Bool
 
     public init(runtime: GatewayRuntime, store: any EventStore, storeThreads: NIOThreadPool, clock: any WallClock,
                 circuitStates: @escaping @Sendable () -> [String: String]? = { nil }, wake: @escaping @Sendable () -> Void = {},
-                certificates: SigningCertificateCache? = nil) {
+                certificates: SigningCertificateCache? = nil, requiresToken: Bool = true) {
+        self.requiresToken = requiresToken
         self.runtime = runtime
         self.store = store
         self.storeThreads = storeThreads
@@ -39,6 +42,8 @@ public struct AdminAPI: Sendable {
     public func handle(_ request: SimpleRequest) async -> SimpleResponse {
         let path = String(request.uri.split(separator: "?", maxSplits: 1).first ?? "")
         switch (request.method, path) {
+        case (let m, "/healthz") where m != "GET", (let m, "/readyz") where m != "GET":
+            return SimpleResponse(status: 405, headers: [("Content-Type", "application/json"), ("Allow", "GET")], body: Array(#"{"error":"method_not_allowed"}"#.utf8))
         case ("GET", "/healthz"): return json(200, ["status": "ok"])
         case ("GET", "/readyz"):
             let store = self.store
@@ -50,11 +55,12 @@ public struct AdminAPI: Sendable {
             }
         default: break
         }
-        guard authorized(request) else {
+        guard !requiresToken || authorized(request) else {
             return SimpleResponse(status: 401, headers: [("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer")],
                                   body: Array(#"{"error":"unauthorized"}"#.utf8))
         }
-        let parts = path.split(separator: "/").map(String.init)
+        // Names and IDs in the path are percent-decoded (a destination's name may need encoding).
+        let parts = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
         let query = Self.query(request.uri)
         do {
             switch (request.method, parts) {
@@ -103,11 +109,28 @@ public struct AdminAPI: Sendable {
                 return discarded ? json(200, ["status": "discarded"]) : json(404, ["error": "not_a_dead_letter"])
             default:
                 // A known resource with the wrong method is 405; anything else 404.
-                let known = parts.first == "v1" && ["sources", "destinations", "dead-letters", "events", "replays", "quarantine"].contains(parts.dropFirst().first ?? "")
-                return known ? json(405, ["error": "method_not_allowed"]) : json(404, ["error": "not_found"])
+                guard let allow = Self.allowedMethods(parts) else { return json(404, ["error": "not_found"]) }
+                var response = json(405, ["error": "method_not_allowed"])
+                response.headers.append(("Allow", allow))
+                return response
             }
         } catch {
             return json(503, ["error": "store_unavailable"])
+        }
+    }
+
+    /// The methods a known resource answers (for 405's `Allow`); nil for an unknown path.
+    static func allowedMethods(_ p: [String]) -> String? {
+        guard p.first == "v1", p.count >= 2 else { return nil }
+        switch (p[1], p.count, p.last!) {
+        case ("sources", 2, _), ("destinations", 2, _), ("events", 2, _), ("dead-letters", 2, _), ("quarantine", 2, _): return "GET"
+        case ("events", 3, _), ("events", 4, "body"): return "GET"
+        case ("replays", 2, _), ("events", 4, "replay"), ("destinations", 4, "pause"), ("destinations", 4, "resume"),
+             ("dead-letters", 3, "redeliver"), ("dead-letters", 4, "redeliver"), ("quarantine", 3, "readmit"), ("quarantine", 4, "readmit"):
+            return "POST"
+        case ("dead-letters", 3, _): return "DELETE"
+        case ("quarantine", 3, _): return "GET, DELETE"
+        default: return nil
         }
     }
 
@@ -215,8 +238,9 @@ public struct AdminAPI: Sendable {
         }
         var rate = 50.0
         if let r = object["rate_per_second"] {
-            guard let n = r as? NSNumber, !(r is Bool), n.doubleValue > 0, n.doubleValue <= 10_000 else {
-                return json(400, ["error": "invalid_rate", "hint": "0 < rate_per_second <= 10000"])
+            // At least 0.01/s: the schedule of 100,000 events then still ends within a few months.
+            guard let n = r as? NSNumber, !(r is Bool), n.doubleValue >= 0.01, n.doubleValue <= 10_000 else {
+                return json(400, ["error": "invalid_rate", "hint": "0.01 <= rate_per_second <= 10000"])
             }
             rate = n.doubleValue
         }

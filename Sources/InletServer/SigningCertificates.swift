@@ -12,10 +12,12 @@ public protocol CertificateFetcher: Sendable {
 }
 
 /// Fetches over HTTPS with the system's trust roots (the TLS check is what ties the key to the provider's host).
-struct HTTPCertificateFetcher: CertificateFetcher {
+public struct HTTPCertificateFetcher: CertificateFetcher {
     let client: HTTPClient
 
-    func fetchPEM(_ url: String) async throws -> String {
+    public init(client: HTTPClient) { self.client = client }
+
+    public func fetchPEM(_ url: String) async throws -> String {
         let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
         guard response.status == .ok else { throw SigningCertificateError.fetchFailed("HTTP \(response.status.code)") }
         return String(buffer: try await response.body.collect(upTo: 64 * 1024))

@@ -16,7 +16,8 @@ struct Inlet: AsyncParsableCommand {
         commandName: "inlet",
         abstract: "A receiver-side webhook gateway: verify, store durably, acknowledge, forward.",
         version: InletVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Reload.self, SendTest.self, Sources.self, Events.self, Replay.self, DeadLetters.self, Prune.self, Secrets.self, Sink.self, Providers.self],
+        subcommands: [Serve.self, CheckConfig.self, Reload.self, SendTest.self, Sources.self, Events.self, Replay.self, DeadLetters.self,
+                      Quarantine.self, Destinations.self, Prune.self, Secrets.self, Sink.self, Providers.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -302,40 +303,6 @@ struct Sources: AsyncParsableCommand {
     }
 }
 
-struct Events: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Inspect stored events.", subcommands: [Show.self])
-
-    struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one stored event: metadata, the secret that verified it, deliveries and attempts.")
-        @OptionGroup var options: ConfigOption
-        @Argument(help: "Inlet event ID (evt_…).") var id: String
-        @Flag(help: "Also print the raw body exactly as received.") var body = false
-
-        func run() async throws {
-            let store = try openStoreForReading(try options.load())
-            guard let e = try store.event(id: id) else { throw CLIError("no event \(id)") }
-            print("id              \(e.id)")
-            print("source          \(e.source) (\(e.provider))")
-            print("event key       \(e.eventKey) (\(e.keyOrigin))")
-            print("type            \(e.eventType ?? "-")")
-            print("received        \(RFC3339.format(e.receivedAt)) from \(e.clientAddress ?? e.peer ?? "-")")
-            if let t = e.providerTimestamp { print("provider time   \(RFC3339.format(t)) (skew \((t - e.receivedAt) / 1000) s)") }
-            print("verified by     \(e.secretLabel ?? "-")")
-            print("duplicates      \(e.duplicates)")
-            if e.unrouted { print("routing         unrouted: no route matched (stored, replayable)") }
-            print("request         \(e.method) \(e.path)\(e.query.map { "?" + $0 } ?? "")  \(e.body.count) bytes")
-            for h in e.headers { print("  \(h.name): \(h.value)") }
-            for d in try store.deliveries(eventID: e.id) {
-                print("delivery \(d.id) → \(d.destination): \(d.state.rawValue), \(d.attempts) attempt(s)\(d.lastError.map { ", last error: " + $0 } ?? "")")
-                for a in try store.attempts(deliveryID: d.id) {
-                    print("  attempt \(a.attempt) at \(RFC3339.format(a.startedAt)) \(a.durationMillis) ms: \(a.statusCode.map(String.init) ?? a.error ?? "?")\(a.nextAttemptAt.map { ", next at " + RFC3339.format($0) } ?? "")")
-                }
-            }
-            if body { print(""); FileHandle.standardOutput.write(Data(e.body)); print("") }
-        }
-    }
-}
-
 struct Secrets: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Generate secrets and the config entries for rotating them.", subcommands: [Generate.self, Rotate.self])
 
@@ -427,74 +394,6 @@ struct Reload: AsyncParsableCommand {
         }
         guard kill(pid, SIGHUP) == 0 else { throw CLIError("cannot signal process \(pid): \(String(cString: strerror(errno)))") }
         print("sent SIGHUP to inlet (pid \(pid)); its log says whether the new config was taken")
-    }
-}
-
-struct Replay: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Queue a stored event again (marked as a replay), to its routes or named destinations.")
-    @OptionGroup var options: ConfigOption
-    @Argument(help: "Inlet event ID (evt_…).") var id: String
-    @Option(name: .customLong("destination"), help: "Replay to this destination (repeatable). Default: what the source's routes choose now.")
-    var destinations: [String] = []
-
-    func run() async throws {
-        let resolved = try options.resolve()
-        let store = try openStoreForReading(resolved.config)
-        guard let event = try store.event(id: id) else { throw CLIError("no event \(id)") }
-        var targets = destinations
-        if targets.isEmpty {
-            guard let source = resolved.sources.first(where: { $0.name == event.source }) else {
-                throw CLIError("source '\(event.source)' is not configured any more: name destinations with --destination")
-            }
-            targets = source.routes.destinations(eventType: event.eventType, body: event.body)
-        }
-        if let unknown = targets.first(where: { resolved.destinations[$0] == nil }) { throw CLIError("unknown destination '\(unknown)'") }
-        guard !targets.isEmpty else { throw CLIError("no route matches this event: name destinations with --destination") }
-        let ids = try store.replay(eventID: id, destinations: targets, now: SystemClock().now()) ?? []
-        print("queued \(id) for \(targets.joined(separator: ", ")) (deliveries \(ids.map(String.init).joined(separator: ", "))); the gateway sends it within its poll interval")
-    }
-}
-
-struct DeadLetters: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dead-letters", abstract: "List, redeliver or discard dead letters.",
-                                                    subcommands: [List.self, Redeliver.self, Discard.self], defaultSubcommand: List.self)
-
-    struct List: AsyncParsableCommand {
-        @OptionGroup var options: ConfigOption
-        @Option(help: "Only this destination.") var destination: String?
-        @Option(help: "At most this many.") var limit: Int = 100
-
-        func run() async throws {
-            let rows = try openStoreForReading(try options.load()).deadLetters(destination: destination, after: 0, limit: limit)
-            for d in rows {
-                print("\(d.deliveryID)  \(d.eventID)  \(d.source) → \(d.destination)  \(d.eventType ?? "-")  \(d.attempts) attempt(s)  last: \(d.lastStatus.map(String.init) ?? d.lastError ?? "-")  at \(RFC3339.format(d.deadAt))")
-            }
-            if rows.isEmpty { print("no dead letters") }
-        }
-    }
-
-    struct Redeliver: AsyncParsableCommand {
-        @OptionGroup var options: ConfigOption
-        @Argument(help: "Delivery ID (from `inlet dead-letters`).") var deliveryID: Int64
-
-        func run() async throws {
-            guard try openStoreForReading(try options.load()).redeliver(deliveryID: deliveryID, now: SystemClock().now()) else {
-                throw CLIError("delivery \(deliveryID) is not a dead letter")
-            }
-            print("delivery \(deliveryID) queued again with fresh attempts")
-        }
-    }
-
-    struct Discard: AsyncParsableCommand {
-        @OptionGroup var options: ConfigOption
-        @Argument(help: "Delivery ID (from `inlet dead-letters`).") var deliveryID: Int64
-
-        func run() async throws {
-            guard try openStoreForReading(try options.load()).discard(deliveryID: deliveryID) else {
-                throw CLIError("delivery \(deliveryID) is not a dead letter")
-            }
-            print("dead letter \(deliveryID) discarded (the event stays stored and replayable)")
-        }
     }
 }
 

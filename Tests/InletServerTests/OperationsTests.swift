@@ -152,7 +152,7 @@ struct OperationsTests {
 
         let (status, queued) = try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","type":"invoice.paid","rate_per_second":10}"#)
         #expect(status == 202 && queued["matched"] as? Int == 8 && queued["queued"] as? Int == 8 && queued["skipped"] as? Int == 0)
-        try await destination.waitForRequests(18)
+        try await eventually("eight replays arrived") { arrivals.withLockedValue { $0.count } == 18 }
         let replays = arrivals.withLockedValue { $0 }.filter(\.replay)
         #expect(replays.map(\.key) == (0..<8).map { "evt_r_\($0)" })
         // Eight replays at 10/s: the last is due 700 ms after the first, never earlier.

@@ -142,3 +142,50 @@ struct SQLiteEventStoreTests {
         #expect(try store.integrityCheck() == "ok")
     }
 }
+
+@Suite("SQLite store: quarantine, bulk replay, pauses")
+struct SQLiteOperationsTests {
+    func entry(_ n: Int, reason: String = "signature_mismatch", source: String = "stripe", at: EpochMillis = 1_000) -> QuarantineEntry {
+        QuarantineEntry(source: source, provider: "stripe", reason: reason, receivedAt: at, expiresAt: at + 10_000, peer: "192.0.2.1", method: "POST",
+                        path: "/hooks/stripe", query: nil, headers: HTTPHeaderList([("Stripe-Signature", "t=1,v1=\(n)")]), body: [UInt8](repeating: UInt8(n), count: n + 1))
+    }
+
+    /// The quarantine keeps the newest entries up to its cap, lists without bodies, returns one with its exact bytes,
+    /// and expires by time.
+    @Test func quarantineIsCappedListedAndExpires() throws {
+        let store = try SQLiteEventStore(path: temporaryStorePath())
+        try store.quarantine((0..<5).map { entry($0) }, keepAtMost: 3)
+        try store.quarantine([entry(5, reason: "ip_not_allowed", at: 50_000)], keepAtMost: 3)
+        #expect(try store.quarantineSize() == 3)
+        let listed = try store.quarantined(matching: QuarantineFilter(), before: nil, limit: 10)
+        #expect(listed.map(\.bodyBytes) == [6, 5, 4] && listed.allSatisfy { $0.body.isEmpty })  // newest first, the oldest made room
+        #expect(try store.quarantined(matching: QuarantineFilter(reason: "ip_not_allowed"), before: nil, limit: 10).count == 1)
+        #expect(try store.quarantined(matching: QuarantineFilter(), before: listed[0].id, limit: 1).map(\.id) == [listed[1].id])
+        let full = try #require(try store.quarantined(id: listed[1].id))
+        #expect(full.body == [UInt8](repeating: 4, count: 5) && full.headers.first("Stripe-Signature") == "t=1,v1=4")
+        #expect(try store.pruneQuarantine(expiredBy: 20_000, limit: 100) == 2)
+        #expect(try store.quarantineSize() == 1)
+        #expect(try store.removeQuarantined(id: listed[0].id) && !(try store.removeQuarantined(id: listed[0].id)))
+    }
+
+    /// Replays queued with due times are claimed only when due; a paused destination's rows are neither claimed nor
+    /// counted as due, and come back on resume.
+    @Test func replaysAreDueOnScheduleAndPausesHoldClaims() throws {
+        let store = try SQLiteEventStore(path: temporaryStorePath())
+        let records = (0..<3).map { record("evt_s_\($0)", at: 1_000 + Int64($0), destinations: []) }
+        _ = try store.ingest(records)
+        #expect(try store.countEvents(matching: EventFilter(source: "stripe")) == 3)
+        #expect(try store.events(matching: EventFilter(source: "stripe"), after: nil, limit: 2).map(\.eventKey) == ["evt_s_0", "evt_s_1"])
+        #expect(try store.events(matching: EventFilter(status: .unrouted), after: records[1].id, limit: 5).map(\.eventKey) == ["evt_s_2"])
+        let items = records.enumerated().map { ReplayItem(eventID: $1.id, destinations: ["svc"], dueAt: 10_000 + Int64($0) * 1_000) }
+        #expect(try store.queueReplays(items, now: 9_000) == 3)
+        #expect(try store.claimDue(now: 10_500, limit: 10, leaseMillis: 60_000).count == 1)
+        try store.setPaused(true, destination: "svc", now: 10_600)
+        #expect(try store.pausedDestinations() == ["svc"])
+        #expect(try store.claimDue(now: 20_000, limit: 10, leaseMillis: 60_000).isEmpty)
+        #expect(try store.nextDueAt() == nil)
+        #expect(try store.queueGauges(now: 20_000)["svc"] == QueueGauge(pending: 3, oldestDueAt: 11_000, dead: 0))
+        try store.setPaused(false, destination: "svc", now: 20_000)
+        #expect(try store.claimDue(now: 20_000, limit: 10, leaseMillis: 60_000).map(\.isReplay) == [true, true])
+    }
+}
