@@ -93,7 +93,7 @@ final class RunningGateway: Sendable {
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    static func start(sourcesTOML: String, destinationURL: String, storePath: String? = nil, destinationExtra: String = "", destinationTimeoutSeconds: Int = 5, serverExtra: String = "", secondDestinationSecret: String? = nil, clock: any WallClock = SystemClock()) async throws -> RunningGateway {
+    static func start(sourcesTOML: String, destinationURL: String, storePath: String? = nil, destinationExtra: String = "", destinationTimeoutSeconds: Int = 5, serverExtra: String = "", storeExtra: String = "", secondDestinationSecret: String? = nil, clock: any WallClock = SystemClock()) async throws -> RunningGateway {
         let path = storePath ?? FileManager.default.temporaryDirectory.appendingPathComponent("inlet-e2e-\(UUID().uuidString)/inlet.sqlite").path
         let toml = """
         providers_dir = "\(Repo.root)/providers"
@@ -103,6 +103,7 @@ final class RunningGateway: Sendable {
         [store]
         path = "\(path)"
         durability = "fsync"
+        \(storeExtra)
         [delivery]
         concurrency = 16
         poll_interval_ms = 50

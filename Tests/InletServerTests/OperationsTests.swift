@@ -213,3 +213,45 @@ struct OperationsTests {
         await destination.stop()
     }
 }
+
+@Suite("Operations: retention under load")
+struct RetentionUnderLoadTests {
+    /// Retention deletes old events in small batches while requests keep arriving: every request in the burst is
+    /// acknowledged and stored, and only the old events go. (How long acks take meanwhile is measured by
+    /// `bench/run-operations.sh`, not here.)
+    @Test func pruningOldEventsNeverRefusesOrLosesNewOnes() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-prune-\(UUID().uuidString)/inlet.sqlite").path
+        let old = SystemClock().now() - 40 * 86_400_000
+        do {
+            let store = try SQLiteEventStore(path: path)
+            for batch in 0..<6 {
+                let records = (0..<500).map { n -> IngestRecord in
+                    let at = old + Int64(batch * 500 + n)
+                    return IngestRecord(id: InletEventID.make(millis: at), source: "stripe", provider: "stripe", eventKey: "evt_old_\(batch)_\(n)",
+                                        keyOrigin: .provider, eventType: "invoice.paid", receivedAt: at, providerTimestamp: nil, peer: nil,
+                                        clientAddress: nil, method: "POST", path: "/hooks/stripe", query: nil, headers: HTTPHeaderList(),
+                                        body: Array(repeating: 0x61, count: 1300), secretLabel: "secret-1", destinations: [])
+                }
+                _ = try store.ingest(records)
+            }
+        }
+        let destination = try await TestDestination()
+        let gw = try await RunningGateway.start(sourcesTOML: stripeSource, destinationURL: destination.url, storePath: path,
+                                                storeExtra: "event_retention_days = 1\nidempotency_retention_days = 1")
+        let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+            for n in 0..<200 {
+                group.addTask {
+                    let body = stripeEvent("evt_new_\(n)")
+                    return try await post(gw.baseURL + "/hooks/stripe", body: body, headers: stripeHeaders(body: body))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(replies.allSatisfy { $0.status == 200 && $0.json["status"] == "accepted" })
+        try await eventually("old events pruned") { try gw.gateway.store.countEvents(matching: EventFilter(receivedUntil: old + 1_000_000)) == 0 }
+        #expect(try gw.gateway.store.countEvents(matching: EventFilter(source: "stripe")) == 200)
+        try await destination.waitForRequests(200)
+        try await gw.stop()
+        await destination.stop()
+    }
+}
