@@ -48,7 +48,8 @@ public struct AdminAPI: Sendable {
         case ("GET", "/readyz"):
             let store = self.store
             do {
-                _ = try await storeThreads.runIfActive { try store.counts() }
+                let now = clock.now()
+                try await storeThreads.runIfActive { try store.checkWritable(now: now) }
                 return json(200, ["status": "ready"])
             } catch {
                 return json(503, ["status": "unavailable", "reason": "store_unavailable"])

@@ -18,7 +18,8 @@ import ServiceLifecycle
 /// receive time, both signs), `inlet_duplicates_total{source}`, `inlet_handshakes_total{provider}`,
 /// `inlet_secret_expires_at_seconds{owner,secret}`, `inlet_secret_expiring{owner,secret}`,
 /// `inlet_delivery_attempts_total{destination,outcome}`, `inlet_delivery_latency_seconds{destination}`,
-/// `inlet_destination_circuit_open{destination}`, `inlet_commit_batch_size` and `inlet_commit_duration_seconds`
+/// `inlet_destination_circuit_open{destination}`, `inlet_ack_latency_seconds{source,outcome}` (arrival to 2xx, for
+/// accepted and duplicate requests), `inlet_commit_batch_size` and `inlet_commit_duration_seconds`
 /// (histograms, per group commit of the ingest writer), `inlet_queue_depth{destination}`,
 /// `inlet_queue_oldest_due_age_seconds{destination}`, `inlet_dead_letters{destination}`, `inlet_destination_paused{destination}`,
 /// `inlet_quarantine_entries`, `inlet_quarantined_total{source,reason}` and `inlet_quarantine_dropped_total{reason}`.
@@ -59,6 +60,7 @@ public struct GatewayMetrics: Sendable {
         var f = PrometheusMetricsFactory(registry: registry)
         f.valueHistogramBuckets["inlet_timestamp_skew_seconds"] = skewBuckets
         f.valueHistogramBuckets["inlet_delivery_latency_seconds"] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 300, 3600, 86_400]
+        f.valueHistogramBuckets["inlet_ack_latency_seconds"] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5]
         f.valueHistogramBuckets["inlet_commit_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096]
         f.valueHistogramBuckets["inlet_commit_duration_seconds"] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5]
         return f
@@ -78,6 +80,11 @@ public struct GatewayMetrics: Sendable {
 
     func skew(source: String, seconds: Double) {
         recorder("inlet_timestamp_skew_seconds", [("source", source)]).record(seconds)
+    }
+
+    /// Seconds from a request's arrival to its acknowledgement (the commit, fsync included), by outcome.
+    func ackLatency(source: String, outcome: String, seconds: Double) {
+        recorder("inlet_ack_latency_seconds", [("source", source), ("outcome", outcome)]).record(seconds)
     }
 
     func duplicate(source: String) {

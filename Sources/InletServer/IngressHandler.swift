@@ -234,14 +234,17 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             promise.futureResult.assumeIsolated().whenComplete { result in
                 let status: HTTPResponseStatus
                 let body: String
+                var acked: String?
                 switch result {
                 case .success(.accepted(let id)):
+                    acked = "accepted"
                     self.context.metrics.accepted(source: source.name, provider: source.profile.name)
                     status = .ok
                     body = #"{"status":"accepted","id":"\#(id)"}"#
                     self.logRequest(source: source.name, status: 200, outcome: "accepted", request: request,
                                     extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel)"])
                 case .success(.duplicate(let id)):
+                    acked = "duplicate"
                     self.context.metrics.duplicate(source: source.name)
                     status = .ok
                     body = #"{"status":"duplicate","id":"\#(id)"}"#
@@ -254,6 +257,9 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                     logger.error("event not stored", metadata: ["source": "\(source.name)", "reason": "\(reason.rawValue)", "error": "\(error)"])
                     status = HTTPResponseStatus(statusCode: reason.httpStatus)
                     body = Self.rejectionBody(reason)
+                }
+                if let acked {
+                    self.context.metrics.ackLatency(source: source.name, outcome: acked, seconds: Double(self.context.clock.now() - request.receivedAt) / 1000)
                 }
                 self.write(ctx, status: status, body: body, close: !keepAlive)
                 self.machine.responded()

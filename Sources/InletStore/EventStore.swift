@@ -208,6 +208,9 @@ public protocol EventStore: Sendable {
     func attempts(deliveryID: Int64) throws -> [AttemptRecord]
     func counts() throws -> StoreCounts
 
+    /// Proves the store takes a write now (readiness): throws when it does not (disk full, read-only, unreachable).
+    func checkWritable(now: EpochMillis) throws
+
     /// Per source and secret label: when it last verified a stored event, and how many since `since`.
     func secretUsage(since: EpochMillis) throws -> [SecretUsage]
 
@@ -264,6 +267,8 @@ public protocol EventStore: Sendable {
     func removeQuarantined(id: Int64) throws -> Bool
     /// How many entries the quarantine holds.
     func quarantineSize() throws -> Int
+    /// How many entries' time is up (what the next prune removes).
+    func expiredQuarantine(now: EpochMillis) throws -> Int
     /// Deletes entries whose time is up, at most `limit` per call; returns how many went.
     func pruneQuarantine(expiredBy now: EpochMillis, limit: Int) throws -> Int
 }

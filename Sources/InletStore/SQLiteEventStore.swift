@@ -379,6 +379,14 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func checkWritable(now: EpochMillis) throws {
+        try write { db in try db.execute(sql: SQLiteSchema.touchHealth, arguments: [now]) }
+    }
+
+    public func expiredQuarantine(now: EpochMillis) throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: SQLiteSchema.countExpiredQuarantine, arguments: [now]) ?? 0 }
+    }
+
     public func quarantineSize() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantine") ?? 0 }
     }

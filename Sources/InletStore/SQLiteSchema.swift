@@ -101,6 +101,9 @@ enum SQLiteSchema {
             paused_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """),
+        ("v5-health", """
+        CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
+        """),
     ]
 
     // The idempotency row decides: a conflicting insert only counts the arrival and hands back the holder's ID.
@@ -188,6 +191,9 @@ enum SQLiteSchema {
         WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR reason = ?2) AND (?3 IS NULL OR id < ?3)
         ORDER BY id DESC LIMIT ?4
         """
+    // Readiness writes one row: a full disk or a read-only file fails here, not only on the next ingest.
+    static let touchHealth = "INSERT INTO health (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at"
+    static let countExpiredQuarantine = "SELECT COUNT(*) FROM quarantine WHERE expires_at <= ?"
     static let pruneQuarantine = "DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE expires_at <= ? LIMIT ?)"
     static let insertReplay = """
         INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at, replay)

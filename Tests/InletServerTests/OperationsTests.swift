@@ -209,6 +209,7 @@ struct OperationsTests {
         #expect((try await admin.call(.GET, "/v1/events?status=delivered").json["events"] as? [[String: Any]])?.count == 3)
         let text = String(decoding: gw.gateway.metricsRegistry.emitToBuffer(), as: UTF8.self)
         #expect(text.contains("inlet_commit_batch_size_count") && text.contains("inlet_commit_duration_seconds_bucket"))
+        #expect(text.contains(#"inlet_ack_latency_seconds_count{source="stripe",outcome="accepted"} 3"#))
         try await gw.stop()
         await destination.stop()
     }
