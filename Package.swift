@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure core: provider profiles, signature schemes, admission policy, CloudEvents. No I/O.
@@ -40,12 +41,16 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
-        // The durable store: raw requests, idempotency, delivery queue. SQLite (GRDB) behind a protocol.
+        // The durable store: raw requests, idempotency, delivery queue. SQLite (GRDB, embedded default) or
+        // PostgreSQL (postgres-nio, shared by several instances) behind one protocol.
         .target(
             name: "InletStore",
             dependencies: [
                 "InletCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Ingress server, admission pipeline, group-commit writer, delivery workers, dev sink.

@@ -15,10 +15,10 @@ func record(_ key: String, source: String = "stripe", at: EpochMillis = 1_000, d
                  body: body ?? Array(#"{"id":"\#(key)","weird":"\u0000é"}"#.utf8) + [0xFF, 0x00], secretLabel: "primary", destinations: destinations)
 }
 
-@Suite("SQLite store")
+@Suite("Store conformance (SQLite, PostgreSQL)")
 struct SQLiteEventStoreTests {
-    @Test func ingestKeepsExactBytesAndHeaders() throws {
-        let store = try SQLiteEventStore(path: temporaryStorePath())
+    @Test(arguments: StoreBackend.available) func ingestKeepsExactBytesAndHeaders(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
         let r = record("evt_1")
         #expect(try store.ingest([r]) == [.accepted(id: r.id)])
         let stored = try #require(try store.event(id: r.id))
@@ -30,8 +30,8 @@ struct SQLiteEventStoreTests {
         #expect(try store.deliveries(eventID: r.id).map(\.destination) == ["svc"])
     }
 
-    @Test func duplicatesAcrossAndWithinBatchesAreCountedNotQueued() throws {
-        let store = try SQLiteEventStore(path: temporaryStorePath())
+    @Test(arguments: StoreBackend.available) func duplicatesAcrossAndWithinBatchesAreCountedNotQueued(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
         let a = record("evt_A"), a2 = record("evt_A"), a3 = record("evt_A"), b = record("evt_B")
         #expect(try store.ingest([a, a2, b]) == [.accepted(id: a.id), .duplicate(id: a.id), .accepted(id: b.id)])
         #expect(try store.ingest([a3]) == [.duplicate(id: a.id)])
@@ -43,16 +43,16 @@ struct SQLiteEventStoreTests {
         #expect(try store.ingest([other]) == [.accepted(id: other.id)])
     }
 
-    @Test func fanOutCreatesOneRowPerDestinationAndUnroutedNone() throws {
-        let store = try SQLiteEventStore(path: temporaryStorePath())
+    @Test(arguments: StoreBackend.available) func fanOutCreatesOneRowPerDestinationAndUnroutedNone(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
         let r = record("evt_F", destinations: ["a", "b", "c"])
         _ = try store.ingest([r, record("evt_U", destinations: [])])
         #expect(try store.deliveries(eventID: r.id).map(\.destination) == ["a", "b", "c"])
         #expect(try store.counts().events == 2)
     }
 
-    @Test func claimLeasesRowsUntilCompletedOrExpired() throws {
-        let store = try SQLiteEventStore(path: temporaryStorePath())
+    @Test(arguments: StoreBackend.available) func claimLeasesRowsUntilCompletedOrExpired(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
         let r = record("evt_1", at: 1_000)
         _ = try store.ingest([r])
         #expect(try store.claimDue(now: 999, limit: 10, leaseMillis: 60_000).isEmpty)  // not yet due
@@ -66,8 +66,8 @@ struct SQLiteEventStoreTests {
         #expect(try store.nextDueAt() == 121_000)
     }
 
-    @Test func completionsMoveRowsAndLogAttempts() throws {
-        let store = try SQLiteEventStore(path: temporaryStorePath())
+    @Test(arguments: StoreBackend.available) func completionsMoveRowsAndLogAttempts(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
         _ = try store.ingest([record("e1"), record("e2"), record("e3")])
         let c = try store.claimDue(now: 1_000, limit: 10, leaseMillis: 60_000)
         #expect(c.count == 3)
@@ -110,8 +110,8 @@ struct SQLiteEventStoreTests {
         _ = first
     }
 
-    @Test func idempotencyKeysArePrunedByAgeInBatches() throws {
-        let store = try SQLiteEventStore(path: temporaryStorePath())
+    @Test(arguments: StoreBackend.available) func idempotencyKeysArePrunedByAgeInBatches(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
         _ = try store.ingest((0..<5).map { record("old\($0)", at: 1_000) } + [record("new", at: 9_000)])
         #expect(try store.pruneIdempotencyKeys(lastSeenBefore: 5_000, limit: 3) == 3)
         #expect(try store.pruneIdempotencyKeys(lastSeenBefore: 5_000, limit: 3) == 2)
@@ -121,8 +121,8 @@ struct SQLiteEventStoreTests {
         #expect(try store.ingest([record("new", at: 10_000)]).first.map { if case .duplicate = $0 { true } else { false } } == true)
     }
 
-    @Test func retentionNeverDropsAnEventThatIsStillBeingDelivered() throws {
-        let store = try SQLiteEventStore(path: temporaryStorePath())
+    @Test(arguments: StoreBackend.available) func retentionNeverDropsAnEventThatIsStillBeingDelivered(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
         let pending = record("old-pending", at: 1_000), delivered = record("old-delivered", at: 1_000)
         let unrouted = record("old-unrouted", at: 1_000, destinations: []), recent = record("recent", at: 50_000)
         _ = try store.ingest([pending, delivered, unrouted, recent])
@@ -139,11 +139,11 @@ struct SQLiteEventStoreTests {
         #expect(try store.attempts(deliveryID: d.deliveryID).isEmpty)  // attempts go with their event
         #expect(try store.event(id: unrouted.id) == nil)
         #expect(try store.event(id: recent.id) != nil)
-        #expect(try store.integrityCheck() == "ok")
+        if let sqlite = store as? SQLiteEventStore { #expect(try sqlite.integrityCheck() == "ok") }
     }
 }
 
-@Suite("SQLite store: quarantine, bulk replay, pauses")
+@Suite("Store conformance: quarantine, bulk replay, pauses")
 struct SQLiteOperationsTests {
     func entry(_ n: Int, reason: String = "signature_mismatch", source: String = "stripe", at: EpochMillis = 1_000) -> QuarantineEntry {
         QuarantineEntry(source: source, provider: "stripe", reason: reason, receivedAt: at, expiresAt: at + 10_000, peer: "192.0.2.1", method: "POST",
@@ -152,8 +152,8 @@ struct SQLiteOperationsTests {
 
     /// The quarantine keeps the newest entries up to its cap, lists without bodies, returns one with its exact bytes,
     /// and expires by time.
-    @Test func quarantineIsCappedListedAndExpires() throws {
-        let store = try SQLiteEventStore(path: temporaryStorePath())
+    @Test(arguments: StoreBackend.available) func quarantineIsCappedListedAndExpires(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
         try store.quarantine((0..<5).map { entry($0) }, keepAtMost: 3)
         try store.quarantine([entry(5, reason: "ip_not_allowed", at: 50_000)], keepAtMost: 3)
         #expect(try store.quarantineSize() == 3)
@@ -170,8 +170,8 @@ struct SQLiteOperationsTests {
 
     /// Replays queued with due times are claimed only when due; a paused destination's rows are neither claimed nor
     /// counted as due, and come back on resume.
-    @Test func replaysAreDueOnScheduleAndPausesHoldClaims() throws {
-        let store = try SQLiteEventStore(path: temporaryStorePath())
+    @Test(arguments: StoreBackend.available) func replaysAreDueOnScheduleAndPausesHoldClaims(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
         let records = (0..<3).map { record("evt_s_\($0)", at: 1_000 + Int64($0), destinations: []) }
         _ = try store.ingest(records)
         #expect(try store.countEvents(matching: EventFilter(source: "stripe")) == 3)

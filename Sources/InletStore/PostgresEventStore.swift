@@ -1,0 +1,607 @@
+import Foundation
+import InletCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// The shared store for several gateway instances: PostgreSQL through postgres-nio, with the same semantics as the
+/// SQLite store. The unique key on (source, event key) decides which instance's copy of an event is accepted; queue
+/// rows are claimed with `FOR UPDATE SKIP LOCKED` and leases, so each delivery is worked by one instance at a time and
+/// a dead instance's claims come back when their leases end; `NOTIFY` wakes the other instances' workers.
+///
+/// The `EventStore` calls are synchronous, like SQLite's: they block their caller (a store thread, never an event
+/// loop) until the database answered.
+public final class PostgresEventStore: EventStore {
+    public let settings: PostgresSettings
+    private let pool: PostgresConnectionPool
+    private let logger: Logger
+    /// The channel on which new queue rows are announced.
+    public var notificationChannel: String { "inlet_queue" + (settings.schema.map { "_" + $0 } ?? "") }
+
+    /// Connects lazily; with `migrate`, applies pending migrations now (and fails if the database is unreachable).
+    public init(settings: PostgresSettings, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil,
+                migrate: Bool = true) throws {
+        self.settings = settings
+        self.logger = logger ?? Logger(label: "inlet.postgres")
+        pool = PostgresConnectionPool(settings: settings, group: group, logger: self.logger)
+        if migrate { _ = try self.migrate() }
+    }
+
+    /// Applies the migrations not yet applied, under an advisory lock; returns their names.
+    @discardableResult
+    public func migrate() throws -> [String] {
+        try pool.transaction { c in
+            if let schema = settings.schema { try c.run("CREATE SCHEMA IF NOT EXISTS \(PostgresSettings.quoted(schema))") }
+            // Any constant shared by all instances: only one migrates at a time, the others then find nothing to do.
+            try c.run("SELECT pg_advisory_xact_lock(7341522001)")
+            try c.run("CREATE TABLE IF NOT EXISTS inlet_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            let done = Set(try c.run("SELECT name FROM inlet_migrations").rows.map { try $0.makeRandomAccess()["name"].decode(String.self) })
+            var applied: [String] = []
+            for m in PostgresSchema.migrations where !done.contains(m.name) {
+                // One statement per query: the extended protocol takes no more.
+                for statement in m.sql.components(separatedBy: ";\n").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
+                    try c.run(statement.hasSuffix(";") ? String(statement.dropLast()) : statement)
+                }
+                try c.run("INSERT INTO inlet_migrations (name, applied_at) VALUES ($1, $2)", [.text(m.name), .int(Int64(Date().timeIntervalSince1970 * 1000))])
+                applied.append(m.name)
+            }
+            return applied
+        }
+    }
+
+    public func close() { pool.close() }
+
+    deinit { pool.close() }
+
+    // MARK: Ingest and the queue
+
+    public func ingest(_ batch: [IngestRecord]) throws -> [IngestResult] {
+        guard !batch.isEmpty else { return [] }
+        // Keys are locked in one global order, so two instances committing overlapping batches cannot deadlock. The
+        // sort is stable: copies of one event within the batch still resolve in arrival order.
+        let order = batch.indices.sorted { (batch[$0].source, batch[$0].eventKey, $0) < (batch[$1].source, batch[$1].eventKey, $1) }
+        return try pool.transaction { c in
+            var results = [IngestResult?](repeating: nil, count: batch.count)
+            var queued = false
+            for i in order {
+                let r = batch[i]
+                let holder = try c.run(PostgresSchema.upsertIdempotencyKey, [.text(r.source), .text(r.eventKey), .text(r.id), .int(r.receivedAt), .int(r.receivedAt)])
+                    .rows.first.map { try $0.makeRandomAccess()["event_id"].decode(String.self) }
+                if let holder, holder != r.id {
+                    try c.run(PostgresSchema.countDuplicate, [.int(r.receivedAt), .text(holder)])
+                    results[i] = .duplicate(id: holder)
+                    continue
+                }
+                try c.run(PostgresSchema.insertEvent, [
+                    .text(r.id), .text(r.source), .text(r.provider), .text(r.eventKey), .text(r.keyOrigin.rawValue), .text(r.eventType),
+                    .int(r.receivedAt), .int(r.providerTimestamp), .text(r.peer), .text(r.clientAddress), .text(r.method), .text(r.path),
+                    .text(r.query), .text(SQLiteEventStore.encodeHeaders(r.headers)), .text(r.headers.first("Content-Type")), .bytes(r.body),
+                    .text(r.secretLabel), .bool(r.destinations.isEmpty),
+                ])
+                for d in r.destinations {
+                    try c.run(PostgresSchema.insertDelivery, [.text(r.id), .text(d), .int(r.receivedAt), .int(r.receivedAt), .int(r.receivedAt), .text(r.orderingKeys[d])])
+                    queued = true
+                }
+                results[i] = .accepted(id: r.id)
+            }
+            if queued { try notify(c) }
+            return results.map { $0! }
+        }
+    }
+
+    /// Announces new due rows to every instance (delivered when the transaction commits; repeats within one
+    /// transaction are folded into one).
+    private func notify(_ c: PostgresConnectionPool.Session) throws {
+        try c.run("SELECT pg_notify($1, '')", [.text(notificationChannel)])
+    }
+
+    public func claimDue(now: EpochMillis, limit: Int, leaseMillis: Int64, destination: String?) throws -> [ClaimedDelivery] {
+        try pool.transaction { c in
+            let rows = try c.run(PostgresSchema.claimDue, [.int(now + leaseMillis), .int(now), .text(destination), .int(Int64(limit))]).rows
+                .map { $0.makeRandomAccess() }
+            guard !rows.isEmpty else { return [] }
+            let ids = Array(Set(try rows.map { try $0["event_id"].decode(String.self) }))
+            var events: [String: StoredEvent] = [:]
+            for row in try c.run(PostgresSchema.eventsByIDs, [.texts(ids)]).rows {
+                let e = try Self.decodeEvent(row.makeRandomAccess())
+                events[e.id] = e
+            }
+            return try rows.compactMap { row -> ClaimedDelivery? in
+                guard let e = events[try row["event_id"].decode(String.self)] else { return nil }
+                return ClaimedDelivery(deliveryID: try row["id"].decode(Int64.self), destination: try row["destination"].decode(String.self),
+                                       attemptsMade: try row["attempts"].decode(Int.self), createdAt: try row["created_at"].decode(Int64.self),
+                                       event: e, isReplay: try row["replay"].decode(Bool.self))
+            }.sorted { $0.deliveryID < $1.deliveryID }
+        }
+    }
+
+    public func complete(_ completions: [DeliveryCompletion], now: EpochMillis) throws {
+        guard !completions.isEmpty else { return }
+        try pool.transaction { c in
+            for done in completions {
+                let a = done.attempt
+                let nextAt: EpochMillis? = { if case .retry(let at) = done.next { return at }; return nil }()
+                try c.run(PostgresSchema.insertAttempt, [.int(a.deliveryID), .int(Int64(a.attempt)), .int(a.startedAt), .int(a.durationMillis),
+                                                         .int(a.statusCode.map(Int64.init)), .text(a.error), .optionalBytes(a.responseSnippet), .int(nextAt)])
+                switch done.next {
+                case .delivered:
+                    try c.run(PostgresSchema.markDelivered, [.int(Int64(a.attempt)), .int(a.statusCode.map(Int64.init)), .int(now), .int(now), .int(a.deliveryID)])
+                case .retry(let at):
+                    try c.run(PostgresSchema.markRetry, [.int(Int64(a.attempt)), .int(at), .int(a.statusCode.map(Int64.init)), .text(a.error), .int(now), .int(a.deliveryID)])
+                case .dead:
+                    try c.run(PostgresSchema.markDead, [.int(Int64(a.attempt)), .int(a.statusCode.map(Int64.init)), .text(a.error), .int(now), .int(a.deliveryID)])
+                }
+            }
+        }
+    }
+
+    public func nextDueAt() throws -> EpochMillis? {
+        try pool.session { c in try c.run(PostgresSchema.nextDue).rows.first.flatMap { try $0.makeRandomAccess()["at"].decode(Int64?.self) } }
+    }
+
+    /// Nothing to do for a shared store: another instance may hold these claims right now. Claims of an instance that
+    /// died become due again when their leases run out.
+    public func releaseAllClaims(now: EpochMillis) throws {}
+
+    public func pruneIdempotencyKeys(lastSeenBefore cutoff: EpochMillis, limit: Int) throws -> Int {
+        try pool.session { c in try c.run(PostgresSchema.pruneIdempotency, [.int(cutoff), .int(Int64(limit))]).metadata.rows ?? 0 }
+    }
+
+    public func pruneEvents(receivedBefore cutoff: EpochMillis, limit: Int) throws -> Int {
+        try pool.session { c in try c.run(PostgresSchema.pruneEvents, [.int(cutoff), .int(Int64(limit))]).metadata.rows ?? 0 }
+    }
+
+    public func prunable(eventsBefore: EpochMillis, idempotencyKeysBefore: EpochMillis) throws -> (events: Int, idempotencyKeys: Int) {
+        try pool.session { c in
+            (try c.count(PostgresSchema.countPrunableEvents, [.int(eventsBefore)]), try c.count(PostgresSchema.countPrunableIdempotency, [.int(idempotencyKeysBefore)]))
+        }
+    }
+
+    // MARK: Reading
+
+    public func event(id: String) throws -> StoredEvent? {
+        try pool.session { c in
+            try c.run("SELECT \(PostgresSchema.eventColumns) FROM events WHERE id = $1", [.text(id)]).rows.first.map { try Self.decodeEvent($0.makeRandomAccess()) }
+        }
+    }
+
+    public func deliveries(eventID: String) throws -> [DeliveryRecord] {
+        try pool.session { c in
+            try c.run("SELECT id, event_id, destination, state, attempts, next_attempt_at, last_status, last_error, delivered_at FROM deliveries WHERE event_id = $1 ORDER BY id",
+                      [.text(eventID)]).rows.map { row in
+                let r = row.makeRandomAccess()
+                return DeliveryRecord(id: try r["id"].decode(Int64.self), eventID: try r["event_id"].decode(String.self),
+                                      destination: try r["destination"].decode(String.self),
+                                      state: DeliveryState(rawValue: try r["state"].decode(String.self)) ?? .pending, attempts: try r["attempts"].decode(Int.self),
+                                      nextAttemptAt: try r["next_attempt_at"].decode(Int64.self), lastStatus: try r["last_status"].decode(Int?.self),
+                                      lastError: try r["last_error"].decode(String?.self), deliveredAt: try r["delivered_at"].decode(Int64?.self))
+            }
+        }
+    }
+
+    public func attempts(deliveryID: Int64) throws -> [AttemptRecord] {
+        try pool.session { c in
+            try c.run("SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY attempt", [.int(deliveryID)]).rows.map { row in
+                let r = row.makeRandomAccess()
+                return AttemptRecord(deliveryID: try r["delivery_id"].decode(Int64.self), attempt: try r["attempt"].decode(Int.self),
+                                     startedAt: try r["started_at"].decode(Int64.self), durationMillis: try r["duration_ms"].decode(Int64.self),
+                                     statusCode: try r["status_code"].decode(Int?.self), error: try r["error"].decode(String?.self),
+                                     responseSnippet: try r["response_snippet"].decode(ByteBuffer?.self).map { Array(buffer: $0) },
+                                     nextAttemptAt: try r["next_attempt_at"].decode(Int64?.self))
+            }
+        }
+    }
+
+    public func counts() throws -> StoreCounts {
+        try pool.session { c in
+            var byState: [String: Int] = [:]
+            for row in try c.run("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state").rows {
+                let r = row.makeRandomAccess()
+                byState[try r["state"].decode(String.self)] = try r["n"].decode(Int.self)
+            }
+            return StoreCounts(events: try c.count("SELECT COUNT(*) AS n FROM events"), pending: byState["pending"] ?? 0,
+                               delivered: byState["delivered"] ?? 0, dead: byState["dead"] ?? 0,
+                               quarantined: try c.count("SELECT COUNT(*) AS n FROM quarantine"))
+        }
+    }
+
+    public func checkWritable(now: EpochMillis) throws {
+        _ = try pool.session { c in try c.run(PostgresSchema.touchHealth, [.int(now)]) }
+    }
+
+    public func secretUsage(since: EpochMillis) throws -> [SecretUsage] {
+        try pool.session { c in
+            try c.run(PostgresSchema.secretUsage, [.int(since)]).rows.map { row in
+                let r = row.makeRandomAccess()
+                return SecretUsage(source: try r["source"].decode(String.self), secretLabel: try r["secret_label"].decode(String.self),
+                                   lastVerifiedAt: try r["last_at"].decode(Int64.self), verifiedSince: try r["recent"].decode(Int.self))
+            }
+        }
+    }
+
+    public func replay(eventID: String, destinations: [String], now: EpochMillis) throws -> [Int64]? {
+        try pool.transaction { c in
+            guard try c.run("SELECT 1 FROM events WHERE id = $1", [.text(eventID)]).rows.first != nil else { return nil }
+            var ids: [Int64] = []
+            for d in destinations {
+                if let row = try c.run(PostgresSchema.insertReplay, [.text(eventID), .text(d), .int(now)]).rows.first {
+                    ids.append(try row.makeRandomAccess()["id"].decode(Int64.self))
+                }
+            }
+            if !ids.isEmpty { try notify(c) }
+            return ids
+        }
+    }
+
+    private static func filterBinds(_ f: EventFilter) -> [PostgresValue] {
+        [.text(f.source), .text(f.eventType), .text(f.eventKey), .int(f.receivedFrom), .int(f.receivedUntil), .bool(f.unroutedOnly), .text(f.status?.rawValue)]
+    }
+
+    public func events(matching f: EventFilter, before cursor: String?, limit: Int) throws -> [StoredEvent] {
+        try pool.session { c in
+            try c.run(PostgresSchema.listEvents, Self.filterBinds(f) + [.text(cursor), .int(Int64(limit))]).rows.map { try Self.decodeEvent($0.makeRandomAccess()) }
+        }
+    }
+
+    public func events(matching f: EventFilter, after cursor: String?, limit: Int) throws -> [StoredEvent] {
+        try pool.session { c in
+            try c.run(PostgresSchema.listEventsAscending, Self.filterBinds(f) + [.text(cursor), .int(Int64(limit))]).rows.map { try Self.decodeEvent($0.makeRandomAccess()) }
+        }
+    }
+
+    public func countEvents(matching filter: EventFilter) throws -> Int {
+        try pool.session { c in try c.count(PostgresSchema.countEvents, Self.filterBinds(filter)) }
+    }
+
+    public func deadLetters(destination: String?, after cursor: Int64, limit: Int) throws -> [DeadLetter] {
+        try pool.session { c in
+            try c.run(PostgresSchema.deadLetters, [.text(destination), .int(cursor), .int(Int64(limit))]).rows.map { row in
+                let r = row.makeRandomAccess()
+                return DeadLetter(deliveryID: try r["id"].decode(Int64.self), eventID: try r["event_id"].decode(String.self),
+                                  destination: try r["destination"].decode(String.self), source: try r["source"].decode(String.self),
+                                  eventType: try r["event_type"].decode(String?.self), attempts: try r["attempts"].decode(Int.self),
+                                  lastStatus: try r["last_status"].decode(Int?.self), lastError: try r["last_error"].decode(String?.self),
+                                  deadAt: try r["updated_at"].decode(Int64.self), isReplay: try r["replay"].decode(Bool.self))
+            }
+        }
+    }
+
+    public func redeliver(deliveryID: Int64, now: EpochMillis) throws -> Bool {
+        try pool.transaction { c in
+            let changed = try c.run(PostgresSchema.redeliver, [.int(now), .int(deliveryID)]).metadata.rows == 1
+            if changed { try notify(c) }
+            return changed
+        }
+    }
+
+    public func discard(deliveryID: Int64) throws -> Bool {
+        try pool.session { c in try c.run(PostgresSchema.discardDeadLetter, [.int(deliveryID)]).metadata.rows == 1 }
+    }
+
+    public func pendingByDestination() throws -> [String: (count: Int, oldestCreatedAt: EpochMillis)] {
+        try pool.session { c in
+            var out: [String: (count: Int, oldestCreatedAt: EpochMillis)] = [:]
+            for row in try c.run(PostgresSchema.pendingByDestination).rows {
+                let r = row.makeRandomAccess()
+                out[try r["destination"].decode(String.self)] = (try r["n"].decode(Int.self), try r["oldest"].decode(Int64.self))
+            }
+            return out
+        }
+    }
+
+    public func queueGauges(now: EpochMillis) throws -> [String: QueueGauge] {
+        try pool.session { c in
+            var out: [String: QueueGauge] = [:]
+            for row in try c.run(PostgresSchema.pendingGauges, [.int(now)]).rows {
+                let r = row.makeRandomAccess()
+                out[try r["destination"].decode(String.self)] = QueueGauge(pending: try r["pending"].decode(Int.self), oldestDueAt: try r["oldest_due"].decode(Int64?.self), dead: 0)
+            }
+            for row in try c.run(PostgresSchema.deadGauges).rows {
+                let r = row.makeRandomAccess()
+                out[try r["destination"].decode(String.self), default: QueueGauge(pending: 0, oldestDueAt: nil, dead: 0)].dead = try r["dead"].decode(Int.self)
+            }
+            return out
+        }
+    }
+
+    public func queueReplays(_ items: [ReplayItem], now: EpochMillis) throws -> Int {
+        guard !items.isEmpty else { return 0 }
+        return try pool.transaction { c in
+            var rows = 0
+            for item in items {
+                for d in item.destinations {
+                    try c.run(PostgresSchema.insertReplayAt, [.text(item.eventID), .text(d), .int(item.dueAt), .int(now)])
+                    rows += 1
+                }
+            }
+            if rows > 0 { try notify(c) }
+            return rows
+        }
+    }
+
+    public func redeliverDeadLetters(destination: String?, source: String?, now: EpochMillis) throws -> Int {
+        try pool.transaction { c in
+            let n = try c.run(PostgresSchema.redeliverMatching, [.int(now), .text(destination), .text(source)]).metadata.rows ?? 0
+            if n > 0 { try notify(c) }
+            return n
+        }
+    }
+
+    public func setPaused(_ paused: Bool, destination: String, now: EpochMillis) throws {
+        try pool.transaction { c in
+            if paused {
+                try c.run("INSERT INTO destination_pauses (destination, paused_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", [.text(destination), .int(now)])
+            } else {
+                try c.run("DELETE FROM destination_pauses WHERE destination = $1", [.text(destination)])
+                try notify(c)
+            }
+        }
+    }
+
+    public func pausedDestinations() throws -> Set<String> {
+        try pool.session { c in Set(try c.run("SELECT destination FROM destination_pauses").rows.map { try $0.makeRandomAccess()["destination"].decode(String.self) }) }
+    }
+
+    // MARK: Quarantine
+
+    public func quarantine(_ entries: [QuarantineEntry], keepAtMost: Int) throws {
+        guard !entries.isEmpty else { return }
+        try pool.transaction { c in
+            for e in entries {
+                try c.run(PostgresSchema.insertQuarantine, [.text(e.source), .text(e.provider), .text(e.reason), .int(e.receivedAt), .int(e.expiresAt),
+                                                            .text(e.peer), .text(e.method), .text(e.path), .text(e.query),
+                                                            .text(SQLiteEventStore.encodeHeaders(e.headers)), .bytes(e.body)])
+            }
+            try c.run(PostgresSchema.trimQuarantine, [.int(Int64(max(0, keepAtMost)))])
+        }
+    }
+
+    public func quarantined(matching filter: QuarantineFilter, before cursor: Int64?, limit: Int) throws -> [QuarantineEntry] {
+        try pool.session { c in
+            try c.run(PostgresSchema.listQuarantine, [.text(filter.source), .text(filter.reason), .int(cursor), .int(Int64(limit))]).rows.map { row in
+                let r = row.makeRandomAccess()
+                var e = try Self.decodeQuarantine(r, body: [])
+                e.bodyBytes = try r["body_bytes"].decode(Int.self)
+                return e
+            }
+        }
+    }
+
+    public func quarantined(id: Int64) throws -> QuarantineEntry? {
+        try pool.session { c in
+            try c.run("SELECT \(PostgresSchema.quarantineColumns), body FROM quarantine WHERE id = $1", [.int(id)]).rows.first.map { row in
+                let r = row.makeRandomAccess()
+                return try Self.decodeQuarantine(r, body: Array(buffer: try r["body"].decode(ByteBuffer.self)))
+            }
+        }
+    }
+
+    public func removeQuarantined(id: Int64) throws -> Bool {
+        try pool.session { c in try c.run("DELETE FROM quarantine WHERE id = $1", [.int(id)]).metadata.rows == 1 }
+    }
+
+    public func quarantineSize() throws -> Int {
+        try pool.session { c in try c.count("SELECT COUNT(*) AS n FROM quarantine") }
+    }
+
+    public func expiredQuarantine(now: EpochMillis) throws -> Int {
+        try pool.session { c in try c.count(PostgresSchema.countExpiredQuarantine, [.int(now)]) }
+    }
+
+    public func pruneQuarantine(expiredBy now: EpochMillis, limit: Int) throws -> Int {
+        try pool.session { c in try c.run(PostgresSchema.pruneQuarantine, [.int(now), .int(Int64(limit))]).metadata.rows ?? 0 }
+    }
+
+    // MARK: Wake-ups
+
+    /// Listens for new queue rows (from any instance) and calls `wake` for each announcement, reconnecting after a
+    /// lost connection, until the returned task is cancelled. Workers still poll as a safety net.
+    public func listenForQueueChanges(wake: @escaping @Sendable () -> Void) -> Task<Void, Never> {
+        let settings = self.settings, channel = notificationChannel, logger = self.logger
+        return Task {
+            var backoff: Duration = .milliseconds(200)
+            while !Task.isCancelled {
+                do {
+                    let connection = try await PostgresConnection.connect(configuration: settings.connectionConfiguration, id: 0, logger: logger)
+                    backoff = .milliseconds(200)
+                    // Anything queued while we were not listening is found by the first poll after this wake.
+                    wake()
+                    try await withTaskCancellationHandler {
+                        try await connection.listen(on: channel) { notifications in
+                            for try await _ in notifications { wake() }
+                        }
+                    } onCancel: {
+                        connection.close().whenComplete { _ in }
+                    }
+                    try? await connection.close()
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.warning("queue notifications unavailable; polling meanwhile", metadata: ["error": "\(String(reflecting: error))"])
+                    try? await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, .seconds(10))
+                }
+            }
+        }
+    }
+
+    // MARK: Decoding
+
+    static func decodeEvent(_ r: PostgresRandomAccessRow) throws -> StoredEvent {
+        StoredEvent(id: try r["id"].decode(String.self), source: try r["source"].decode(String.self), provider: try r["provider"].decode(String.self),
+                    eventKey: try r["event_key"].decode(String.self), keyOrigin: try r["key_origin"].decode(String.self),
+                    eventType: try r["event_type"].decode(String?.self), receivedAt: try r["received_at"].decode(Int64.self),
+                    providerTimestamp: try r["provider_timestamp"].decode(Int64?.self), peer: try r["peer"].decode(String?.self),
+                    clientAddress: try r["client_address"].decode(String?.self), method: try r["method"].decode(String.self),
+                    path: try r["path"].decode(String.self), query: try r["query"].decode(String?.self),
+                    headers: SQLiteEventStore.decodeHeaders(try r["headers"].decode(String.self)), contentType: try r["content_type"].decode(String?.self),
+                    body: Array(buffer: try r["body"].decode(ByteBuffer.self)), secretLabel: try r["secret_label"].decode(String?.self),
+                    duplicates: try r["duplicates"].decode(Int.self), unrouted: try r["unrouted"].decode(Bool.self))
+    }
+
+    static func decodeQuarantine(_ r: PostgresRandomAccessRow, body: [UInt8]) throws -> QuarantineEntry {
+        QuarantineEntry(id: try r["id"].decode(Int64.self), source: try r["source"].decode(String.self), provider: try r["provider"].decode(String.self),
+                        reason: try r["reason"].decode(String.self), receivedAt: try r["received_at"].decode(Int64.self),
+                        expiresAt: try r["expires_at"].decode(Int64.self), peer: try r["peer"].decode(String?.self), method: try r["method"].decode(String.self),
+                        path: try r["path"].decode(String.self), query: try r["query"].decode(String?.self),
+                        headers: SQLiteEventStore.decodeHeaders(try r["headers"].decode(String.self)), body: body)
+    }
+}
+
+/// Where the PostgreSQL store lives, from a `postgres://user:password@host:port/database?schema=NAME&sslmode=disable`
+/// URL. `schema` (optional) keeps Inlet's tables in their own schema; `connections` sizes the pool.
+public struct PostgresSettings: Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var schema: String?
+    public var connections: Int
+
+    public init(url: String, connections: Int = 8) throws(StoreError) {
+        guard let u = URLComponents(string: url), ["postgres", "postgresql"].contains(u.scheme ?? ""), let host = u.host, !host.isEmpty else {
+            throw StoreError.unavailable("not a postgres:// URL (postgres://user:password@host:5432/database)")
+        }
+        self.host = host
+        port = u.port ?? 5432
+        username = u.user?.removingPercentEncoding ?? "postgres"
+        password = u.password?.removingPercentEncoding
+        database = String(u.path.drop { $0 == "/" }).removingPercentEncoding ?? ""
+        if database.isEmpty { database = username }
+        schema = u.queryItems?.first { $0.name == "schema" }?.value
+        if let s = schema, s.isEmpty || !s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) {
+            throw StoreError.unavailable("schema must be letters, digits and _")
+        }
+        if let mode = u.queryItems?.first(where: { $0.name == "sslmode" })?.value, mode != "disable" {
+            throw StoreError.unavailable("sslmode=\(mode) is not supported yet: use sslmode=disable on a trusted network, or a local TLS proxy")
+        }
+        self.connections = max(1, connections)
+    }
+
+    /// The URL without its password, for logs and errors.
+    public var description: String { "postgres://\(username)@\(host):\(port)/\(database)\(schema.map { "?schema=" + $0 } ?? "")" }
+
+    var connectionConfiguration: PostgresConnection.Configuration {
+        var c = PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        c.options.connectTimeout = .seconds(3)
+        if let schema { c.options.additionalStartupParameters = [("search_path", schema)] }
+        return c
+    }
+
+    static func quoted(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}
+
+/// A bound parameter.
+enum PostgresValue: Sendable {
+    case text(String?)
+    case texts([String])
+    case int(Int64?)
+    case bool(Bool)
+    case bytes([UInt8])
+    case optionalBytes([UInt8]?)
+}
+
+/// A small blocking pool: callers are store threads that wait for their answer, so a fixed set of connections,
+/// handed out one caller at a time, is all that is needed. A connection that broke is replaced on next use.
+final class PostgresConnectionPool: Sendable {
+    let settings: PostgresSettings
+    let group: any EventLoopGroup
+    let logger: Logger
+    private let idle = NIOLockedValueBox<[PostgresConnection]>([])
+    private let slots: DispatchSemaphore
+    private let nextID = NIOLockedValueBox(1)
+
+    init(settings: PostgresSettings, group: any EventLoopGroup, logger: Logger) {
+        self.settings = settings
+        self.group = group
+        self.logger = logger
+        slots = DispatchSemaphore(value: settings.connections)
+    }
+
+    /// One connection for the duration of `body`; statements run in autocommit mode.
+    func session<T>(_ body: (Session) throws -> T) throws -> T {
+        slots.wait()
+        defer { slots.signal() }
+        let connection = try checkOut()
+        do {
+            let result = try body(Session(connection: connection, logger: logger))
+            idle.withLockedValue { $0.append(connection) }
+            return result
+        } catch {
+            // A statement error leaves the connection usable; a broken connection is dropped.
+            if !connection.isClosed { idle.withLockedValue { $0.append(connection) } }
+            throw Self.storeError(error, settings)
+        }
+    }
+
+    /// `body` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: (Session) throws -> T) throws -> T {
+        try session { s in
+            try s.run("BEGIN")
+            do {
+                let result = try body(s)
+                try s.run("COMMIT")
+                return result
+            } catch {
+                // If the rollback cannot be sent, the connection is broken and will be closed.
+                do { try s.run("ROLLBACK") } catch { _ = try? s.connection.close().wait() }
+                throw error
+            }
+        }
+    }
+
+    private func checkOut() throws -> PostgresConnection {
+        while let c = idle.withLockedValue({ $0.popLast() }) {
+            if !c.isClosed { return c }
+        }
+        let id = nextID.withLockedValue { n in defer { n += 1 }; return n }
+        do {
+            return try PostgresConnection.connect(on: group.next(), configuration: settings.connectionConfiguration, id: id, logger: logger).wait()
+        } catch {
+            throw Self.storeError(error, settings)
+        }
+    }
+
+    /// Closes the idle connections (waiting for them unless called on an event loop, where waiting is not allowed).
+    func close() {
+        for c in idle.withLockedValue({ l in defer { l = [] }; return l }) {
+            if MultiThreadedEventLoopGroup.currentEventLoop == nil { _ = try? c.close().wait() } else { let closing: EventLoopFuture<Void> = c.close(); _ = closing }
+        }
+    }
+
+    static func storeError(_ error: Error, _ settings: PostgresSettings) -> StoreError {
+        if let e = error as? StoreError { return e }
+        if let p = error as? PSQLError {
+            let message = p.serverInfo?[.message] ?? "\(p.code)"
+            return .unavailable("PostgreSQL \(settings): \(message)")
+        }
+        return .unavailable("PostgreSQL \(settings): \(error)")
+    }
+
+    struct Session {
+        let connection: PostgresConnection
+        let logger: Logger
+
+        @discardableResult
+        func run(_ sql: String, _ values: [PostgresValue] = []) throws -> PostgresQueryResult {
+            var binds = PostgresBindings(capacity: values.count)
+            for v in values {
+                switch v {
+                case .text(let s): binds.append(s)
+                case .texts(let a): binds.append(a)
+                case .int(let i): binds.append(i)
+                case .bool(let b): binds.append(b)
+                case .bytes(let b): binds.append(ByteBuffer(bytes: b))
+                case .optionalBytes(let b): binds.append(b.map { ByteBuffer(bytes: $0) })
+                }
+            }
+            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+        }
+
+        func count(_ sql: String, _ values: [PostgresValue] = []) throws -> Int {
+            try run(sql, values).rows.first.map { try $0.makeRandomAccess()["n"].decode(Int.self) } ?? 0
+        }
+    }
+}

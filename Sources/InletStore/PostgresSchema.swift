@@ -1,0 +1,249 @@
+/// The PostgreSQL store's schema and statements: the same tables, columns and statements as `SQLiteSchema`, in the
+/// same order and under the same names, so a change to one is seen next to the other (and `StoreSchemaParityTests`
+/// compares the two live schemas column by column).
+///
+/// Differences that are dialect, not design: `$n` parameters with explicit casts where a parameter may be NULL,
+/// `BIGINT`/`BOOLEAN`/`BYTEA` types, identity columns, `COLLATE "C"` on event IDs (ULIDs sort by byte, as in SQLite),
+/// and `FOR UPDATE SKIP LOCKED` in the claim, so that several gateway instances share one queue.
+enum PostgresSchema {
+    /// Applied in order under an advisory lock, so instances starting together migrate once.
+    static let migrations: [(name: String, sql: String)] = [
+        ("v1-events-queue", """
+        CREATE TABLE events (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            source TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            event_key TEXT NOT NULL,
+            key_origin TEXT NOT NULL,
+            event_type TEXT,
+            received_at BIGINT NOT NULL,
+            provider_timestamp BIGINT,
+            peer TEXT,
+            client_address TEXT,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            query TEXT,
+            headers TEXT NOT NULL,
+            content_type TEXT,
+            body BYTEA NOT NULL,
+            secret_label TEXT,
+            duplicates INTEGER NOT NULL DEFAULT 0,
+            last_duplicate_at BIGINT
+        );
+        CREATE INDEX events_source_received ON events(source, received_at);
+        CREATE INDEX events_received ON events(received_at);
+
+        CREATE TABLE idempotency_keys (
+            source TEXT NOT NULL,
+            event_key TEXT NOT NULL,
+            event_id TEXT COLLATE "C" NOT NULL,
+            first_seen_at BIGINT NOT NULL,
+            last_seen_at BIGINT NOT NULL,
+            seen_count INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (source, event_key)
+        );
+        CREATE INDEX idempotency_last_seen ON idempotency_keys(last_seen_at);
+
+        CREATE TABLE deliveries (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            event_id TEXT COLLATE "C" NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+            destination TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at BIGINT NOT NULL,
+            claimed_at BIGINT,
+            last_status INTEGER,
+            last_error TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            delivered_at BIGINT
+        );
+        CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
+        CREATE INDEX deliveries_event ON deliveries(event_id);
+
+        CREATE TABLE attempts (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            delivery_id BIGINT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL,
+            started_at BIGINT NOT NULL,
+            duration_ms BIGINT NOT NULL,
+            status_code INTEGER,
+            error TEXT,
+            response_snippet BYTEA,
+            next_attempt_at BIGINT
+        );
+        CREATE INDEX attempts_delivery ON attempts(delivery_id);
+        """),
+        ("v2-routing-ordering", """
+        ALTER TABLE events ADD COLUMN unrouted BOOLEAN NOT NULL DEFAULT FALSE;
+        ALTER TABLE deliveries ADD COLUMN ordering_key TEXT;
+        CREATE INDEX deliveries_ordering ON deliveries(destination, ordering_key, id) WHERE state = 'pending' AND ordering_key IS NOT NULL;
+        CREATE INDEX events_unrouted ON events(received_at) WHERE unrouted;
+        """),
+        ("v3-replay", """
+        ALTER TABLE deliveries ADD COLUMN replay BOOLEAN NOT NULL DEFAULT FALSE;
+        CREATE INDEX deliveries_dead ON deliveries(destination, id) WHERE state = 'dead';
+        """),
+        ("v4-quarantine-pauses", """
+        CREATE TABLE quarantine (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            source TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            received_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            peer TEXT,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            query TEXT,
+            headers TEXT NOT NULL,
+            body BYTEA NOT NULL
+        );
+        CREATE INDEX quarantine_expires ON quarantine(expires_at);
+        CREATE INDEX quarantine_source ON quarantine(source, id);
+
+        CREATE TABLE destination_pauses (
+            destination TEXT PRIMARY KEY,
+            paused_at BIGINT NOT NULL
+        );
+        """),
+        ("v5-health", """
+        CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at BIGINT NOT NULL);
+        """),
+    ]
+
+    static let upsertIdempotencyKey = """
+        INSERT INTO idempotency_keys (source, event_key, event_id, first_seen_at, last_seen_at)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (source, event_key) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, seen_count = idempotency_keys.seen_count + 1
+        RETURNING event_id
+        """
+    static let insertEvent = """
+        INSERT INTO events (id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp,
+                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+        """
+    static let countDuplicate = "UPDATE events SET duplicates = duplicates + 1, last_duplicate_at = $1 WHERE id = $2"
+    static let insertDelivery = """
+        INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at, ordering_key)
+        VALUES ($1, $2, 'pending', $3, $4, $5, $6)
+        """
+    // As in SQLite, plus SKIP LOCKED: rows another instance is claiming right now are passed over, not waited for.
+    // The ordering check reads pending rows without locking them, so a key's later row waits while an earlier one is
+    // claimed elsewhere.
+    static let claimDue = """
+        WITH due AS (
+            SELECT d.id FROM deliveries d
+            WHERE d.state = 'pending' AND d.next_attempt_at <= $2 AND ($3::text IS NULL OR d.destination = $3::text)
+              AND NOT EXISTS (SELECT 1 FROM destination_pauses p WHERE p.destination = d.destination)
+              AND (d.ordering_key IS NULL OR NOT EXISTS (
+                   SELECT 1 FROM deliveries e WHERE e.state = 'pending' AND e.destination = d.destination
+                     AND e.ordering_key = d.ordering_key AND e.id < d.id))
+            ORDER BY d.next_attempt_at, d.id LIMIT $4
+            FOR UPDATE OF d SKIP LOCKED)
+        UPDATE deliveries SET next_attempt_at = $1, claimed_at = $2 FROM due WHERE deliveries.id = due.id
+        RETURNING deliveries.id, deliveries.event_id, deliveries.destination, deliveries.attempts, deliveries.created_at, deliveries.replay
+        """
+    static let eventColumns = SQLiteSchema.eventColumns
+    static let eventsByIDs = "SELECT \(eventColumns) FROM events WHERE id = ANY($1)"
+    static let insertAttempt = """
+        INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_snippet, next_attempt_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        """
+    static let markDelivered = """
+        UPDATE deliveries SET state = 'delivered', attempts = $1, claimed_at = NULL, last_status = $2, last_error = NULL,
+                              updated_at = $3, delivered_at = $4 WHERE id = $5
+        """
+    static let markRetry = """
+        UPDATE deliveries SET attempts = $1, next_attempt_at = $2, claimed_at = NULL, last_status = $3, last_error = $4,
+                              updated_at = $5 WHERE id = $6
+        """
+    static let markDead = """
+        UPDATE deliveries SET state = 'dead', attempts = $1, claimed_at = NULL, last_status = $2, last_error = $3,
+                              updated_at = $4 WHERE id = $5
+        """
+    static let secretUsage = """
+        SELECT source, secret_label, MAX(received_at) AS last_at, SUM(CASE WHEN received_at >= $1 THEN 1 ELSE 0 END)::bigint AS recent
+        FROM events WHERE secret_label IS NOT NULL GROUP BY source, secret_label ORDER BY source, secret_label
+        """
+    static let pendingByDestination = """
+        SELECT destination, COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE state = 'pending' GROUP BY destination
+        """
+    static let pendingGauges = """
+        SELECT destination, COUNT(*) AS pending, MIN(CASE WHEN next_attempt_at <= $1 THEN next_attempt_at END) AS oldest_due
+        FROM deliveries WHERE state = 'pending' GROUP BY destination
+        """
+    static let deadGauges = "SELECT destination, COUNT(*) AS dead FROM deliveries WHERE state = 'dead' GROUP BY destination"
+    static let insertReplay = """
+        INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at, replay)
+        VALUES ($1, $2, 'pending', $3, $3, $3, TRUE) RETURNING id
+        """
+    static let insertReplayAt = """
+        INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at, replay)
+        VALUES ($1, $2, 'pending', $3, $4, $4, TRUE)
+        """
+    static let redeliverMatching = """
+        UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1, claimed_at = NULL, updated_at = $1
+        WHERE state = 'dead' AND ($2::text IS NULL OR destination = $2::text)
+          AND ($3::text IS NULL OR event_id IN (SELECT id FROM events WHERE source = $3::text))
+        """
+    static let eventFilter = """
+        ($1::text IS NULL OR source = $1::text) AND ($2::text IS NULL OR event_type = $2::text) AND ($3::text IS NULL OR event_key = $3::text)
+          AND ($4::bigint IS NULL OR received_at >= $4::bigint) AND ($5::bigint IS NULL OR received_at < $5::bigint) AND (NOT $6::boolean OR unrouted)
+          AND ($7::text IS NULL
+               OR ($7::text = 'unrouted' AND unrouted)
+               OR ($7::text IN ('pending', 'dead') AND EXISTS (SELECT 1 FROM deliveries s WHERE s.event_id = events.id AND s.state = $7::text))
+               OR ($7::text = 'delivered' AND NOT unrouted
+                   AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.event_id = events.id AND s.state <> 'delivered')))
+        """
+    static let countEvents = "SELECT COUNT(*) AS n FROM events WHERE \(eventFilter)"
+    static let listEventsAscending = """
+        SELECT \(eventColumns) FROM events WHERE \(eventFilter) AND ($8::text IS NULL OR id > $8::text) ORDER BY id LIMIT $9
+        """
+    static let listEvents = """
+        SELECT \(eventColumns) FROM events WHERE \(eventFilter) AND ($8::text IS NULL OR id < $8::text) ORDER BY id DESC LIMIT $9
+        """
+    static let deadLetters = """
+        SELECT d.id, d.event_id, d.destination, d.attempts, d.last_status, d.last_error, d.updated_at, d.replay, e.source, e.event_type
+        FROM deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.state = 'dead' AND ($1::text IS NULL OR d.destination = $1::text) AND d.id > $2 ORDER BY d.id LIMIT $3
+        """
+    static let redeliver = """
+        UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = $1, claimed_at = NULL, updated_at = $1
+        WHERE id = $2 AND state = 'dead'
+        """
+    static let discardDeadLetter = "DELETE FROM deliveries WHERE id = $1 AND state = 'dead'"
+    static let pruneEvents = """
+        DELETE FROM events WHERE id IN (
+            SELECT id FROM events e WHERE received_at < $1
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+            ORDER BY received_at LIMIT $2)
+        """
+    static let countPrunableEvents = """
+        SELECT COUNT(*) AS n FROM events e WHERE received_at < $1
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+        """
+    static let countPrunableIdempotency = "SELECT COUNT(*) AS n FROM idempotency_keys WHERE last_seen_at < $1"
+    static let nextDue = """
+        SELECT MIN(next_attempt_at) AS at FROM deliveries d WHERE state = 'pending'
+          AND NOT EXISTS (SELECT 1 FROM destination_pauses p WHERE p.destination = d.destination)
+        """
+    static let pruneIdempotency = """
+        DELETE FROM idempotency_keys WHERE (source, event_key) IN
+            (SELECT source, event_key FROM idempotency_keys WHERE last_seen_at < $1 LIMIT $2)
+        """
+    static let quarantineColumns = SQLiteSchema.quarantineColumns
+    static let insertQuarantine = """
+        INSERT INTO quarantine (source, provider, reason, received_at, expires_at, peer, method, path, query, headers, body)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        """
+    static let trimQuarantine = "DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine ORDER BY id DESC OFFSET $1)"
+    static let listQuarantine = """
+        SELECT \(quarantineColumns), length(body) AS body_bytes FROM quarantine
+        WHERE ($1::text IS NULL OR source = $1::text) AND ($2::text IS NULL OR reason = $2::text) AND ($3::bigint IS NULL OR id < $3::bigint)
+        ORDER BY id DESC LIMIT $4
+        """
+    static let touchHealth = "INSERT INTO health (id, checked_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = EXCLUDED.checked_at"
+    static let countExpiredQuarantine = "SELECT COUNT(*) AS n FROM quarantine WHERE expires_at <= $1"
+    static let pruneQuarantine = "DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE expires_at <= $1 LIMIT $2)"
+}
