@@ -71,6 +71,19 @@ public struct TLSSettings: Sendable, Equatable {
 }
 
 public struct StoreSettings: Sendable, Equatable {
+    public enum Backend: String, Sendable, Equatable {
+        /// One file, one gateway process: the embedded default.
+        case sqlite
+        /// A shared PostgreSQL database: several gateway instances behind one load balancer.
+        case postgres
+    }
+    public var backend: Backend = .sqlite
+    /// PostgreSQL: the `postgres://` URL, as a secret reference (it usually carries a password).
+    public var url: SecretReference?
+    /// PostgreSQL: connections per instance.
+    public var connections: Int = 8
+    /// PostgreSQL: apply pending migrations at start-up (otherwise `inlet migrate` does).
+    public var migrateOnStart = true
     public var path: String = "data/inlet.sqlite"
     public var durability: Durability = .fsync
     public var idempotencyRetentionDays: Int = 30
@@ -220,6 +233,16 @@ public struct GatewayConfig: Sendable {
             try s.rejectUnknownKeys()
         }
         if var s = try r.table("store") {
+            if let b = try s.string("backend") {
+                guard let backend = StoreSettings.Backend(rawValue: b) else { throw s.error("backend", "must be sqlite or postgres") }
+                c.store.backend = backend
+            }
+            if let u = try s.string("url") { c.store.url = SecretReference(label: "store-url", reference: u) }
+            c.store.connections = try s.int("connections", range: 1...512) ?? c.store.connections
+            c.store.migrateOnStart = try s.bool("migrate_on_start") ?? c.store.migrateOnStart
+            if c.store.backend == .postgres && c.store.url == nil {
+                throw s.error("url", "is required with backend = \"postgres\" (e.g. \"env:INLET_DATABASE_URL\")")
+            }
             c.store.path = try s.string("path") ?? c.store.path
             if let d = try s.string("durability") {
                 guard let dur = Durability(rawValue: d) else { throw s.error("durability", "must be fsync or relaxed") }
@@ -455,6 +478,8 @@ public struct ResolvedGateway: Sendable {
     public var sinkSigner: StandardWebhooksSigner?
     /// Bearer tokens the admin API accepts.
     public var adminTokens: [String] = []
+    /// The PostgreSQL store's URL, resolved (with its password).
+    public var storeURL: String?
 
     /// A secret that stops working soon (or has stopped), for start-up warnings and the expiry metric.
     public struct SecretExpiry: Sendable, Equatable, CustomStringConvertible {
@@ -579,6 +604,9 @@ extension GatewayConfig {
         var resolved = ResolvedGateway(config: self, profiles: profiles, sources: policies, destinations: dests, sinkSigner: sinkSigner)
         if let admin {
             resolved.adminTokens = try resolveAll(admin.tokens, path: ["admin", "tokens"]).map(\.1)
+        }
+        if let url = store.url {
+            resolved.storeURL = try resolveAll([url], path: ["store", "url"]).first?.1
         }
         return resolved
     }

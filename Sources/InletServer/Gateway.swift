@@ -35,7 +35,7 @@ public final class Gateway: Sendable {
                 metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 reload: (@Sendable () throws -> ResolvedGateway)? = nil) throws {
         let config = resolved.config
-        let store = try store ?? SQLiteEventStore(path: config.storePath, durability: config.store.durability == .fsync ? .fsync : .relaxed)
+        let store = try store ?? StoreFactory.open(config, purpose: .gateway, logger: logger)
         self.store = store
         self.logger = logger
         runtime = GatewayRuntime(resolved)
@@ -111,6 +111,9 @@ public final class Gateway: Sendable {
             services.append(reloader)
         } else {
             self.reloader = nil
+        }
+        if let shared = store as? PostgresEventStore {
+            services.append(QueueNotificationService(store: shared, wake: { doorbell.ring() }))
         }
         // Ingress last: it stops first on shutdown, and the quarantine writer, started before it, outlives it.
         services += [writer, completions, quarantine, pruner, gauges, delivery, ingress]

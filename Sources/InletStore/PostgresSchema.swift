@@ -5,7 +5,7 @@
 /// Differences that are dialect, not design: `$n` parameters with explicit casts where a parameter may be NULL,
 /// `BIGINT`/`BOOLEAN`/`BYTEA` types, identity columns, `COLLATE "C"` on event IDs (ULIDs sort by byte, as in SQLite),
 /// and `FOR UPDATE SKIP LOCKED` in the claim, so that several gateway instances share one queue.
-enum PostgresSchema {
+public enum PostgresSchema {
     /// Applied in order under an advisory lock, so instances starting together migrate once.
     static let migrations: [(name: String, sql: String)] = [
         ("v1-events-queue", """
@@ -111,6 +111,8 @@ enum PostgresSchema {
         CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at BIGINT NOT NULL);
         """),
     ]
+
+    public static var migrationNames: [String] { migrations.map(\.name) }
 
     static let upsertIdempotencyKey = """
         INSERT INTO idempotency_keys (source, event_key, event_id, first_seen_at, last_seen_at)

@@ -16,7 +16,7 @@ struct Inlet: AsyncParsableCommand {
         commandName: "inlet",
         abstract: "A receiver-side webhook gateway: verify, store durably, acknowledge, forward.",
         version: InletVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Reload.self, SendTest.self, Sources.self, Events.self, Replay.self, DeadLetters.self,
+        subcommands: [Serve.self, CheckConfig.self, Migrate.self, Reload.self, SendTest.self, Sources.self, Events.self, Replay.self, DeadLetters.self,
                       Quarantine.self, Destinations.self, Prune.self, Secrets.self, Sink.self, Providers.self],
         defaultSubcommand: Serve.self)
 }
@@ -266,10 +266,28 @@ struct Sink: AsyncParsableCommand {
     }
 }
 
-/// Opens the gateway's store for reading alongside a running gateway (WAL allows it; no lock is taken).
-func openStoreForReading(_ config: GatewayConfig) throws -> SQLiteEventStore {
-    guard FileManager.default.fileExists(atPath: config.storePath) else { throw CLIError("no store at \(config.storePath) (has the gateway run?)") }
-    do { return try SQLiteEventStore(path: config.storePath, durability: .relaxed, exclusive: false) } catch { throw CLIError("\(error)") }
+/// Opens the gateway's store alongside a running gateway: SQLite without its lock (WAL allows it), or PostgreSQL.
+func openStoreForReading(_ config: GatewayConfig) throws -> any EventStore {
+    do { return try StoreFactory.open(config, purpose: .tool) } catch { throw CLIError("\(error)") }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or upgrade the store's schema (PostgreSQL: run once before starting instances, or let them with migrate_on_start).")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try options.load()
+        let store: any EventStore
+        do { store = try StoreFactory.open(config, purpose: .migrate) } catch { throw CLIError("\(error)") }
+        if let pg = store as? PostgresEventStore {
+            let applied = try pg.migrate()
+            print("\(pg.settings): schema is current (\(PostgresSchema.migrationNames.count) migrations\(applied.isEmpty ? "" : "; applied just now: " + applied.joined(separator: ", ")))")
+            pg.close()
+        } else {
+            print("\(config.storePath): schema is current (SQLite migrates when it opens the file)")
+        }
+    }
 }
 
 func ago(_ ms: EpochMillis, now: EpochMillis) -> String {
@@ -389,6 +407,9 @@ struct Reload: AsyncParsableCommand {
         let config = try options.load()
         // Validate first: the gateway would refuse an invalid config anyway, but here the error is in front of you.
         do { _ = try config.resolve() } catch { throw CLIError("not reloading: \(error)") }
+        if config.store.backend == .postgres {
+            throw CLIError("config is valid. With a shared PostgreSQL store, send SIGHUP to each instance (kill -HUP <pid>) on its machine")
+        }
         guard let pid = SQLiteEventStore.holderPID(ofStoreAt: config.storePath) else {
             throw CLIError("no gateway is running on \(config.storePath)")
         }

@@ -126,7 +126,9 @@ final class RunningGateway: Sendable {
 
     /// Starts a gateway on `body` (destinations and sources) with a fresh store and quick polling. The config is
     /// written to `inlet.toml` beside the store, so a test can rewrite it (`rewriteConfig`) and reload.
-    static func start(configBody body: String, delivery: String = "concurrency = 64\npoll_interval_ms = 50", clock: any WallClock = SystemClock()) async throws -> RunningGateway {
+    /// With `postgresURL`, the gateway uses that PostgreSQL database instead of its own SQLite file.
+    static func start(configBody body: String, delivery: String = "concurrency = 64\npoll_interval_ms = 50", clock: any WallClock = SystemClock(),
+                      postgresURL: String? = nil) async throws -> RunningGateway {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("inlet.sqlite").path
@@ -137,6 +139,7 @@ final class RunningGateway: Sendable {
         listen = "127.0.0.1:0"
         [store]
         path = "\(path)"
+        \(postgresURL.map { "backend = \"postgres\"\nurl = \"\($0)\"\nconnections = 4" } ?? "")
         [delivery]
         \(delivery)
 
@@ -248,4 +251,15 @@ func eventually(timeout: Duration = .seconds(15), _ what: String, _ condition: (
         guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
         try await Task.sleep(for: .milliseconds(10))
     }
+}
+
+/// The PostgreSQL server for tests (`INLET_TEST_POSTGRES_URL`, set by the test command), with a fresh schema per call;
+/// nil when there is none (then tests that need it are skipped, unless `INLET_REQUIRE_POSTGRES=1`).
+func testPostgresURL() -> String? {
+    guard let base = ProcessInfo.processInfo.environment["INLET_TEST_POSTGRES_URL"], !base.isEmpty else {
+        precondition(ProcessInfo.processInfo.environment["INLET_REQUIRE_POSTGRES"] != "1", "INLET_REQUIRE_POSTGRES=1 but INLET_TEST_POSTGRES_URL is not set")
+        return nil
+    }
+    let schema = "g_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+    return base + (base.contains("?") ? "&" : "?") + "schema=" + schema
 }
