@@ -394,6 +394,21 @@ public final class PostgresEventStore: EventStore {
         try pool.session { c in try c.run(PostgresSchema.pruneQuarantine, [.int(now), .int(Int64(limit))]).metadata.rows ?? 0 }
     }
 
+    /// Each table's columns (migration bookkeeping aside), in the store's schema.
+    public func tableColumns() throws -> [String: [String]] {
+        try pool.session { c in
+            var out: [String: [String]] = [:]
+            for row in try c.run("""
+                SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name <> 'inlet_migrations'
+                """).rows {
+                let r = row.makeRandomAccess()
+                out[try r["t"].decode(String.self), default: []].append(try r["c"].decode(String.self))
+            }
+            return out.mapValues { $0.sorted() }
+        }
+    }
+
     // MARK: Wake-ups
 
     /// Listens for new queue rows (from any instance) and calls `wake` for each announcement, reconnecting after a

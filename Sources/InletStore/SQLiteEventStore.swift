@@ -404,6 +404,17 @@ public final class SQLiteEventStore: EventStore {
                         headers: decodeHeaders(row["headers"]), body: body)
     }
 
+    /// Each table's columns (migration bookkeeping aside): what `StoreSchemaParityTests` compares with PostgreSQL.
+    public func tableColumns() throws -> [String: [String]] {
+        try read { db in
+            var out: [String: [String]] = [:]
+            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations'") {
+                out[table] = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))").map { $0["name"] as String }.sorted()
+            }
+            return out
+        }
+    }
+
     /// Runs `PRAGMA integrity_check`; returns "ok" on a sound file.
     public func integrityCheck() throws -> String {
         try read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }

@@ -1,5 +1,5 @@
 /// The schema and every statement the SQLite store runs, in one place, so the PostgreSQL store can mirror them.
-enum SQLiteSchema {
+public enum SQLiteSchema {
     /// Migrations, applied in order by name; never edit a shipped one, add the next.
     static let migrations: [(name: String, sql: String)] = [
         ("v1-events-queue", """
@@ -105,6 +105,8 @@ enum SQLiteSchema {
         CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
         """),
     ]
+
+    public static var migrationNames: [String] { migrations.map(\.name) }
 
     // The idempotency row decides: a conflicting insert only counts the arrival and hands back the holder's ID.
     static let upsertIdempotencyKey = """
