@@ -38,7 +38,7 @@ public enum StoreFactory {
             }
             let settings = try PostgresSettings(url: url, connections: config.store.connections)
             return try PostgresEventStore(settings: settings, logger: logger,
-                                          migrate: purpose == .migrate || (purpose == .gateway && config.store.migrateOnStart))
+                                          migrate: purpose == .gateway && config.store.migrateOnStart)
         }
     }
 }
