@@ -6,6 +6,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "inlet", targets: ["inlet"]),
+        // For the packages beside this one (fuzz/, benchmarks/) that build against Inlet's targets.
+        .library(name: "InletCore", targets: ["InletCore"]),
+        .library(name: "InletConfig", targets: ["InletConfig"]),
+        .library(name: "InletStore", targets: ["InletStore"]),
+        .library(name: "InletServer", targets: ["InletServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
