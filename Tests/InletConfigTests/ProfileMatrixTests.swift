@@ -95,3 +95,84 @@ struct ProfileMatrixTests {
         }
     }
 }
+
+/// Signatures that are almost right: each shared-secret profile's valid signature, changed in one small way.
+@Suite("Every profile: almost-right signatures")
+struct AlmostRightSignatureTests {
+    let matrix = ProfileMatrixTests()
+    let body = #"{"id":"evt_almost","type":"almost.test","event_id":"evt_almost","data":{"n":1}}"#
+
+    /// The header values the scheme reads its signature from, changed by `mutate`; nil when the change does not apply.
+    func mutated(_ request: IncomingRequest, _ profile: ProviderProfile, _ mutate: (String) -> String?) -> IncomingRequest? {
+        let sigHeaders = Set(profile.signatures.flatMap { $0.sources.compactMap { if case .header(let h) = $0 { return h.lowercased() }; return nil } })
+        var changed = false
+        let entries = request.headers.entries.map { h -> (String, String) in
+            guard sigHeaders.contains(h.name.lowercased()), let v = mutate(h.value), v != h.value else { return h }
+            changed = true
+            return (h.name, v)
+        }
+        guard changed else { return nil }
+        var r = request
+        r.headers = HTTPHeaderList(entries)
+        return r
+    }
+
+    static func replaceFirst(_ pattern: String, in text: String, with transform: (String) -> String?) -> String? {
+        guard let range = text.range(of: pattern, options: .regularExpression), let replacement = transform(String(text[range])) else { return nil }
+        return text.replacingCharacters(in: range, with: replacement)
+    }
+
+    @Test(arguments: MatrixProfile.all)
+    func almostRightIsWrong(_ m: MatrixProfile) throws {
+        let profile = try #require(Repo.profiles[m.name])
+        let spec = try #require(profile.signatures.first { !$0.legacy })
+        let secret = matrix.secret(profile, "new")
+        let source = matrix.policy(profile, secrets: [secret])
+        let valid = matrix.signed(profile, secret: secret, body: body)
+        guard case .admit = source.admit(valid, now: ProfileMatrixTests.now) else { Issue.record("\(m.name): valid request refused"); return }
+        var tried: [String] = []
+        func refused(_ what: String, _ r: IncomingRequest?) {
+            guard let r else { return }
+            tried.append(what)
+            if case .admit = source.admit(r, now: ProfileMatrixTests.now) { Issue.record("\(m.name): \(what) was admitted: \(r.headers.entries)") }
+        }
+        // Truncated: the last character of the signature gone.
+        refused("truncated signature", mutated(valid, profile) { String($0.dropLast()) })
+        // Scheme prefixes and keys in another case (SHA256=, V1=, T=).
+        refused("prefix in another case", mutated(valid, profile) { v in
+            let flip: (String) -> String? = { p in p == p.uppercased() ? p.lowercased() : p.uppercased() }
+            return Self.replaceFirst("^[A-Za-z][A-Za-z0-9]*[=,]", in: v, with: flip)
+        })
+        // A shared token in another case (tokens compare byte for byte).
+        if spec.algorithm == .token {
+            refused("token in another case", mutated(valid, profile) { v in v == v.uppercased() ? v.lowercased() : v.uppercased() })
+        }
+        // The same MAC in the other encoding: hex where base64 is expected, base64 where hex is.
+        refused("other encoding", mutated(valid, profile) { v in
+            let asBase64: (String) -> String? = { hex in Hex.decode(hex).map { Base64.encode($0) } }
+            let asHex: (String) -> String? = { b64 in Base64.decode(b64).map { String(decoding: Hex.encode($0), as: UTF8.self) } }
+            return Self.replaceFirst("[0-9a-f]{40,}", in: v, with: asBase64) ?? Self.replaceFirst("[A-Za-z0-9+/]{27,}={0,2}", in: v, with: asHex)
+        })
+        // Another scheme version or hash name than the one signed.
+        refused("another scheme version", mutated(valid, profile) { v in
+            let v2: (String) -> String? = { _ in "v2" }, v1: (String) -> String? = { _ in "v1" }, sha512: (String) -> String? = { _ in "sha512" }
+            return Self.replaceFirst("v1(?=[=,])", in: v, with: v2) ?? Self.replaceFirst("v0(?=[=:])", in: v, with: v1)
+                ?? Self.replaceFirst("sha256(?==)", in: v, with: sha512)
+        })
+        // Timestamp edited after signing (one second later), where the scheme signs the timestamp.
+        if spec.signedContent.usesTimestamp, let ts = profile.timestamp {
+            var edited = valid
+            let bump = { (s: String) -> String? in Int64(s).map { String($0 + 1) } }
+            switch ts.sources.first {
+            case .header(let name)?:
+                edited.headers = HTTPHeaderList(valid.headers.entries.map { $0.name.lowercased() == name.lowercased() ? ($0.name, bump($0.value) ?? $0.value + "1") : $0 })
+                refused("timestamp edited", edited)
+            case .signatureField(let field)?:
+                refused("timestamp edited", mutated(valid, profile) { v in Self.replaceFirst("(?<=\(field)=)[0-9]+", in: v, with: bump) })
+            default: break
+            }
+        }
+        // Every profile gets the truncation and at least one other near miss; the mutations are not vacuous.
+        #expect(tried.contains("truncated signature") && tried.count >= 2, "\(m.name): only \(tried)")
+    }
+}
