@@ -421,10 +421,10 @@ public final class PostgresEventStore: EventStore {
                 do {
                     let connection = try await PostgresConnection.connect(configuration: settings.connectionConfiguration, id: 0, logger: logger)
                     backoff = .milliseconds(200)
-                    // Anything queued while we were not listening is found by the first poll after this wake.
-                    wake()
                     try await withTaskCancellationHandler {
                         try await connection.listen(on: channel) { notifications in
+                            // Listening now: whatever was queued before is found by the claim round this wake starts.
+                            wake()
                             for try await _ in notifications { wake() }
                         }
                     } onCancel: {

@@ -108,3 +108,40 @@ struct SharedQueueTests {
         #expect(try b.claimDue(now: 5_002, limit: 10, leaseMillis: 60_000).map(\.event.eventKey) == ["evt_order_1"])
     }
 }
+
+@Suite("Shared PostgreSQL queue: wake-ups", .enabled(if: StoreBackend.available.contains(.postgres)))
+struct QueueNotificationTests {
+    /// Rows queued by one instance wake the other's workers through NOTIFY, without waiting for a poll; rows that
+    /// queue nothing (a duplicate) announce nothing.
+    @Test func queuedRowsWakeTheOtherInstance() async throws {
+        let url = StoreBackend.freshSchemaURL()
+        let a = try PostgresEventStore(settings: try PostgresSettings(url: url))
+        let b = try PostgresEventStore(settings: try PostgresSettings(url: url))
+        let wakes = Counter()
+        let listening = b.listenForQueueChanges { wakes.add() }
+        defer { listening.cancel() }
+        try await waitFor { wakes.value >= 1 }  // the listener announces itself once LISTEN is in place
+        let before = wakes.value
+        _ = try a.ingest([record("evt_wake_1")])
+        try await waitFor { wakes.value > before }
+        let afterFirst = wakes.value
+        _ = try a.ingest([record("evt_wake_1")])  // a duplicate: nothing queued
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(wakes.value == afterFirst)
+    }
+
+    func waitFor(_ condition: @Sendable () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { Issue.record("timed out"); return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.lock(); n += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
