@@ -59,6 +59,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var idleTimeoutSeconds: Int = 60
     /// A request whose head and body have not fully arrived in this time gets 408 and the connection closes.
     public var requestTimeoutSeconds: Int = 30
+    /// Open ingress connections at most (also kept below the process's descriptor limit); more are closed at once.
+    public var maxConnections: Int = 10_000
     /// Terminate TLS on the ingress listener (for deployments without a proxy in front).
     public var tls: TLSSettings?
     public init() {}
@@ -224,6 +226,7 @@ public struct GatewayConfig: Sendable {
             }
             c.server.idleTimeoutSeconds = try s.int("idle_timeout_seconds", range: 1...86_400) ?? c.server.idleTimeoutSeconds
             c.server.requestTimeoutSeconds = try s.int("request_timeout_seconds", range: 1...3_600) ?? c.server.requestTimeoutSeconds
+            c.server.maxConnections = try s.int("max_connections", range: 1...1_000_000) ?? c.server.maxConnections
             if var t = try s.table("tls") {
                 let base = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
                 c.server.tls = TLSSettings(certificatePath: resolvePath(try t.requiredString("certificate"), relativeTo: base),

@@ -72,7 +72,8 @@ public final class Gateway: Sendable {
         }
         let tls = try config.server.tls.map(TLSContextBox.init)
         let quarantine = QuarantineWriter(store: store, settings: config.quarantine, storeThreads: storeThreads, logger: logger, metrics: metrics)
-        ingress = IngressServer(host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idleTimeoutSeconds, group: group,
+        ingress = IngressServer(host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idleTimeoutSeconds,
+                                maxConnections: config.server.maxConnections, group: group,
                                 context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger, counters: counters,
                                                         certificates: certificates, metrics: metrics, quarantine: quarantine, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
                                                         followUpGET: get), tls: tls)

@@ -110,6 +110,11 @@ public struct GatewayMetrics: Sendable {
         recorder("inlet_commit_duration_seconds", []).record(seconds)
     }
 
+    /// A connection closed at once because the ingress was at `max_connections`.
+    func connectionRefused() {
+        counter("inlet_connections_refused_total", []).increment()
+    }
+
     func quarantined(source: String, reason: String) {
         counter("inlet_quarantined_total", [("source", source), ("reason", reason)]).increment()
     }

@@ -120,6 +120,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context ctx: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            ctx.triggerUserOutboundEvent(RequestHeadTimeoutHandler.Progress.headReceived, promise: nil)
             keepAlive = head.isKeepAlive
             version = head.version
             // One snapshot per request: a reload mid-request never mixes two configs.
@@ -300,6 +301,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             ctx.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in ctx.close(promise: nil) }
         } else {
             ctx.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            ctx.triggerUserOutboundEvent(RequestHeadTimeoutHandler.Progress.responseSent, promise: nil)
         }
     }
 
@@ -308,8 +310,22 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         ctx.fireUserInboundEventTriggered(event)
     }
 
+    /// A request the HTTP parser refuses (smuggling patterns such as Content-Length with Transfer-Encoding, bad
+    /// chunking, oversized or broken heads) gets `400 malformed_request` and the connection closes: after a framing
+    /// error nothing later on it can be trusted. While a commit is pending, or once the connection is closing, the
+    /// answer is skipped and the connection just closes.
     func errorCaught(context ctx: ChannelHandlerContext, error: Error) {
-        ctx.close(promise: nil)
+        guard error is HTTPParserError, ctx.channel.isActive else { ctx.close(promise: nil); return }
+        switch machine.state {
+        case .committing:
+            ctx.close(promise: nil)
+        case .idle, .receiving, .discarding:
+            bodyDeadline?.cancel()
+            bodyDeadline = nil
+            machine.abandon()
+            keepAlive = false
+            perform(.respond(status: .badRequest, reason: .malformedRequest, close: true, extraHeaders: []), ctx)
+        }
     }
 }
 

@@ -19,9 +19,12 @@ public final class IngressServer: Service, Sendable {
     private let context: IngressContext
     private let tls: TLSContextBox?
     private let bound = BoundPort()
+    private let limiter: ConnectionLimiter
 
-    init(host: String, port: Int, idleTimeoutSeconds: Int, group: any EventLoopGroup, context: IngressContext, tls: TLSContextBox? = nil) {
+    init(host: String, port: Int, idleTimeoutSeconds: Int, maxConnections: Int = 10_000, group: any EventLoopGroup, context: IngressContext,
+         tls: TLSContextBox? = nil) {
         self.tls = tls
+        limiter = ConnectionLimiter(limit: ConnectionLimiter.capForProcess(configured: maxConnections))
         self.host = host
         self.port = port
         self.idleTimeout = .seconds(Int64(idleTimeoutSeconds))
@@ -37,6 +40,7 @@ public final class IngressServer: Service, Sendable {
         let context = self.context
         let idleTimeout = self.idleTimeout
         let tls = self.tls
+        let limiter = self.limiter
         let channel: Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -50,11 +54,21 @@ public final class IngressServer: Service, Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    guard limiter.admit() else {
+                        context.metrics.connectionRefused()
+                        return channel.close()
+                    }
+                    channel.closeFuture.whenComplete { _ in limiter.release() }
+                    return channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
                         if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls.current)) }
                         try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                        try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                        try sync.addHandler(RequestHeadTimeoutHandler(timeout: context.requestTimeout) {
+                            context.recordRejection(.requestTimeout)
+                            context.metrics.rejected(source: "-", provider: "-", reason: .requestTimeout)
+                        })
+                        // Protocol errors are answered by IngressHandler (JSON reason), not NIO's error handler.
+                        try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
                         try sync.addHandler(IngressHandler(context: context))
                     }
                 }
@@ -65,7 +79,7 @@ public final class IngressServer: Service, Sendable {
         }
         let actualPort = channel.localAddress?.port ?? port
         bound.set(actualPort)
-        context.logger.notice("ingress listening", metadata: ["address": "\(host):\(actualPort)"])
+        context.logger.notice("ingress listening", metadata: ["address": "\(host):\(actualPort)", "max_connections": "\(limiter.limit)"])
 
         let fullyShutdown = group.next().makePromise(of: Void.self)
         await withGracefulShutdownHandler {
