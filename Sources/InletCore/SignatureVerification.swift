@@ -325,7 +325,11 @@ extension ProviderProfile {
         case .rfc3339: return RFC3339.parse(text)
         case .seconds, .milliseconds:
             guard !text.isEmpty, text.utf8.count <= 16, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let v = Int64(text) else { return nil }
-            return unit == .seconds ? v * 1000 : v
+            guard unit == .seconds else { return v }
+            // Parsed before any signature is checked, so an unsigned request controls it: a value whose
+            // milliseconds do not fit is malformed, not a trap that would stop the process.
+            let (millis, overflow) = v.multipliedReportingOverflow(by: 1000)
+            return overflow ? nil : millis
         }
     }
 }

@@ -172,6 +172,23 @@ struct AlmostRightSignatureTests {
             default: break
             }
         }
+        // A timestamp too large for epoch milliseconds (read before any signature is checked, so anyone can send it)
+        // is malformed: refused with its reason, never a trap.
+        if let ts = profile.timestamp {
+            let huge = "9999999999999999"
+            var far = valid
+            switch ts.sources.first {
+            case .header(let name)?:
+                far.headers = HTTPHeaderList(valid.headers.entries.map { $0.name.lowercased() == name.lowercased() ? ($0.name, huge) : $0 })
+                if ts.unit == .seconds { #expect(source.admit(far, now: ProfileMatrixTests.now) == .reject(.malformedTimestamp), "\(m.name): huge timestamp") }
+                else { refused("huge timestamp", far) }
+            case .signatureField(let field)?:
+                let r = mutated(valid, profile) { v in Self.replaceFirst("(?<=\(field)=)[0-9]+", in: v, with: { _ in huge }) }
+                if let r, ts.unit == .seconds { #expect(source.admit(r, now: ProfileMatrixTests.now) == .reject(.malformedTimestamp), "\(m.name): huge timestamp") }
+                else { refused("huge timestamp", r) }
+            default: break
+            }
+        }
         // Every profile gets the truncation and at least one other near miss; the mutations are not vacuous.
         #expect(tried.contains("truncated signature") && tried.count >= 2, "\(m.name): only \(tried)")
     }

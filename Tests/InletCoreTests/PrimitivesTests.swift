@@ -155,3 +155,16 @@ struct EnvelopeTests {
         #expect(Set((0..<1000).map { _ in InletEventID.make(millis: 5) }).count == 1000)
     }
 }
+
+@Suite("Timestamp parsing")
+struct TimestampParsingTests {
+    @Test func secondsThatDoNotFitInMillisecondsAreMalformed() {
+        #expect(ProviderProfile.parseTimestamp("1767225600", unit: .seconds) == 1_767_225_600_000)
+        #expect(ProviderProfile.parseTimestamp("9223372036854775", unit: .seconds) == 9_223_372_036_854_775_000)
+        #expect(ProviderProfile.parseTimestamp("9223372036854776", unit: .seconds) == nil)
+        #expect(ProviderProfile.parseTimestamp("9999999999999999", unit: .seconds) == nil)
+        #expect(ProviderProfile.parseTimestamp("9999999999999999", unit: .milliseconds) == 9_999_999_999_999_999)
+        #expect(ProviderProfile.parseTimestamp("99999999999999999", unit: .milliseconds) == nil)
+        #expect(ProviderProfile.parseTimestamp("-1", unit: .seconds) == nil)
+    }
+}
