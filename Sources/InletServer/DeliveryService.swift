@@ -49,7 +49,14 @@ public final class DeliveryService: Service, Sendable {
         var inFlight = 0
         var breaker: CircuitBreaker
         var bucket: TokenBucket?
+        /// Since when a claim has waited for more free slots (see `claimBatchWaitMillis`).
+        var claimDeferredSince: EpochMillis?
     }
+
+    /// How long a claim for a few free slots may wait for more to free up. Under load slots free every fraction of
+    /// a millisecond, so claims come in batches (one store transaction each, not one per delivery); when the
+    /// destination is stuck, its last slots are filled after this wait instead of never.
+    static let claimBatchWaitMillis: EpochMillis = 10
     private let gates = NIOLockedValueBox<[String: Gate]>([:])
 
     private func gate(_ d: ResolvedDestination) -> Gate {
@@ -94,6 +101,18 @@ public final class DeliveryService: Service, Sendable {
                 var g = gates[name] ?? gate(destination)
                 defer { gates[name] = g }
                 var room = min(destination.config.maxConcurrency - g.inFlight, globalRoom)
+                // Claim in batches: refilling each slot as it frees would cost a store transaction per delivery.
+                // While deliveries are in flight, wait (briefly) until a quarter of the destination's slots are free.
+                if g.inFlight > 0 && room > 0 && room < max(1, destination.config.maxConcurrency / 4) {
+                    if let since = g.claimDeferredSince, now - since >= Self.claimBatchWaitMillis {
+                        g.claimDeferredSince = nil
+                    } else {
+                        if g.claimDeferredSince == nil { g.claimDeferredSince = now }
+                        room = 0
+                    }
+                } else {
+                    g.claimDeferredSince = nil
+                }
                 if let probe = g.breaker.allowance(now: now, inFlight: g.inFlight) { room = min(room, probe) }
                 if var b = g.bucket { room = min(room, b.available(now: now)); g.bucket = b }
                 return max(0, room)
@@ -135,6 +154,7 @@ public final class DeliveryService: Service, Sendable {
         gates.withLockedValue { gates in
             for g in gates.values {
                 if let at = g.breaker.reopensAt { wait = min(wait, at - now) }
+                if let since = g.claimDeferredSince { wait = min(wait, since + Self.claimBatchWaitMillis - now) }
                 if let b = g.bucket, b.millisUntilNextToken() > 0 { wait = min(wait, b.millisUntilNextToken()) }
             }
         }
