@@ -4,7 +4,7 @@
 # and one group-commit batch in the SQLite store. ordo-one/benchmark, in the separate package benchmarks/ (so the
 # gateway never depends on the framework); release build in benchmarks/.build.
 #   bash bench/run-micro.sh [filter-regex]
-# INLET_BENCH_MAX_MS: how long each benchmark runs (default 1000 ms; 47 benchmarks, each in its own process).
+# INLET_BENCH_MAX_MS: how long each benchmark runs (default 1000 ms; 46 benchmarks, each in its own process; about 100 s in all).
 # Prints a markdown table and writes it to bench/out/micro-<date>.md, with the raw percentile files beside it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
