@@ -15,7 +15,8 @@ import PostgresNIO
 /// loop) until the database answered.
 public final class PostgresEventStore: EventStore {
     public let settings: PostgresSettings
-    private let pool: PostgresConnectionPool
+    /// Internal, not private: the tests open side sessions on it (to terminate this store's connections).
+    let pool: PostgresConnectionPool
     private let logger: Logger
     /// The channel on which new queue rows are announced.
     public var notificationChannel: String { "inlet_queue" + (settings.schema.map { "_" + $0 } ?? "") }
@@ -421,14 +422,21 @@ public final class PostgresEventStore: EventStore {
                 do {
                     let connection = try await PostgresConnection.connect(configuration: settings.connectionConfiguration, id: 0, logger: logger)
                     backoff = .milliseconds(200)
-                    try await withTaskCancellationHandler {
-                        try await connection.listen(on: channel) { notifications in
-                            // Listening now: whatever was queued before is found by the claim round this wake starts.
-                            wake()
-                            for try await _ in notifications { wake() }
+                    do {
+                        try await withTaskCancellationHandler {
+                            try await connection.listen(on: channel) { notifications in
+                                // Listening now: whatever was queued before is found by the claim round this wake starts.
+                                wake()
+                                for try await _ in notifications { wake() }
+                            }
+                        } onCancel: {
+                            connection.close().whenComplete { _ in }
                         }
-                    } onCancel: {
-                        connection.close().whenComplete { _ in }
+                    } catch {
+                        // Closed on every path: a connection released unclosed trips postgres-nio's assertion (a
+                        // debug build stopped when the database reset its connections).
+                        try? await connection.close()
+                        throw error
                     }
                     try? await connection.close()
                 } catch {
@@ -474,6 +482,9 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
     public var database: String
     public var schema: String?
     public var connections: Int
+    /// How long a statement (or the start-up of a connection) may go unanswered before its connection is given up:
+    /// a partitioned network stops the bytes without closing anything. Generous, so slow statements are not cut.
+    public var queryTimeout: TimeAmount = .seconds(30)
 
     public init(url: String, connections: Int = 8) throws(StoreError) {
         guard let u = URLComponents(string: url), ["postgres", "postgresql"].contains(u.scheme ?? ""), let host = u.host, !host.isEmpty else {
@@ -541,12 +552,17 @@ final class PostgresConnectionPool: Sendable {
         defer { slots.signal() }
         let connection = try checkOut()
         do {
-            let result = try body(Session(connection: connection, logger: logger))
+            let result = try body(Session(connection: connection, logger: logger, timeout: settings.queryTimeout))
             idle.withLockedValue { $0.append(connection) }
             return result
         } catch {
             // A statement error leaves the connection usable; a broken connection is dropped.
-            if !connection.isClosed { idle.withLockedValue { $0.append(connection) } }
+            if error is ConnectionLost || connection.isClosed {
+                let closing: EventLoopFuture<Void> = connection.close()
+                _ = closing
+            } else {
+                idle.withLockedValue { $0.append(connection) }
+            }
             throw Self.storeError(error, settings)
         }
     }
@@ -560,8 +576,10 @@ final class PostgresConnectionPool: Sendable {
                 try s.run("COMMIT")
                 return result
             } catch {
-                // If the rollback cannot be sent, the connection is broken and will be closed.
-                do { try s.run("ROLLBACK") } catch { _ = try? s.connection.close().wait() }
+                // A lost connection has nothing to roll back (the server does it), and a statement sent to it now
+                // would never be answered. If the rollback cannot be sent, the connection is broken: session drops it.
+                if error is ConnectionLost || s.connection.isClosed { throw error }
+                do { try s.run("ROLLBACK") } catch { throw ConnectionLost(reason: "rollback failed: \(error)") }
                 throw error
             }
         }
@@ -572,11 +590,48 @@ final class PostgresConnectionPool: Sendable {
             if !c.isClosed { return c }
         }
         let id = nextID.withLockedValue { n in defer { n += 1 }; return n }
+        let connecting = PostgresConnection.connect(on: group.next(), configuration: settings.connectionConfiguration, id: id, logger: logger)
         do {
-            return try PostgresConnection.connect(on: group.next(), configuration: settings.connectionConfiguration, id: id, logger: logger).wait()
+            // connectTimeout bounds the TCP connect only; the start-up exchange after it could wait forever on a
+            // partitioned network. A connection that arrives after we gave up is closed.
+            return try Self.wait(for: connecting, timeout: settings.queryTimeout, isClosed: nil) {
+                connecting.whenSuccess { c in let closing: EventLoopFuture<Void> = c.close(); _ = closing }
+            }
         } catch {
             throw Self.storeError(error, settings)
         }
+    }
+
+    /// The connection broke (or stopped answering) while a statement was outstanding: whether it took effect is
+    /// unknown, and the connection is not used again.
+    struct ConnectionLost: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { "connection lost: \(reason)" }
+    }
+
+    /// Waits for `future` without trusting it to complete. postgres-nio writes a statement to its channel without a
+    /// write promise, so a statement sent on a connection that has just closed is dropped and its future never
+    /// completes. That happened here with a ROLLBACK after PostgreSQL became unreachable: the caller (the group
+    /// committer) waited forever holding its pool slot, and ingress stopped answering. So the wait ends once the
+    /// connection is closed (after a short grace, in which postgres-nio fails the statement itself with its own
+    /// error), or after `timeout`, when bytes stopped flowing (a partition), and then `onTimeout` runs.
+    static func wait<T: Sendable>(for future: EventLoopFuture<T>, timeout: TimeAmount, isClosed: (() -> Bool)?,
+                        onTimeout: () -> Void) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        future.whenComplete { _ in done.signal() }
+        let deadline = NIODeadline.now() + timeout
+        var closedAt: NIODeadline?
+        while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            let now = NIODeadline.now()
+            if isClosed?() == true {
+                if closedAt == nil { closedAt = now }
+                if now - closedAt! >= .milliseconds(200) { throw ConnectionLost(reason: "closed before PostgreSQL answered") }
+            } else if now >= deadline {
+                onTimeout()
+                throw ConnectionLost(reason: "no answer from PostgreSQL within \(timeout.nanoseconds / 1_000_000_000) s")
+            }
+        }
+        return try future.wait()
     }
 
     /// Closes the idle connections (waiting for them unless called on an event loop, where waiting is not allowed).
@@ -598,6 +653,7 @@ final class PostgresConnectionPool: Sendable {
     struct Session {
         let connection: PostgresConnection
         let logger: Logger
+        let timeout: TimeAmount
 
         @discardableResult
         func run(_ sql: String, _ values: [PostgresValue] = []) throws -> PostgresQueryResult {
@@ -612,7 +668,12 @@ final class PostgresConnectionPool: Sendable {
                 case .optionalBytes(let b): binds.append(b.map { ByteBuffer(bytes: $0) })
                 }
             }
-            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+            let connection = self.connection
+            return try PostgresConnectionPool.wait(for: connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger),
+                                                   timeout: timeout, isClosed: { connection.isClosed }) {
+                let closing: EventLoopFuture<Void> = connection.close()
+                _ = closing
+            }
         }
 
         func count(_ sql: String, _ values: [PostgresValue] = []) throws -> Int {
