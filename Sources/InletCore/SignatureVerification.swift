@@ -47,9 +47,9 @@ public enum SignatureHeaderParser {
             var sigs: [[UInt8]] = []
             var fields: [String: String] = [:]
             var wellFormed = 0
-            for pair in trimmed.split(separator: pairSep, omittingEmptySubsequences: true) {
-                let p = pair.trimmingASCIIWhitespace()
-                guard let r = p.range(of: kvSep), r.lowerBound != p.startIndex else { continue }
+            for pair in trimmed[...].pieces(separatedBy: pairSep) {
+                let p = pair.trimmingASCIIWhitespace()[...]
+                guard let r = p.firstRange(ofBytes: kvSep), r.lowerBound != p.startIndex else { continue }
                 let k = String(p[..<r.lowerBound]).trimmingASCIIWhitespace()
                 let v = String(p[r.upperBound...]).trimmingASCIIWhitespace()
                 guard !v.isEmpty else { continue }
@@ -62,9 +62,9 @@ public enum SignatureHeaderParser {
         case .versionedList(let entrySep, let versionSep, let versions):
             var sigs: [[UInt8]] = []
             var wellFormed = 0
-            for entry in trimmed.split(separator: entrySep, omittingEmptySubsequences: true) {
-                let e = entry.trimmingASCIIWhitespace()
-                guard let r = e.range(of: versionSep), r.lowerBound != e.startIndex else { continue }
+            for entry in trimmed[...].pieces(separatedBy: entrySep) {
+                let e = entry.trimmingASCIIWhitespace()[...]
+                guard let r = e.firstRange(ofBytes: versionSep), r.lowerBound != e.startIndex else { continue }
                 let version = String(e[..<r.lowerBound])
                 let sig = e[r.upperBound...]
                 guard !sig.isEmpty else { continue }
@@ -331,6 +331,35 @@ extension ProviderProfile {
             let (millis, overflow) = v.multipliedReportingOverflow(by: 1000)
             return overflow ? nil : millis
         }
+    }
+}
+
+extension Substring {
+    /// The first occurrence of `needle`, compared byte for byte (Foundation's `range(of:)` costs microseconds per
+    /// call, and signature headers are parsed on every request).
+    func firstRange(ofBytes needle: String) -> Range<String.Index>? {
+        let n = needle.utf8, u = utf8
+        guard let first = n.first else { return nil }
+        var i = u.startIndex
+        while let start = u[i...].firstIndex(of: first) {
+            var j = start, k = n.startIndex
+            while k != n.endIndex, j != u.endIndex, u[j] == n[k] { u.formIndex(after: &j); n.formIndex(after: &k) }
+            if k == n.endIndex { return start..<j }
+            i = u.index(after: start)
+        }
+        return nil
+    }
+
+    /// The non-empty pieces between occurrences of `separator`.
+    func pieces(separatedBy separator: String) -> [Substring] {
+        var out: [Substring] = []
+        var rest = self
+        while let r = rest.firstRange(ofBytes: separator) {
+            if r.lowerBound != rest.startIndex { out.append(rest[..<r.lowerBound]) }
+            rest = rest[r.upperBound...]
+        }
+        if !rest.isEmpty { out.append(rest) }
+        return out
     }
 }
 

@@ -168,3 +168,20 @@ struct TimestampParsingTests {
         #expect(ProviderProfile.parseTimestamp("-1", unit: .seconds) == nil)
     }
 }
+
+@Suite("Form and query decoding")
+struct FormDecodingTests {
+    func parameter(_ query: String, _ name: String) -> String? {
+        IncomingRequest(method: "POST", path: "/", query: query, headers: HTTPHeaderList([]), body: [], peer: nil, receivedAt: 0).queryParameter(name)
+    }
+
+    /// Decoded byte by byte, as Foundation's `removingPercentEncoding` after `+` → space would, including what it
+    /// refuses (then the text stays as it came).
+    @Test(arguments: ["plain", "a+b", "a%20b", "%E2%82%AC", "caf%C3%A9+cr%C3%A8me", "%41%42%43", "%4a%4A", "x%", "x%4", "%G1", "%FF%FE",
+                      "100%25", "+%2B+", "", "%C3", "%e2%82%ac", "ä+ö"])
+    func matchesFoundation(_ raw: String) {
+        let expected = raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw
+        #expect(parameter("k=\(raw)", "k") == expected, "value \(raw)")
+        #expect(parameter("\(raw)=v", expected) == "v", "name \(raw)")
+    }
+}
