@@ -60,36 +60,99 @@ public final class PostgresEventStore: EventStore {
 
     public func ingest(_ batch: [IngestRecord]) throws -> [IngestResult] {
         guard !batch.isEmpty else { return [] }
-        // Keys are locked in one global order, so two instances committing overlapping batches cannot deadlock. The
-        // sort is stable: copies of one event within the batch still resolve in arrival order.
-        let order = batch.indices.sorted { (batch[$0].source, batch[$0].eventKey, $0) < (batch[$1].source, batch[$1].eventKey, $1) }
+        // The batch's distinct keys, locked in one global order, so two instances committing overlapping batches
+        // cannot deadlock. The first copy of a key in the batch claims it; later copies are its duplicates, resolved
+        // in arrival order exactly as copies in two batches would be.
+        struct Key: Hashable { let source: String, eventKey: String }
+        var firstCopy: [Key: Int] = [:]
+        var repeats: [Key: (n: Int64, at: Int64)] = [:]
+        for (i, r) in batch.enumerated() {
+            let key = Key(source: r.source, eventKey: r.eventKey)
+            if firstCopy[key] == nil { firstCopy[key] = i } else { repeats[key, default: (0, 0)].n += 1; repeats[key]!.at = max(repeats[key]!.at, r.receivedAt) }
+        }
+        let claimants = firstCopy.values.sorted { (batch[$0].source, batch[$0].eventKey) < (batch[$1].source, batch[$1].eventKey) }
         return try pool.transaction { c in
-            var results = [IngestResult?](repeating: nil, count: batch.count)
-            var queued = false
-            for i in order {
-                let r = batch[i]
-                let holder = try c.run(PostgresSchema.upsertIdempotencyKey, [.text(r.source), .text(r.eventKey), .text(r.id), .int(r.receivedAt), .int(r.receivedAt)])
-                    .rows.first.map { try $0.makeRandomAccess()["event_id"].decode(String.self) }
-                if let holder, holder != r.id {
-                    try c.run(PostgresSchema.countDuplicate, [.int(r.receivedAt), .text(holder)])
-                    results[i] = .duplicate(id: holder)
+            var holders: [Key: String] = [:]
+            let claimed = try c.run(PostgresSchema.upsertIdempotencyKeys, [
+                .texts(claimants.map { batch[$0].source }), .texts(claimants.map { batch[$0].eventKey }),
+                .texts(claimants.map { batch[$0].id }), .ints(claimants.map { batch[$0].receivedAt }),
+            ])
+            for row in claimed.rows {
+                let (source, eventKey, holder) = try row.decode((String, String, String).self)
+                holders[Key(source: source, eventKey: eventKey)] = holder
+            }
+            var results: [IngestResult] = []
+            results.reserveCapacity(batch.count)
+            var duplicates: [String: (n: Int64, at: Int64)] = [:]
+            var events: [UInt8] = [UInt8(ascii: "[")], bodies: [[UInt8]] = []
+            var deliveries: [UInt8] = [UInt8(ascii: "[")], deliveryCount = 0
+            for r in batch {
+                let key = Key(source: r.source, eventKey: r.eventKey)
+                guard let holder = holders[key] else { throw StoreError.unavailable("PostgreSQL returned no idempotency row for \(r.source)/\(r.eventKey)") }
+                if holder != r.id {
+                    duplicates[holder, default: (0, 0)].n += 1
+                    duplicates[holder]!.at = max(duplicates[holder]!.at, r.receivedAt)
+                    results.append(.duplicate(id: holder))
                     continue
                 }
-                try c.run(PostgresSchema.insertEvent, [
-                    .text(r.id), .text(r.source), .text(r.provider), .text(r.eventKey), .text(r.keyOrigin.rawValue), .text(r.eventType),
-                    .int(r.receivedAt), .int(r.providerTimestamp), .text(r.peer), .text(r.clientAddress), .text(r.method), .text(r.path),
-                    .text(r.query), .text(SQLiteEventStore.encodeHeaders(r.headers)), .text(r.headers.first("Content-Type")), .bytes(r.body),
-                    .text(r.secretLabel), .bool(r.destinations.isEmpty),
-                ])
+                if !bodies.isEmpty { events.append(UInt8(ascii: ",")) }
+                Self.appendEventJSON(r, to: &events)
+                bodies.append(r.body)
                 for d in r.destinations {
-                    try c.run(PostgresSchema.insertDelivery, [.text(r.id), .text(d), .int(r.receivedAt), .int(r.receivedAt), .int(r.receivedAt), .text(r.orderingKeys[d])])
-                    queued = true
+                    if deliveryCount > 0 { deliveries.append(UInt8(ascii: ",")) }
+                    deliveryCount += 1
+                    deliveries += Array(#"{"event_id":"#.utf8); JSONString.append(r.id, to: &deliveries)
+                    deliveries += Array(#","destination":"#.utf8); JSONString.append(d, to: &deliveries)
+                    deliveries += Array(#","at":\#(r.receivedAt),"ordering_key":"#.utf8)
+                    if let k = r.orderingKeys[d] { JSONString.append(k, to: &deliveries) } else { deliveries += Array("null".utf8) }
+                    deliveries.append(UInt8(ascii: "}"))
                 }
-                results[i] = .accepted(id: r.id)
+                results.append(.accepted(id: r.id))
             }
-            if queued { try notify(c) }
-            return results.map { $0! }
+            events.append(UInt8(ascii: "]")); deliveries.append(UInt8(ascii: "]"))
+            if !repeats.isEmpty {
+                let keys = repeats.keys.sorted { ($0.source, $0.eventKey) < ($1.source, $1.eventKey) }
+                try c.run(PostgresSchema.countRepeatedKeys, [.texts(keys.map(\.source)), .texts(keys.map(\.eventKey)),
+                                                             .ints(keys.map { repeats[$0]!.n }), .ints(keys.map { repeats[$0]!.at })])
+            }
+            if !bodies.isEmpty {
+                try c.run(PostgresSchema.insertEvents, [.text(String(decoding: events, as: UTF8.self)), .byteas(bodies)])
+            }
+            // After the insert: a copy may be a duplicate of an event this very batch stores.
+            if !duplicates.isEmpty {
+                let ids = duplicates.keys.sorted()
+                try c.run(PostgresSchema.countDuplicates, [.texts(ids), .ints(ids.map { duplicates[$0]!.n }), .ints(ids.map { duplicates[$0]!.at })])
+            }
+            if deliveryCount > 0 {
+                try c.run(PostgresSchema.insertDeliveries, [.text(String(decoding: deliveries, as: UTF8.self))])
+                try notify(c)
+            }
+            return results
         }
+    }
+
+    /// One event's columns (all but the body) as a JSON object, for `insertEvents`.
+    static func appendEventJSON(_ r: IngestRecord, to out: inout [UInt8]) {
+        func field(_ name: String, _ value: String?, first: Bool = false) {
+            out += Array(((first ? "{\"" : ",\"") + name + "\":").utf8)
+            if let value { JSONString.append(value, to: &out) } else { out += Array("null".utf8) }
+        }
+        field("id", r.id, first: true)
+        field("source", r.source)
+        field("provider", r.provider)
+        field("event_key", r.eventKey)
+        field("key_origin", r.keyOrigin.rawValue)
+        field("event_type", r.eventType)
+        out += Array(",\"received_at\":\(r.receivedAt),\"provider_timestamp\":\(r.providerTimestamp.map(String.init) ?? "null")".utf8)
+        field("peer", r.peer)
+        field("client_address", r.clientAddress)
+        field("method", r.method)
+        field("path", r.path)
+        field("query", r.query)
+        field("headers", SQLiteEventStore.encodeHeaders(r.headers))
+        field("content_type", r.headers.first("Content-Type"))
+        field("secret_label", r.secretLabel)
+        out += Array(",\"unrouted\":\(r.destinations.isEmpty)}".utf8)
     }
 
     /// Announces new due rows to every instance (delivered when the transaction commits; repeats within one
@@ -523,6 +586,8 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
 enum PostgresValue: Sendable {
     case text(String?)
     case texts([String])
+    case ints([Int64])
+    case byteas([[UInt8]])
     case int(Int64?)
     case bool(Bool)
     case bytes([UInt8])
@@ -662,6 +727,8 @@ final class PostgresConnectionPool: Sendable {
                 switch v {
                 case .text(let s): binds.append(s)
                 case .texts(let a): binds.append(a)
+                case .ints(let a): binds.append(a)
+                case .byteas(let a): binds.append(a.map { ByteBuffer(bytes: $0) })
                 case .int(let i): binds.append(i)
                 case .bool(let b): binds.append(b)
                 case .bytes(let b): binds.append(ByteBuffer(bytes: b))
