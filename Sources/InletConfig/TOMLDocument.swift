@@ -80,6 +80,10 @@ struct TOMLDocument {
     init(text: String, file: String) throws(ConfigError) {
         self.file = file
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // toml++ would abort the process on these inputs instead of reporting them (see TOMLAssertionGuard).
+        if let finding = TOMLAssertionGuard.check(text) {
+            throw ConfigError(file: file, line: finding.line, key: "", message: finding.message)
+        }
         do {
             let table = try TOMLTable(string: text)
             guard case .table(let d) = TOMLNode(table) else { throw ConfigError(file: file, line: nil, key: "", message: "not a table") }
