@@ -57,8 +57,10 @@ struct Serve: AsyncParsableCommand {
         bootstrapLogging(level: resolved.config.logLevel, format: resolved.config.logFormat)
         let logger = Logger(label: "inlet")
         logger.notice("starting", metadata: [
-            "config": "\(options.config)", "store": "\(resolved.config.storePath)",
-            "durability": "\(resolved.config.store.durability.rawValue)",
+            "config": "\(options.config)",
+            // The PostgreSQL URL may carry a password: only the backend is named.
+            "store": "\(resolved.config.store.backend == .sqlite ? resolved.config.storePath : "postgres")",
+            "durability": "\(resolved.config.store.backend == .sqlite ? resolved.config.store.durability.rawValue : "postgres commit")",
             "sources": "\(resolved.sources.map { "\($0.name)=\($0.path) (\($0.profile.name))" }.joined(separator: ", "))",
         ])
         for w in resolved.expiryWarnings(now: SystemClock().now()) {
