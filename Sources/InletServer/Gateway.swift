@@ -13,6 +13,9 @@ import UnixSignals
 /// run as one `ServiceGroup`. Graceful shutdown goes in reverse order of start: ingress stops accepting and
 /// finishes its acks first, then delivery finishes attempts in flight, then the writers drain and exit.
 public final class Gateway: Sendable {
+    /// A group commit at least this long is logged (`slow commit`, with its batch size).
+    static let slowCommitSeconds = 0.1
+
     public let runtime: GatewayRuntime
     public let ingress: IngressServer
     public let store: any EventStore
@@ -45,7 +48,13 @@ public final class Gateway: Sendable {
             name: "ingest", maxBatch: config.store.maxBatch,
             commit: { try store.ingest($0) },
             afterCommit: { _ in doorbell.ring() },
-            observe: { metrics.commitBatch(size: $0, seconds: $1) })
+            observe: { size, seconds in
+                metrics.commitBatch(size: size, seconds: seconds)
+                // Every request in the batch waited this long for its ack: worth a line when it is an outlier.
+                if seconds >= Self.slowCommitSeconds {
+                    logger.warning("slow commit", metadata: ["batch": "\(size)", "duration_ms": "\(Int(seconds * 1000))"])
+                }
+            })
         let completions = GroupCommitter<DeliveryCompletion, Void>(
             name: "completions", maxBatch: 1024,
             commit: { batch in
