@@ -72,6 +72,43 @@ public struct JSONScanner {
         }
     }
 
+    /// A document that is an array of two-string arrays (`[["name","value"],…]`, the store's form of a header list),
+    /// decoded in order; nil for any other document.
+    public static func stringPairs(_ bytes: [UInt8]) -> [(String, String)]? {
+        var s = JSONScanner(bytes)
+        var pairs: [(String, String)] = []
+        do {
+            s.skipWS()
+            try s.expect(UInt8(ascii: "["))
+            s.skipWS()
+            if !s.peek(UInt8(ascii: "]")) {
+                repeat {
+                    s.skipWS()
+                    try s.expect(UInt8(ascii: "["))
+                    let first = try s.string()
+                    try s.expect(UInt8(ascii: ","))
+                    let second = try s.string()
+                    try s.expect(UInt8(ascii: "]"))
+                    pairs.append((first, second))
+                    s.skipWS()
+                } while (try? s.expect(UInt8(ascii: ","))) != nil
+            }
+            try s.expect(UInt8(ascii: "]"))
+            s.skipWS()
+            return s.i == bytes.count ? pairs : nil
+        } catch { return nil }
+    }
+
+    /// A string value (surrounding whitespace skipped), unescaped.
+    private mutating func string() throws -> String {
+        skipWS()
+        guard peek(UInt8(ascii: "\"")) else { throw JSONScanError.malformed(offset: i) }
+        let start = i
+        try skipString()
+        defer { skipWS() }
+        return try Self.unescape(b, start..<i)
+    }
+
     private mutating func descend(_ path: ArraySlice<String>, depth: Int) throws -> JSONValueSlice? {
         guard depth < Self.maxDepth else { throw JSONScanError.tooDeep }
         guard let token = path.first else {

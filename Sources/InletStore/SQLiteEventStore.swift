@@ -467,61 +467,10 @@ public final class SQLiteEventStore: EventStore {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Reads what `encodeHeaders` writes without Foundation's JSON parser (it runs for every claimed delivery);
-    /// anything else it does not expect goes to `JSONSerialization`.
+    /// Reads what `encodeHeaders` writes with the byte-level JSON scanner (this runs for every claimed delivery;
+    /// Foundation's JSON parser cost more than the rest of the read); an unreadable value is an empty list.
     static func decodeHeaders(_ text: String) -> HTTPHeaderList {
-        if let headers = decodeEncodedHeaders(Array(text.utf8)) { return headers }
-        guard let arr = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String]] else { return HTTPHeaderList() }
-        return HTTPHeaderList(arr.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil })
-    }
-
-    /// `[["name","value"],…]` with exactly the escapes `JSONString.append` writes; nil for anything else.
-    static func decodeEncodedHeaders(_ b: [UInt8]) -> HTTPHeaderList? {
-        var i = 0
-        func expect(_ c: UInt8) -> Bool {
-            guard i < b.count, b[i] == c else { return false }
-            i += 1
-            return true
-        }
-        func string() -> String? {
-            guard expect(UInt8(ascii: "\"")) else { return nil }
-            var out: [UInt8] = []
-            while i < b.count {
-                let c = b[i]
-                i += 1
-                switch c {
-                case UInt8(ascii: "\""): return String(validating: out, as: UTF8.self)
-                case UInt8(ascii: "\\"):
-                    guard i < b.count else { return nil }
-                    let e = b[i]
-                    i += 1
-                    switch e {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-                    case UInt8(ascii: "n"): out.append(0x0A)
-                    case UInt8(ascii: "r"): out.append(0x0D)
-                    case UInt8(ascii: "t"): out.append(0x09)
-                    case UInt8(ascii: "u"):
-                        // Only the control characters JSONString writes as \u00XX.
-                        guard i + 4 <= b.count, b[i] == UInt8(ascii: "0"), b[i + 1] == UInt8(ascii: "0"),
-                              let hi = Hex.decode(String(decoding: b[(i + 2)..<(i + 4)], as: UTF8.self))?.first, hi < 0x20 else { return nil }
-                        out.append(hi)
-                        i += 4
-                    default: return nil
-                    }
-                default: out.append(c)
-                }
-            }
-            return nil
-        }
-        guard expect(UInt8(ascii: "[")) else { return nil }
-        var entries: [(name: String, value: String)] = []
-        if expect(UInt8(ascii: "]")) { return i == b.count ? HTTPHeaderList(entries) : nil }
-        repeat {
-            guard expect(UInt8(ascii: "[")), let name = string(), expect(UInt8(ascii: ",")), let value = string(), expect(UInt8(ascii: "]")) else { return nil }
-            entries.append((name, value))
-        } while expect(UInt8(ascii: ","))
-        guard expect(UInt8(ascii: "]")), i == b.count else { return nil }
-        return HTTPHeaderList(entries)
+        HTTPHeaderList(JSONScanner.stringPairs(Array(text.utf8))?.map { (name: $0.0, value: $0.1) } ?? [])
     }
 
     static func decodeEvent(_ row: Row) throws -> StoredEvent {
