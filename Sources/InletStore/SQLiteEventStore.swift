@@ -66,39 +66,32 @@ public final class SQLiteEventStore: EventStore {
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        guard durability == .fsync else { return try unsyncedWrite(body) }
-        do {
-            return try pool.writeWithoutTransaction { db in
-                // Set before every durable transaction, so no earlier unsynced one can leave the connection lax.
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-                return try Self.inTransaction(db, body)
-            }
-        } catch let e as StoreError { throw e } catch {
-            throw StoreError.unavailable(Self.describe(error))
-        }
+        try transaction(synchronous: durability == .fsync ? "FULL" : "NORMAL", body)
     }
 
     /// A transaction committed without waiting for the disk, for bookkeeping whose loss at a power cut costs at most
     /// a repeated delivery (claims, attempt records), never an acknowledged event: WAL frames reach the disk in order,
     /// so the next durable commit's fsync covers it too. This keeps forwarding from paying an fsync per claim.
     private func unsyncedWrite<T>(_ body: (Database) throws -> T) throws -> T {
+        try transaction(synchronous: "NORMAL", body)
+    }
+
+    /// One IMMEDIATE transaction at the given `synchronous` level, set before every transaction so that no earlier
+    /// unsynced one can leave the connection lax for a durable one.
+    private func transaction<T>(synchronous: String, _ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                return try Self.inTransaction(db, body)
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
             }
         } catch let e as StoreError { throw e } catch {
             throw StoreError.unavailable(Self.describe(error))
         }
-    }
-
-    private static func inTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
-        var result: T?
-        try db.inTransaction(.immediate) {
-            result = try body(db)
-            return .commit
-        }
-        return result!
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
