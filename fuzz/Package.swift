@@ -37,5 +37,7 @@ let package = Package(
         fuzzTarget("fuzz-profile"),
         fuzzTarget("fuzz-config"),
         fuzzTarget("fuzz-json"),
+        fuzzTarget("fuzz-delivery"),
+        fuzzTarget("fuzz-sink"),
     ]
 )

@@ -294,6 +294,45 @@ def json_corpus():
     return n
 
 
+def delivery_corpus():
+    """Destination answers: `status\nRetry-After\nattempts-made\nreceived-at\nbody`."""
+    n = 0
+    now = 1_767_225_600_000
+    seeds = {
+        "ok": f"200\n\n0\n{now}\n{{\"ok\":true}}",
+        "503-seconds": f"503\n120\n2\n{now}\nbusy",
+        "503-huge-seconds": f"503\n10000000000000000\n1\n{now}\n",
+        "429-date": f"429\nThu, 01 Jan 2026 00:05:00 GMT\n3\n{now - 60000}\n",
+        "429-past-date": f"429\nSun, 06 Nov 1994 08:49:37 GMT\n0\n{now}\n",
+        "500-retry-after-ignored": f"500\n5\n0\n{now}\n",
+        "404": f"404\n\n0\n{now}\nnot found",
+        "stored-row-extremes": f"503\n1\n9223372036854775807\n-9223372036854775808\n",
+        "odd-status": "999\n-1\n-5\n0\n",
+        "junk-date": f"503\nSun, 99 Foo 99999 99:99:99 GMT\n0\n{now}\n",
+    }
+    for name, text in seeds.items():
+        n += write("delivery", name, text)
+    return n
+
+
+def sink_corpus():
+    """Forwarded events at the sink: `id\ntimestamp\nwebhook-signature\nnow-seconds\nbody`."""
+    n = 0
+    body = '{"specversion":"1.0","id":"evt_1","source":"inlet/demo","type":"demo"}'
+    seeds = {
+        "valid-shape": f"msg_1\n1767225600\nv1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=\n1767225600\n{body}",
+        "two-signatures": f"msg_1\n1767225600\nv1,AAAA v1,BBBB v2,CCCC\n1767225600\n{body}",
+        "huge-timestamp": f"msg_1\n99999999999999999999\nv1,AAAA\n1767225600\n{body}",
+        "sixteen-digits": f"msg_1\n9999999999999999\nv1,AAAA\n1767225600\n{body}",
+        "signed-timestamp": f"msg_1\n-1767225600\nv1,AAAA\n1767225600\n{body}",
+        "empty": "\n\n\n\n",
+        "stale": f"msg_1\n1767225000\nv1,AAAA\n1767225600\n{body}",
+    }
+    for name, text in seeds.items():
+        n += write("sink", name, text)
+    return n
+
+
 def dictionaries():
     """Header names, keys and tokens the code compares against: libFuzzer cannot see through Swift String ==."""
     os.makedirs(DICTS, exist_ok=True)
@@ -337,12 +376,16 @@ def dictionaries():
     save("toml.dict", words)
     save("json.dict", ["{", "}", "[", "]", ":", ",", '"', "true", "false", "null", "-0.1e+1", "\\u00e9", "\\ud83d\\ude00",
                        "\\ud800", "\\\"", "\\\\", "\\/", "\\n", "~0", "~1", "/", "\x00/", "/data/object/id", "/type", "/id"])
+    save("delivery.dict", ["\n", "200", "204", "408", "429", "503", "500", "GMT", " GMT", "Mon, ", "Sun, 06 Nov 1994 08:49:37 GMT",
+                           "Jan", "Dec", "9223372036854775807", "-9223372036854775808", "10000000000000000", "00:00:00"])
+    save("sink.dict", ["\n", "v1,", "v2,", " v1,", "msg_", "1767225600", "9999999999999999", "=", "+", "/"])
 
 
 def main():
-    for sub in ("signature", "profile", "config", "json"):
+    for sub in ("signature", "profile", "config", "json", "delivery", "sink"):
         shutil.rmtree(os.path.join(CORPUS, sub), ignore_errors=True)
-    counts = {"signature": signature_corpus(), "profile": profile_corpus(), "config": config_corpus(), "json": json_corpus()}
+    counts = {"signature": signature_corpus(), "profile": profile_corpus(), "config": config_corpus(), "json": json_corpus(),
+              "delivery": delivery_corpus(), "sink": sink_corpus()}
     dictionaries()
     total = sum(os.path.getsize(p) for p in glob.glob(os.path.join(CORPUS, "*", "*")))
     print("seeds:", ", ".join(f"{k} {v}" for k, v in counts.items()), f"({total} bytes)")

@@ -331,9 +331,10 @@ public struct GatewayConfig: Sendable {
                 dc.maxConcurrency = try d.int("max_concurrency", range: 1...10_000) ?? dc.maxConcurrency
                 if let node = d.raw("rate_limit_per_second") {
                     switch node {
-                    case .int(let i) where i > 0: dc.rateLimitPerSecond = Double(i)
-                    case .double(let v) where v > 0: dc.rateLimitPerSecond = v
-                    default: throw d.error("rate_limit_per_second", "must be a positive number")
+                    // Bounded: TOML allows `inf` and `nan`, and the token bucket turns the rate into whole tokens.
+                    case .int(let i) where (1...1_000_000).contains(i): dc.rateLimitPerSecond = Double(i)
+                    case .double(let v) where v.isFinite && v >= 0.001 && v <= 1_000_000: dc.rateLimitPerSecond = v
+                    default: throw d.error("rate_limit_per_second", "must be a number from 0.001 to 1000000")
                     }
                 }
                 if let o = try d.string("ordering") {

@@ -122,7 +122,12 @@ public struct StandardWebhooksSigner: Sendable {
 
     /// Verifies a Standard Webhooks signature header (used by the built-in sink and tests).
     public func verify(id: String, timestamp: String, signatureHeader: String, body: [UInt8], now: EpochMillis, toleranceSeconds: Int64 = 300) -> Bool {
-        guard let ts = Int64(timestamp), abs(ts * 1000 - now) <= toleranceSeconds * 1000 else { return false }
+        // The timestamp is the sender's text: digits only, at most 16 of them (as `ProviderProfile.parseTimestamp`),
+        // and compared in seconds, so no value of it can overflow.
+        guard !timestamp.isEmpty, timestamp.utf8.count <= 16, timestamp.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+              let ts = Int64(timestamp) else { return false }
+        let nowSeconds = now / 1000
+        guard ts >= nowSeconds - toleranceSeconds, ts <= nowSeconds + toleranceSeconds else { return false }
         let message = Array("\(id).\(timestamp).".utf8) + body
         guard case .success(let parsed) = SignatureHeaderParser.parse(signatureHeader, format: .versionedList(entrySeparator: " ", versionSeparator: ",", versions: ["v1"])) else { return false }
         var ok = false

@@ -95,31 +95,67 @@ public struct DeliveryPolicy: Sendable, Equatable {
                 delay = min(max(ra, 0), retry.maxDelayMillis)
             }
             let at = now + delay
-            if at - receivedAt > maxAgeMillis { return .dead(reason: "older than the maximum age") }
+            // `receivedAt` comes from a stored row: compare without trapping whatever it holds.
+            let (age, overflow) = at.subtractingReportingOverflow(receivedAt)
+            if overflow || age > maxAgeMillis { return .dead(reason: "older than the maximum age") }
             return .retry(at: at)
         }
     }
 
     /// `Retry-After`: delta-seconds or an HTTP-date; nil when absent or unreadable.
+    ///
+    /// A destination's answer is outside input: any number of digits is accepted without trapping (a value whose
+    /// milliseconds do not fit in 64 bits is `Int64.max`, which `next` clamps to the policy's maximum delay).
     public static func parseRetryAfter(_ value: String?, now: EpochMillis) -> Int64? {
         guard let v = value?.trimmingASCIIWhitespace(), !v.isEmpty else { return nil }
-        if v.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let s = Int64(v) { return s * 1000 }
-        return HTTPDate.parse(v).map { max(0, $0 - now) }
+        if v.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            var seconds: Int64 = 0
+            for c in v.utf8 {
+                let (shifted, o1) = seconds.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = shifted.addingReportingOverflow(Int64(c - 48))
+                if o1 || o2 { return .max }
+                seconds = sum
+            }
+            let (millis, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+            return overflow ? .max : millis
+        }
+        guard let at = HTTPDate.parse(v) else { return nil }
+        let (delta, overflow) = at.subtractingReportingOverflow(now)
+        return overflow ? (at > now ? .max : 0) : max(0, delta)
+    }
+
+    /// The `Retry-After` worth reading for an answer with `status`: only 429 and 503 give it meaning (RFC 9110), so
+    /// on any other status the header is not even parsed.
+    public static func retryAfterMillis(status: Int?, header: String?, now: EpochMillis) -> Int64? {
+        guard status == 429 || status == 503 else { return nil }
+        return parseRetryAfter(header, now: now)
     }
 }
 
-/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only HTTP-date form senders should use.
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the only HTTP-date form senders should use. Parsed byte by byte:
+/// fixed widths, digits only, so no field of a hostile date can overflow.
 public enum HTTPDate {
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     public static func parse(_ text: String) -> EpochMillis? {
-        let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let month = months.firstIndex(of: String(parts[2])),
-              let year = Int(parts[3]) else { return nil }
-        let hms = parts[4].split(separator: ":")
-        guard hms.count == 3, let h = Int(hms[0]), let m = Int(hms[1]), let s = Int(hms[2]) else { return nil }
-        let iso = String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month + 1, day, h, m, s)
-        return RFC3339.parse(iso)
+        // "Sun, 06 Nov 1994 08:49:37 GMT": 29 bytes exactly.
+        let b = Array(text.utf8)
+        guard b.count == 29, b[3] == 44, b[4] == 32, b[7] == 32, b[11] == 32, b[16] == 32, b[19] == 58, b[22] == 58, b[25] == 32,
+              b[26] == 71, b[27] == 77, b[28] == 84 else { return nil }
+        func num(_ from: Int, _ len: Int) -> Int? {
+            var v = 0
+            for i in from..<(from + len) {
+                guard b[i] >= 48 && b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
+        }
+        let monthName = String(decoding: b[8..<11], as: UTF8.self)
+        guard let day = num(5, 2), let month = months.firstIndex(of: monthName), let year = num(12, 4),
+              let h = num(17, 2), let m = num(20, 2), let s = num(23, 2),
+              (1...31).contains(day), h < 24, m < 60, s < 61 else { return nil }
+        let days = RFC3339.daysFromCivil(Int64(year), month + 1, day)
+        return (days * 86400 + Int64(h * 3600 + m * 60 + s)) * 1000
     }
 }
 
@@ -201,7 +237,8 @@ public struct TokenBucket: Sendable, Equatable {
     /// Whole tokens available now.
     public mutating func available(now: EpochMillis) -> Int {
         refill(now: now)
-        return Int(tokens)
+        // Clamped before converting: `Int(_:)` traps on a Double outside Int's range.
+        return Int(min(max(tokens, 0), Double(Int32.max)))
     }
 
     public mutating func take(_ n: Int, now: EpochMillis) {
@@ -211,6 +248,8 @@ public struct TokenBucket: Sendable, Equatable {
 
     /// Milliseconds until the next whole token.
     public func millisUntilNextToken() -> Int64 {
-        tokens >= 1 ? 0 : Int64(((1 - tokens) / ratePerSecond * 1000).rounded(.up))
+        guard tokens < 1 else { return 0 }
+        let millis = ((1 - tokens) / ratePerSecond * 1000).rounded(.up)
+        return millis.isFinite && millis < 86_400_000 ? Int64(millis) : 86_400_000
     }
 }

@@ -204,7 +204,10 @@ extension ProviderProfile {
                 if ok { matched = 0 }
             case .twilio:
                 guard let base = options.publicURL else { return .failure(.publicURLNotConfigured) }
-                if let i = TwilioSignature.verify(request: request, publicURL: base, signatures: parsed.signatures, keys: indices.map { keys[$0] }) {
+                guard let hash = TwilioSignature.algorithm(settings: request.headers.first(TwilioSignature.settingsHeader)) else {
+                    return .failure(.noSupportedSignature)
+                }
+                if let i = TwilioSignature.verify(request: request, publicURL: base, signatures: parsed.signatures, keys: indices.map { keys[$0] }, hash: hash) {
                     matched = indices[i]
                 }
             }

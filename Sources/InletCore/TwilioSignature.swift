@@ -6,8 +6,31 @@ import Foundation
 /// name's distinct values sorted. JSON bodies: Twilio appends `bodySHA256=<hex>` to the URL, signs the URL only,
 /// and the body is checked against that hash. The URL is tried with and without its port, as the SDK does,
 /// because Twilio is inconsistent about including `:443`.
+///
+/// Webhooks signed with a SharedKey carry `X-Twilio-Webhooks-Signature-Settings: key=<id>,algorithm=HMAC_SHA256`
+/// (twilio-python `get_signature_algorithm`): the same string is then signed with HMAC-SHA256, keyed with that
+/// SharedKey's secret. A missing header, or one without `algorithm=`, means the Auth Token's HMAC-SHA1.
 enum TwilioSignature {
-    static func verify(request: IncomingRequest, publicURL: String, signatures: [[UInt8]], keys: [VerificationKey]) -> Int? {
+    static let settingsHeader = "X-Twilio-Webhooks-Signature-Settings"
+
+    /// The hash the request says it was signed with; nil when it names one the SDK does not support (refused, as the
+    /// SDK refuses it).
+    static func algorithm(settings: String?) -> HashFunction? {
+        for part in (settings ?? "").split(separator: ",", omittingEmptySubsequences: false) {
+            guard let eq = part.firstIndex(of: "=") else { continue }
+            let name = part[..<eq].trimmingASCIIWhitespace()
+            let value = part[part.index(after: eq)...].trimmingASCIIWhitespace()
+            guard name == "algorithm", !value.isEmpty else { continue }
+            switch value.uppercased() {
+            case "HMAC_SHA1": return .sha1
+            case "HMAC_SHA256": return .sha256
+            default: return nil
+            }
+        }
+        return .sha1
+    }
+
+    static func verify(request: IncomingRequest, publicURL: String, signatures: [[UInt8]], keys: [VerificationKey], hash: HashFunction = .sha1) -> Int? {
         let url = request.query.map { publicURL + "?" + $0 } ?? publicURL
         var bodyHashOK = true
         let suffix: [UInt8]
@@ -22,15 +45,15 @@ enum TwilioSignature {
         var matched: Int?
         for (index, key) in keys.enumerated() {
             for v in variants {
-                let expected = Array(Base64.encode(HashFunction.sha1.mac(key: key.keyBytes, message: Array(v.utf8) + suffix)).utf8)
+                let expected = Array(Base64.encode(hash.mac(key: key.keyBytes, message: Array(v.utf8) + suffix)).utf8)
                 for candidate in signatures where constantTimeEquals(expected, candidate) && matched == nil { matched = index }
             }
         }
         return bodyHashOK ? matched : nil
     }
 
-    static func sign(url: String, formBody: [UInt8], key: [UInt8]) -> String {
-        Base64.encode(HashFunction.sha1.mac(key: key, message: Array(url.utf8) + sortedParameterBytes(formParameters(formBody))))
+    static func sign(url: String, formBody: [UInt8], key: [UInt8], hash: HashFunction = .sha1) -> String {
+        Base64.encode(hash.mac(key: key, message: Array(url.utf8) + sortedParameterBytes(formParameters(formBody))))
     }
 
     /// `application/x-www-form-urlencoded` pairs, decoded (`+` is a space).

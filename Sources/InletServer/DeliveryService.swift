@@ -162,7 +162,8 @@ public final class DeliveryService: Service, Sendable {
     }
 
     func deliver(_ c: ClaimedDelivery) async {
-        let attempt = c.attemptsMade + 1
+        // The count comes from a stored row; a corrupted one must not trap here.
+        let attempt = c.attemptsMade < Int.max ? c.attemptsMade + 1 : Int.max
         let startedAt = clock.now()
         guard let destination = runtime.current.destination(c.destination) else {
             // Removed from the config: keep the row (an operator may restore the destination) and look again later.
@@ -193,7 +194,7 @@ public final class DeliveryService: Service, Sendable {
         }
         let now = clock.now()
         let decision = destination.config.policy.next(
-            attempt: attempt, status: status, retryAfterMillis: DeliveryPolicy.parseRetryAfter(retryAfter, now: now),
+            attempt: attempt, status: status, retryAfterMillis: DeliveryPolicy.retryAfterMillis(status: status, header: retryAfter, now: now),
             receivedAt: c.event.receivedAt, now: now, unitRandom: Double.random(in: 0...1))
         let destinationFailed: Bool
         let next: DeliveryCompletion.Next

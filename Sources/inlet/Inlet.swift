@@ -365,6 +365,7 @@ struct Secrets: AsyncParsableCommand {
         @Option(help: "Days both secrets stay valid.") var overlapDays: Int = 7
 
         func run() async throws {
+            guard (1...3650).contains(overlapDays) else { throw CLIError("--overlap-days must be 1…3650") }
             let config = try options.load()
             let now = SystemClock().now() / 1000 * 1000  // whole seconds: the printed times are for people
             let retireAt = RFC3339.format(now + Int64(overlapDays) * 86_400_000).replacingOccurrences(of: ".000Z", with: "Z")

@@ -60,6 +60,17 @@ struct ConfigTests {
         #expect(error?.key == "server.listen")
     }
 
+    /// TOML allows `inf` and `nan`: a rate the token bucket cannot turn into whole tokens is a config error, not a trap.
+    @Test func rateLimitMustBeAFiniteBoundedNumber() throws {
+        for bad in ["inf", "nan", "-1", "0", "1e300", "9223372036854775807"] {
+            let text = "[destinations.svc]\nurl = \"http://127.0.0.1:9/\"\nsecrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\nrate_limit_per_second = \(bad)\n"
+            let error = #expect(throws: ConfigError.self, "\(bad)") { try GatewayConfig.parse(text, file: "t.toml") }
+            #expect(error?.key == "destinations.svc.rate_limit_per_second", "\(bad)")
+        }
+        let ok = try GatewayConfig.parse("[destinations.svc]\nurl = \"http://127.0.0.1:9/\"\nsecrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\nrate_limit_per_second = 0.5\n", file: "t.toml")
+        #expect(ok.destinations["svc"]?.rateLimitPerSecond == 0.5)
+    }
+
     @Test func syntaxErrorNamesTheLine() {
         let error = #expect(throws: ConfigError.self) { try GatewayConfig.parse("[server]\nlisten = \"x\n", file: "t.toml") }
         #expect(error?.line == 2)

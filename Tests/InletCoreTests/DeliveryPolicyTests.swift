@@ -81,6 +81,51 @@ struct DeliveryPolicyTests {
         #expect(DeliveryPolicy.parseRetryAfter("soon", now: 0) == nil)
     }
 
+    /// Hardening 1: a destination answering `503` with `Retry-After: 10000000000000000` trapped on `s * 1000` (and the
+    /// row was claimed again after the restart, so the gateway crash-looped).
+    @Test func hugeRetryAfterIsClampedNotATrap() {
+        #expect(DeliveryPolicy.parseRetryAfter("10000000000000000", now: 0) == .max)
+        #expect(DeliveryPolicy.parseRetryAfter("9223372036854775807", now: 0) == .max)
+        #expect(DeliveryPolicy.parseRetryAfter(String(repeating: "9", count: 400), now: 0) == .max)
+        #expect(DeliveryPolicy.parseRetryAfter("9223372036854775", now: 0) == 9_223_372_036_854_775_000)
+        let huge = DeliveryPolicy.retryAfterMillis(status: 503, header: "10000000000000000", now: 1_000)
+        // Clamped to the policy's maximum delay (60 s here).
+        #expect(policy.next(attempt: 1, status: 503, retryAfterMillis: huge, receivedAt: 0, now: 1_000, unitRandom: 0) == .retry(at: 61_000))
+        // Signs, fractions and junk are unreadable, not negative delays.
+        #expect(DeliveryPolicy.parseRetryAfter("-5", now: 0) == nil)
+        #expect(DeliveryPolicy.parseRetryAfter("1.5", now: 0) == nil)
+        #expect(DeliveryPolicy.parseRetryAfter("+5", now: 0) == nil)
+    }
+
+    @Test func retryAfterIsReadOnlyOn429And503() {
+        #expect(DeliveryPolicy.retryAfterMillis(status: 429, header: "7", now: 0) == 7_000)
+        #expect(DeliveryPolicy.retryAfterMillis(status: 503, header: "7", now: 0) == 7_000)
+        for status: Int? in [nil, 200, 301, 500, 502, 504] {
+            #expect(DeliveryPolicy.retryAfterMillis(status: status, header: "7", now: 0) == nil)
+        }
+    }
+
+    @Test func httpDatesAreParsedStrictly() {
+        #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777_000)
+        // A date in the past means "now".
+        #expect(DeliveryPolicy.parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now: 1_767_225_600_000) == 0)
+        for bad in ["Sun, 06 Nov 99999 08:49:37 GMT", "Sun, -6 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
+                    "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT",
+                    "Sun, 99999999999999999999 Nov 1994 08:49:37 GMT", ""] {
+            #expect(HTTPDate.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    /// Stored rows are outside input too: a receive time or attempt count no one wrote must not trap the policy.
+    @Test func extremeStoredValuesDoNotTrap() {
+        #expect(policy.next(attempt: 1, status: 500, retryAfterMillis: nil, receivedAt: .min, now: 1_000, unitRandom: 0) == .dead(reason: "older than the maximum age"))
+        #expect(policy.next(attempt: Int.max, status: 500, retryAfterMillis: nil, receivedAt: 0, now: 1_000, unitRandom: 1) == .dead(reason: "\(Int.max) attempts made"))
+        var bucket = TokenBucket(ratePerSecond: 0.001)
+        bucket.take(Int(Int32.max), now: 0)
+        #expect(bucket.available(now: 0) == 0)
+        #expect(bucket.millisUntilNextToken() == 86_400_000)
+    }
+
     @Test func eventsOlderThanTheMaxAgeAreDeadLettered() {
         #expect(policy.next(attempt: 1, status: 500, retryAfterMillis: nil, receivedAt: 0, now: 3_599_500, unitRandom: 1) == .dead(reason: "older than the maximum age"))
         #expect(policy.next(attempt: 1, status: 500, retryAfterMillis: nil, receivedAt: 0, now: 3_599_500, unitRandom: 0) == .retry(at: 3_599_500))

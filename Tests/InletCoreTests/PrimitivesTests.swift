@@ -134,6 +134,22 @@ struct EnvelopeTests {
         #expect(throws: StandardWebhooksSigner.SignerError.self) { try StandardWebhooksSigner(secrets: ["whsec_***"]) }
     }
 
+    /// Hardening 2: the development sink (inside the gateway in the default config) trapped on `ts * 1000` for a huge
+    /// `webhook-timestamp`.
+    @Test func standardWebhooksVerifyReadsTheTimestampOverflowSafely() throws {
+        let signer = try StandardWebhooksSigner(secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+        let header = signer.signature(id: "m", timestampSeconds: 1_767_225_600, body: [1])
+        #expect(signer.verify(id: "m", timestamp: "1767225600", signatureHeader: header, body: [1], now: 1_767_225_600_000))
+        for ts in ["10000000000000000", "9223372036854775807", "99999999999999999999", "-1767225600", "+1767225600", " 1767225600", "1.5", ""] {
+            #expect(!signer.verify(id: "m", timestamp: ts, signatureHeader: header, body: [1], now: 1_767_225_600_000), "\(ts)")
+        }
+        // Within the tolerance in both directions, in seconds.
+        #expect(signer.verify(id: "m", timestamp: "1767225600", signatureHeader: header, body: [1], now: 1_767_225_900_999))
+        #expect(!signer.verify(id: "m", timestamp: "1767225600", signatureHeader: header, body: [1], now: 1_767_225_901_000))
+        #expect(signer.verify(id: "m", timestamp: "1767225600", signatureHeader: header, body: [1], now: 1_767_225_300_000))
+        #expect(!signer.verify(id: "m", timestamp: "1767225600", signatureHeader: header, body: [1], now: 1_767_225_299_000))
+    }
+
     @Test func retryDelaysGrowWithJitterAndCap() {
         let p = RetryPolicy(initialDelayMillis: 1000, maxDelayMillis: 60_000, maxAttempts: 10)
         #expect(p.ceiling(afterAttempt: 1) == 1000)

@@ -284,7 +284,7 @@ FIXTURES: list[dict] = []
 
 # Cases where Inlet deliberately differs from the SDK. Each must actually diverge (checked below).
 DOCUMENTED_DIVERGENCES = {
-    ("stripe", "future_timestamp"): "Stripe's SDK only rejects old timestamps; Inlet also bounds future skew at 300 s.",
+    ("stripe", "future_timestamp"): "Stripe's SDK only rejects old timestamps; Inlet also bounds future skew, at 1 h.",
 }
 
 
@@ -577,9 +577,12 @@ def build_stripe():
         ("stale_inside_tolerance", NOW - 299, "accepted", "Valid signature, t = now - 299: inside tolerance."),
         ("future_inside_tolerance", NOW + 299, "accepted", "Valid signature, t = now + 299: inside the future tolerance."),
         ("future_boundary_300", NOW + 300, "accepted", "Valid signature, t = now + 300: exactly at the future tolerance, still accepted."),
-        ("future_timestamp", NOW + 301, "timestamp_outside_tolerance",
-         "Valid signature, t = now + 301. DIVERGENCE: Stripe's SDK accepts it (it only rejects old timestamps), "
-         "Inlet also rejects future skew beyond 300 s."),
+        ("future_beyond_300", NOW + 301, "accepted",
+         "Valid signature, t = now + 301: Stripe's SDK only rejects old timestamps, and Inlet's future bound is 1 h."),
+        ("future_boundary_3600", NOW + 3600, "accepted", "Valid signature, t = now + 3600: exactly at Inlet's future bound."),
+        ("future_timestamp", NOW + 3601, "timestamp_outside_tolerance",
+         "Valid signature, t = now + 3601. DIVERGENCE: Stripe's SDK accepts it (it only rejects old timestamps), "
+         "Inlet also rejects future skew beyond 1 h."),
     ]:
         add(p, sdk, case, desc, [STRIPE_NEW], h(stripe_header(STRIPE_BODY, STRIPE_NEW, ts)), STRIPE_BODY, expected,
             verify=v, **ev)
