@@ -294,9 +294,13 @@ def json_corpus():
     return n
 
 
+def write_seeds(target, seeds):
+    """Writes each named seed of `seeds` into `target`'s corpus; returns how many were written."""
+    return sum(write(target, name, text) for name, text in seeds.items())
+
+
 def delivery_corpus():
     """Destination answers: `status\nRetry-After\nattempts-made\nreceived-at\nbody`."""
-    n = 0
     now = 1_767_225_600_000
     seeds = {
         "ok": f"200\n\n0\n{now}\n{{\"ok\":true}}",
@@ -310,14 +314,11 @@ def delivery_corpus():
         "odd-status": "999\n-1\n-5\n0\n",
         "junk-date": f"503\nSun, 99 Foo 99999 99:99:99 GMT\n0\n{now}\n",
     }
-    for name, text in seeds.items():
-        n += write("delivery", name, text)
-    return n
+    return write_seeds("delivery", seeds)
 
 
 def sink_corpus():
     """Forwarded events at the sink: `id\ntimestamp\nwebhook-signature\nnow-seconds\nbody`."""
-    n = 0
     body = '{"specversion":"1.0","id":"evt_1","source":"inlet/demo","type":"demo"}'
     seeds = {
         "valid-shape": f"msg_1\n1767225600\nv1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=\n1767225600\n{body}",
@@ -328,9 +329,7 @@ def sink_corpus():
         "empty": "\n\n\n\n",
         "stale": f"msg_1\n1767225000\nv1,AAAA\n1767225600\n{body}",
     }
-    for name, text in seeds.items():
-        n += write("sink", name, text)
-    return n
+    return write_seeds("sink", seeds)
 
 
 def dictionaries():
