@@ -39,11 +39,13 @@ struct IngressStateMachine {
             return .respond(status: .methodNotAllowed, reason: .methodNotAllowed, close: expectsBody, extraHeaders: [("Allow", "POST")])
         }
         let lengths = head.headers[canonicalForm: "content-length"]
-        if lengths.count > 1 || (lengths.count == 1 && Int(lengths[0]) == nil) {
+        // `Int(_:)` alone would take "+5" and "-1"; RFC 9110 allows digits only. Too many digits is nil, not a trap.
+        let parsedLength = lengths.first.flatMap { text in text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } ? Int(text) : nil }
+        if lengths.count > 1 || (lengths.count == 1 && parsedLength == nil) {
             state = .discarding
             return .respond(status: .badRequest, reason: .malformedRequest, close: true, extraHeaders: [])
         }
-        let declared = lengths.first.flatMap { Int($0) } ?? 0
+        let declared = parsedLength ?? 0
         if declared > source.maxBodyBytes {
             state = .discarding
             return .respond(status: .payloadTooLarge, reason: .bodyTooLarge, close: true, extraHeaders: [])

@@ -70,6 +70,17 @@ struct IngressStateMachineTests {
         #expect(status == .badRequest && reason == .malformedRequest && close)
     }
 
+    /// The HTTP parser refuses these on the wire; the state machine must not rely on it (a signed length would
+    /// slip under the size check, an over-long one must not trap).
+    @Test(arguments: ["-1", "+5", "99999999999999999999999", "0x10", "5,6"])
+    func contentLengthMustBeDigitsThatFit(_ value: String) {
+        var m = IngressStateMachine()
+        guard case .respond(let status, let reason, let close, _) = m.head(head(.POST, "/hooks/stripe", [("Content-Length", value)]), snapshot: Self.snapshot, now: 0) else {
+            Issue.record("accepted Content-Length '\(value)'"); return
+        }
+        #expect(status == .badRequest && reason == .malformedRequest && close)
+    }
+
     @Test func streamedOversizeIsCutOffMidBody() {
         var m = IngressStateMachine()
         guard case .none = m.head(head(.POST, "/hooks/stripe", [("Transfer-Encoding", "chunked")]), snapshot: Self.snapshot, now: 0) else { Issue.record("refused"); return }
