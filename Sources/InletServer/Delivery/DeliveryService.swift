@@ -301,7 +301,3 @@ public final class DeliveryService: Service, Sendable {
         return "\(error)"
     }
 }
-
-public enum InletVersion {
-    public static let current = "0.1.0"
-}
