@@ -182,13 +182,8 @@ max_concurrency = 16
     provider.stop()
 
     # Drain: nothing pending in the store and every acknowledged ID seen by the receiver.
-    drained = False
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    while time.monotonic() < deadline and gateway.proc.poll() is None:
-        if store_count(store) == 0 and provider.acked <= receiver.keys():
-            drained = True
-            break
-        time.sleep(0.25)
+    drained = wait_for(lambda: store_count(store) == 0 and provider.acked <= receiver.keys(), DRAIN_TIMEOUT, 0.25,
+                       unless=lambda: not gateway.alive())
     if not drained:
         failures.append(f"the queue did not drain within {DRAIN_TIMEOUT:g} s (pending: {store_count(store)})")
     time.sleep(0.5)  # let a late duplicate delivery in flight land

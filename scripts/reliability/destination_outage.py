@@ -29,7 +29,7 @@ import collections, json, math, os, sys, tempfile, threading, time, shutil
 sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Gateway, Pace, Provider, Receiver, check_config, free_port, inlet_binary, logger, percentiles,
-                     store_count, stored_events, whsec, write_config)
+                     store_count, stored_events, wait_for, whsec, write_config)
 
 RATE = float(os.environ.get("RATE", 300))
 CONNS = int(os.environ.get("CONNS", 8))
@@ -130,12 +130,8 @@ max_concurrency = 16
 
     failures = []
     drained_after = None
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    while time.monotonic() < deadline:
-        if provider.acked <= receiver.keys() and store_count(store) == 0:
-            drained_after = time.monotonic() - t_recovered
-            break
-        time.sleep(0.2)
+    if wait_for(lambda: provider.acked <= receiver.keys() and store_count(store) == 0, DRAIN_TIMEOUT, 0.2):
+        drained_after = time.monotonic() - t_recovered
     sampling.set()
     pending, attempts = store_count(store), store_count(store, "SELECT count(*) FROM attempts")
     if drained_after is None:

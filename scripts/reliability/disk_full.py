@@ -27,7 +27,7 @@ import collections, http.client, json, os, random, signal, subprocess, sys, temp
 sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Gateway, Provider, Receiver, check_config, free_port, inlet_binary, logger, percentiles,
-                     stored_events, whsec, write_config)
+                     stored_events, wait_for, whsec, write_config)
 
 TMPFS_SIZE = os.environ.get("TMPFS_SIZE", "8m")
 BALLAST_MB = int(os.environ.get("BALLAST_MB", 3))
@@ -244,14 +244,8 @@ max_backoff_ms = 1000
     after_bad = [(k, s, r) for _, k, s, r in after if s != 200]
 
     # 5. Drain the queue to the receiver, then stop.
-    drained = False
-    drain_deadline = time.monotonic() + DRAIN_TIMEOUT
     acked = {k for k, v in provider.answers.items() if any(s == 200 for _, s, _ in v)}
-    while time.monotonic() < drain_deadline and gateway.alive():
-        if acked <= receiver.keys():
-            drained = True
-            break
-        time.sleep(0.2)
+    drained = wait_for(lambda: acked <= receiver.keys(), DRAIN_TIMEOUT, 0.2, unless=lambda: not gateway.alive())
     same_process = gateway.alive() and gateway.proc.pid == pid
     stop_problem = gateway.stop()
     elapsed = time.monotonic() - t_begin

@@ -98,10 +98,10 @@ def check_config(binary, config):
         sys.exit(f"check-config refused the test config:\n{check.stdout}{check.stderr}")
 
 
-def wait_for(condition, timeout, interval=0.1):
-    """Polls `condition` until it holds (True) or `timeout` seconds have passed (False)."""
+def wait_for(condition, timeout, interval=0.1, unless=None):
+    """Polls `condition` until it holds (True), or until `timeout` seconds have passed or `unless` holds (False)."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (unless and unless()):
         if condition():
             return True
         time.sleep(interval)
@@ -402,7 +402,7 @@ class Pace:
         return slot
 
 
-class Reply(collections.namedtuple("Reply", "status doc text headers error sent")):
+class Reply(collections.namedtuple("Reply", "status doc text error sent")):
     """The ingress's answer to one POST: status None if none came (`error` says why; `sent` False: the connection could
     not be made, so nothing was sent). `doc` is the JSON answer ({} if it was none)."""
 
@@ -439,14 +439,14 @@ class Client:
                 self.conn.connect()
             except OSError as e:
                 self.conn = None
-                return Reply(None, {}, "", {}, e, False)
+                return Reply(None, {}, "", e, False)
         try:
             self.conn.request("POST", path, body, headers)
             resp = self.conn.getresponse()
             answer = resp.read()
         except (OSError, http.client.HTTPException) as e:
             self.close()
-            return Reply(None, {}, "", {}, e, True)
+            return Reply(None, {}, "", e, True)
         try:
             doc = json.loads(answer)
             doc = doc if isinstance(doc, dict) else {}
@@ -454,7 +454,7 @@ class Client:
             doc = {}
         if resp.getheader("Connection", "").lower() == "close":
             self.close()
-        return Reply(resp.status, doc, answer.decode(errors="replace"), resp.headers, None, True)
+        return Reply(resp.status, doc, answer.decode(errors="replace"), None, True)
 
     def close(self):
         if self.conn:

@@ -519,13 +519,8 @@ def main():
         # wait out the whole drain timeout.
         stuck = {g: [s for s in provider.sends if s.instance == g and s.outcome == "no answer"
                      and (s.t_send < kill_at if g == "B" else s.t_send > a_ready_at)] for g in ("A", "B")}
-        drained = False
-        deadline = time.monotonic() + (5 if any(stuck.values()) else DRAIN_TIMEOUT)
-        while time.monotonic() < deadline and A.alive() and B.alive():
-            if db.pending() == 0 and set(provider.acked) <= receiver.keys():
-                drained = True
-                break
-            time.sleep(0.25)
+        drained = wait_for(lambda: db.pending() == 0 and set(provider.acked) <= receiver.keys(),
+                           5 if any(stuck.values()) else DRAIN_TIMEOUT, 0.25, unless=lambda: not (A.alive() and B.alive()))
         drain_secs = time.time() - load_end
         if not drained:
             failures.append(f"the queue did not drain (pending: {db.pending()}, A {'alive' if A.alive() else 'exited'}, "
