@@ -484,6 +484,8 @@ public struct ResolvedGateway: Sendable {
     public var adminTokens: [String] = []
     /// The PostgreSQL store's URL, resolved (with its password).
     public var storeURL: String?
+    /// Known development credentials in use, all guarding loopback-only listeners (others are refused): warned about.
+    public var developmentCredentials: [DevelopmentCredentialUse] = []
 
     /// A secret that stops working soon (or has stopped), for start-up warnings and the expiry metric.
     public struct SecretExpiry: Sendable, Equatable, CustomStringConvertible {
@@ -612,6 +614,9 @@ extension GatewayConfig {
         if let url = store.url {
             resolved.storeURL = try resolveAll([url], path: ["store", "url"]).first?.1
         }
+        // Published values guard nothing: tolerated for local development only (see DevelopmentCredentials).
+        resolved.developmentCredentials = developmentCredentialUses(environment: environment)
+        if let exposed = resolved.developmentCredentials.first(where: { !$0.loopbackOnly }) { throw err(exposed.keyPath, exposed.refusal) }
         return resolved
     }
 }

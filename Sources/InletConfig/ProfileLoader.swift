@@ -65,6 +65,7 @@ public enum ProfileLoader {
             var ranges: [CIDR] = []
             for text in try t.strings("ranges") ?? [] {
                 guard let c = CIDR(text) else { throw t.error("ranges", "'\(text)' is not an IP address or CIDR") }
+                if c.isTooBroadForSenderList { throw t.error("ranges", "\(PublishedIPRanges.ParseError.tooBroad(text))") }
                 ranges.append(c)
             }
             let asOf = try t.requiredString("as_of")

@@ -63,13 +63,17 @@ public final class Gateway: Sendable {
             })
         self.metricsRegistry = metricsRegistry
         metrics.secretExpiries(resolved, now: clock.now())
-        var clientConfig = HTTPClient.Configuration()
-        clientConfig.redirectConfiguration = .disallow
-        clientConfig.timeout = .init(connect: .seconds(5), read: .seconds(60))
-        clientConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, config.delivery.concurrency))
-        // A refused connection is a failed attempt with its own backoff, not something to spin on inside one attempt.
-        clientConfig.connectionPool.retryConnectionEstablishment = false
-        client = HTTPClient(eventLoopGroup: group, configuration: clientConfig, backgroundActivityLogger: logger)
+        for use in resolved.developmentCredentials {
+            logger.warning("DEVELOPMENT CREDENTIAL IN USE: anyone who has read Inlet's README knows it; fine on this machine only, refused on any other listener",
+                           metadata: ["key": "\(use.keyPath.joined(separator: "."))", "secret": "\(use.label)", "origin": "\(use.origin)", "guards": "\(use.guards)"])
+        }
+        // Deliveries, certificate fetches and SNS confirmations: redirects are not followed (see OutboundHTTP).
+        client = OutboundHTTP.makeClient(eventLoopGroup: group, logger: logger) { clientConfig in
+            clientConfig.timeout = .init(connect: .seconds(5), read: .seconds(60))
+            clientConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, config.delivery.concurrency))
+            // A refused connection is a failed attempt with its own backoff, not something to spin on inside one attempt.
+            clientConfig.connectionPool.retryConnectionEstablishment = false
+        }
         storeThreads = NIOThreadPool(numberOfThreads: 2)
         storeThreads.start()
         let client = self.client

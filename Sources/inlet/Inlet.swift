@@ -19,6 +19,13 @@ struct Inlet: AsyncParsableCommand {
         subcommands: [Serve.self, CheckConfig.self, Migrate.self, Reload.self, SendTest.self, Sources.self, Events.self, Replay.self, DeadLetters.self,
                       Quarantine.self, Destinations.self, Prune.self, Secrets.self, Sink.self, Providers.self],
         defaultSubcommand: Serve.self)
+
+    /// Files this process creates (the store, its WAL, shared memory and lock) are its owner's alone: the store holds
+    /// every payload received, and a default umask of 022 would make it world-readable.
+    static func main() async {
+        umask(0o077)
+        await main(nil)
+    }
 }
 
 struct ConfigOption: ParsableArguments {
@@ -97,6 +104,9 @@ struct CheckConfig: AsyncParsableCommand {
         for w in resolved.expiryWarnings(now: SystemClock().now()) {
             print("  warning     \(w)")
         }
+        for use in resolved.developmentCredentials {
+            print("  warning     development credential: \(use) (refused on a non-loopback listener)")
+        }
     }
 }
 
@@ -138,7 +148,7 @@ struct Providers: AsyncParsableCommand {
             guard let published = profile.sourceIPs, let format = published.format, let url = from ?? published.url else {
                 throw CLIError("\(provider) publishes no machine-readable address list; edit [source_ips] in \(path) by hand")
             }
-            let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            let client = OutboundHTTP.makeClient()
             let body: ByteBuffer
             do {
                 let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(20))
@@ -155,7 +165,10 @@ struct Providers: AsyncParsableCommand {
             let updated: String
             do { updated = try ProfileLoader.rewriteSourceIPs(text, ranges: ranges, asOf: today) } catch { throw CLIError(error.description) }
             do { _ = try ProfileLoader.parse(updated, file: path) } catch { throw CLIError("refusing to write an invalid profile: \(error)") }
+            // The atomic write makes a new file (0600 under our umask): keep the profile's own mode, it is not a secret.
+            let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions]
             try updated.write(toFile: path, atomically: true, encoding: .utf8)
+            if let mode { try? FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path) }
             let before = Set(published.ranges.map(\.text)), after = Set(ranges.map(\.text))
             print("\(path): \(ranges.count) ranges as of \(today) (+\(after.subtracting(before).count) −\(before.subtracting(after).count))")
         }
@@ -200,7 +213,7 @@ struct SendTest: AsyncParsableCommand {
         request.headers.add(name: "Content-Type", value: contentType)
         for (n, v) in headers { request.headers.add(name: n, value: v) }
         request.body = .bytes(sample.body)
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let client = OutboundHTTP.makeClient()
         print("POST \(base + policy.path)  (\(policy.profile.name), signed with secret '\(policy.keys[0].label)', event \(eventID))")
         let status: UInt
         do {

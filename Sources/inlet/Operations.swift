@@ -50,7 +50,7 @@ struct AdminAccess: ParsableArguments {
                 request.body = .bytes(ByteBuffer(bytes: body))
             }
             do {
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+                let response = try await OutboundHTTP.shared.execute(request, timeout: .seconds(300))
                 return Reply(status: Int(response.status.code), body: Array(buffer: try await response.body.collect(upTo: 256 << 20)))
             } catch {
                 throw CLIError("cannot reach the admin API at \(base): \(error)")
@@ -59,7 +59,7 @@ struct AdminAccess: ParsableArguments {
         let resolved = try options.resolve()
         let store = try openStoreForReading(resolved.config)
         let api = AdminAPI(runtime: GatewayRuntime(resolved), store: store, storeThreads: NIOThreadPool.singleton, clock: SystemClock(),
-                           certificates: SigningCertificateCache(fetcher: HTTPCertificateFetcher(client: .shared), clock: SystemClock()),
+                           certificates: SigningCertificateCache(fetcher: HTTPCertificateFetcher(client: OutboundHTTP.shared), clock: SystemClock()),
                            requiresToken: false)
         let response = await api.handle(SimpleRequest(method: method.rawValue, uri: path, body: body))
         return Reply(status: response.status, body: response.body)
@@ -262,7 +262,8 @@ struct Replay: AsyncParsableCommand {
             for (n, v) in headers { request.headers.add(name: n, value: v) }
             request.body = .bytes(ByteBuffer(bytes: bytes))
             do {
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                // Never follows a redirect: it would carry the stored request to wherever the answer points.
+                let response = try await OutboundHTTP.shared.execute(request, timeout: .seconds(30))
                 _ = try await response.body.collect(upTo: 1 << 20)
                 print("\(id) → \(url): \(response.status.code)")
                 if response.status.code >= 300 { failures += 1 }

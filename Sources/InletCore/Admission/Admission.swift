@@ -161,7 +161,7 @@ extension SourcePolicy {
                 guard request.queryParameter("hub.mode") != nil || request.queryParameter("hub.challenge") != nil else { continue }
                 guard request.queryParameter("hub.mode") == "subscribe", let challenge = request.queryParameter("hub.challenge"),
                       let expected = verification.verifyToken, let given = request.queryParameter("hub.verify_token"),
-                      constantTimeEquals(Array(expected.utf8), Array(given.utf8))
+                      secretsEqual(expected, given)
                 else { return .reject(.handshakeRefused) }
                 return .handshake(HandshakeResponse(status: 200, contentType: "text/plain", body: Array(challenge.utf8)))
             case .oktaVerification:

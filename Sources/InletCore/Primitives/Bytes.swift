@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Byte encodings used by signature schemes. Hand-rolled hex because `String(format:)` per byte
@@ -81,13 +82,27 @@ public enum Base64 {
 }
 
 /// Compares two byte strings in time that depends only on their lengths, never on where they differ.
-/// Used for every signature and token comparison.
+/// Used for signatures, whose length is public (fixed by the scheme); secrets go through `secretsEqual`.
 @inline(never)
 public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
     guard a.count == b.count else { return false }
     var diff: UInt8 = 0
     for (x, y) in zip(a, b) { diff |= x ^ y }
     return diff == 0
+}
+
+/// Compares a secret with a presented value without revealing the secret's length: both sides are hashed to
+/// SHA-256 first and the fixed-length digests are compared in constant time. `constantTimeEquals` returns at once on
+/// a length mismatch, which is harmless for signatures (their length is public) but lets a caller who can time
+/// admin-token, shared-token or `verify_token` checks learn how long the secret is.
+@inline(never)
+public func secretsEqual(_ secret: some Collection<UInt8>, _ presented: some Collection<UInt8>) -> Bool {
+    constantTimeEquals(Array(SHA256.hash(data: Array(secret))), Array(SHA256.hash(data: Array(presented))))
+}
+
+/// `secretsEqual` over the strings' UTF-8 bytes.
+public func secretsEqual(_ secret: String, _ presented: String) -> Bool {
+    secretsEqual(Array(secret.utf8), Array(presented.utf8))
 }
 
 extension Array where Element == UInt8 {

@@ -121,6 +121,23 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 
 extension IPAddress {
     init(uncheckedBytes: [UInt8]) { bytes = uncheckedBytes }
+
+    /// 127.0.0.0/8 or ::1: only this machine can reach a listener bound here.
+    public var isLoopback: Bool {
+        isIPv4 ? bytes[12] == 127 : bytes == Array(repeating: 0, count: 15) + [1]
+    }
+}
+
+extension CIDR {
+    /// The shortest prefixes a provider's published sender list may hold: an IPv4 /8 is 16 million addresses and an
+    /// IPv6 /24 a regional registry's allocation size; no provider sends webhooks from more.
+    public static let shortestSenderPrefixV4 = 8
+    public static let shortestSenderPrefixV6 = 24
+
+    /// Whether this network is too large to be a provider's senders (`0.0.0.0/0`, `::/0`, …).
+    public var isTooBroadForSenderList: Bool {
+        network.isIPv4 ? prefixLength - 96 < Self.shortestSenderPrefixV4 : prefixLength < Self.shortestSenderPrefixV6
+    }
 }
 
 /// Who may call a source, and whose `X-Forwarded-For` to believe.

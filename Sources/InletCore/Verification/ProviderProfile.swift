@@ -405,17 +405,21 @@ public struct PublishedIPRanges: Sendable, Equatable {
         guard !texts.isEmpty else { throw ParseError.empty }
         return try texts.map { t in
             guard let c = CIDR(t) else { throw ParseError.notAnAddress(t) }
+            // A provider's senders are a few small networks. A huge prefix (`0.0.0.0/0`, `::/0`) in a downloaded list
+            // is a mistake or a tampered list, and would turn `allow_provider_ips` into "allow everyone".
+            if c.isTooBroadForSenderList { throw ParseError.tooBroad(t) }
             return c
         }
     }
 
     public enum ParseError: Error, Equatable, CustomStringConvertible {
-        case missingKey(String), empty, notAnAddress(String)
+        case missingKey(String), empty, notAnAddress(String), tooBroad(String)
         public var description: String {
             switch self {
             case .missingKey(let k): return "the list has no \"\(k)\" array"
             case .empty: return "the list is empty"
             case .notAnAddress(let t): return "'\(t)' is not an IP address or CIDR"
+            case .tooBroad(let t): return "'\(t)' is too broad for a provider's sender addresses (the shortest accepted prefixes are IPv4 /\(CIDR.shortestSenderPrefixV4) and IPv6 /\(CIDR.shortestSenderPrefixV6))"
             }
         }
     }

@@ -179,7 +179,8 @@ extension ProviderProfile {
                 }
             case .token:
                 for index in indices {
-                    for candidate in parsed.signatures { record(index, constantTimeEquals(keys[index].keyBytes, candidate)) }
+                    // Digests, not the token itself: a shared token's length is part of the secret.
+                    for candidate in parsed.signatures { record(index, secretsEqual(keys[index].keyBytes, candidate)) }
                 }
             case .ed25519, .ecdsaP256SHA256:
                 for index in indices {

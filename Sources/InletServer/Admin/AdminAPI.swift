@@ -312,7 +312,8 @@ public struct AdminAPI: Sendable {
         guard let header = request.headers.first(name: "Authorization"), header.hasPrefix("Bearer ") else { return false }
         let given = Array(header.dropFirst(7).utf8)
         var ok = false
-        for token in runtime.current.resolved.adminTokens where constantTimeEquals(Array(token.utf8), given) { ok = true }
+        // Every token is compared (no early exit), by digest, so timing reveals neither which one nor its length.
+        for token in runtime.current.resolved.adminTokens where secretsEqual(Array(token.utf8), given) { ok = true }
         return ok
     }
 

@@ -10,12 +10,14 @@ extension IngestRecord {
     /// The store record for an admitted request: what ingress commits, and what a re-admitted quarantine entry commits.
     static func admitted(_ admitted: AdmittedEvent, request: IncomingRequest, source: SourcePolicy, snapshot: GatewaySnapshot,
                          receivedAt: EpochMillis) -> IngestRecord {
+        // A token scheme's secret is never stored: the headers and query keep a marker in its place.
+        let stored = CredentialRedaction.redacting(request, profile: source.profile)
         var record = IngestRecord(
             id: InletEventID.make(millis: receivedAt), source: source.name, provider: source.profile.name,
             eventKey: admitted.eventKey, keyOrigin: admitted.keyOrigin, eventType: admitted.eventType,
             receivedAt: receivedAt, providerTimestamp: admitted.providerTimestamp,
             peer: request.peer?.description, clientAddress: admitted.clientAddress?.description,
-            method: request.method, path: request.path, query: request.query, headers: request.headers,
+            method: request.method, path: request.path, query: stored.query, headers: stored.headers,
             body: request.body, secretLabel: admitted.secretLabel, destinations: admitted.destinations)
         for d in admitted.destinations {
             if let ordering = snapshot.destination(d)?.config.ordering { record.orderingKeys[d] = ordering.key(source: source.name, body: request.body) }
@@ -54,9 +56,11 @@ public final class QuarantineWriter: Service, Sendable {
             metrics.quarantineDropped(reason: "body_too_large")
             return
         }
+        // Kept with a salted commitment in place of any token, so re-admission can still tell whether it was valid.
+        let stored = CredentialRedaction.redacting(request, profile: source.profile, salt: CredentialRedaction.randomSalt())
         let entry = QuarantineEntry(source: source.name, provider: source.profile.name, reason: reason.rawValue, receivedAt: request.receivedAt,
                                     expiresAt: request.receivedAt + Int64(settings.retentionHours) * 3_600_000, peer: request.peer?.description,
-                                    method: request.method, path: request.path, query: request.query, headers: request.headers, body: request.body)
+                                    method: request.method, path: request.path, query: stored.query, headers: stored.headers, body: request.body)
         let taken = pending.withLockedValue { p -> Bool in
             guard p.entries.count < Self.maxPendingEntries, p.bytes + entry.body.count <= Self.maxPendingBytes else { return false }
             p.entries.append(entry)
@@ -112,8 +116,10 @@ struct Readmitter: Sendable {
         guard let source = snapshot.resolved.sources.first(where: { $0.name == entry.source }) else {
             return .rejected(reason: "source_not_configured")
         }
-        let request = IncomingRequest(method: entry.method, path: entry.path, query: entry.query, headers: entry.headers, body: entry.body,
-                                      peer: entry.peer.flatMap { IPAddress($0) }, receivedAt: entry.receivedAt)
+        let kept = IncomingRequest(method: entry.method, path: entry.path, query: entry.query, headers: entry.headers, body: entry.body,
+                                   peer: entry.peer.flatMap { IPAddress($0) }, receivedAt: entry.receivedAt)
+        // The entry holds a commitment, not the token: put back (in memory) the current secret it commits to, if any.
+        let request = CredentialRedaction.restoring(kept, profile: source.profile, keys: source.keys)
         var decision: AdmissionDecision
         switch request.method == "POST" ? CertificateSchemes.certificateURL(for: source.profile, in: request) : nil {
         case .none:

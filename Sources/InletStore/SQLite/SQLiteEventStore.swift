@@ -18,11 +18,11 @@ public final class SQLiteEventStore: EventStore {
     public init(path: String, durability: StoreDurability = .fsync, exclusive: Bool = true) throws {
         self.path = path
         self.durability = durability
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        try Self.prepareOwnerOnlyFiles(path)
         if exclusive {
-            let fd = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+            let fd = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw StoreError.unavailable("cannot open \(path).lock: \(String(cString: strerror(errno)))") }
+            _ = fchmod(fd, 0o600)
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 close(fd)
                 throw StoreError.locked(path)
@@ -52,6 +52,33 @@ public final class SQLiteEventStore: EventStore {
         } catch {
             if let fd = lockFD { close(fd) }
             throw StoreError.unavailable("cannot open \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// The store holds every payload received, so only its owner may read it: a missing data directory is created 0700,
+    /// and the database is created (or, if it exists with broader modes, tightened to) 0600 before SQLite opens it.
+    /// SQLite gives the WAL and shared-memory files the database file's mode, and the lock file is opened 0600 too;
+    /// existing ones are tightened as well. An existing directory is left as it is: it may be shared (`/var/lib`, a
+    /// mounted volume) and is the operator's to set.
+    static func prepareOwnerOnlyFiles(_ path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw StoreError.unavailable("cannot create \(dir): \(error.localizedDescription)")
+            }
+            _ = chmod(dir, 0o700)
+        }
+        if !FileManager.default.fileExists(atPath: path) {
+            // An empty file is a new database to SQLite; creating it here is what fixes its mode from the start.
+            let fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
+            guard fd >= 0 || errno == EEXIST else { throw StoreError.unavailable("cannot create \(path): \(String(cString: strerror(errno)))") }
+            if fd >= 0 { close(fd) }
+        }
+        // Tightening fails only on a file someone else owns; SQLite then reports what it cannot do.
+        for file in [path, path + "-wal", path + "-shm", path + ".lock"] where FileManager.default.fileExists(atPath: file) {
+            _ = chmod(file, 0o600)
         }
     }
 
