@@ -38,6 +38,15 @@ final class ConfigReloader: Service, Sendable {
             if next.config.store != old.store { restartOnly.append("store") }
             if next.config.delivery != old.delivery { restartOnly.append("delivery") }
             if next.config.admin != old.admin { restartOnly.append("admin") }
+            // `resolve` judged published credentials against the new file's listeners, but listeners are not reloaded:
+            // what counts is where the running ones are bound.
+            for use in next.developmentCredentials {
+                let running = use.keyPath.first == "admin" ? old.admin?.host : use.keyPath.first == "sources" ? old.server.host : nil
+                if let running, !DevelopmentCredentials.isLoopback(host: running) {
+                    throw ConfigError(file: next.config.file, line: nil, key: use.keyPath.joined(separator: "."),
+                                      message: use.refusal + " (the running listener is bound to \(running))")
+                }
+            }
             runtime.replace(with: next)
             logger.notice("config reloaded", metadata: [
                 "sources": "\(next.sources.count)", "destinations": "\(next.destinations.count)",
@@ -46,6 +55,7 @@ final class ConfigReloader: Service, Sendable {
             for w in next.expiryWarnings(now: SystemClock().now()) {
                 logger.warning("secret expiring", metadata: ["owner": "\(w.owner)", "secret": "\(w.label)", "expired": "\(w.expired)"])
             }
+            Gateway.warnAboutDevelopmentCredentials(next, logger: logger)
             return .success(())
         } catch {
             logger.error("config reload refused; the running config stays", metadata: ["error": "\(error)"])
