@@ -178,6 +178,8 @@ struct Replay: AsyncParsableCommand {
             inlet replay evt_01J… --to http://localhost:3000/webhooks --resign
             Replays through the queue are marked (`Inlet-Replay: true`, `inletreplay`). `--to` sends the stored request
             itself (original headers and bytes) from this machine; `--resign` signs it again with the source's secret.
+            A token scheme's secret (GitLab, Okta, generic-token) is not stored: without `--resign` its header carries
+            the marker `inlet-redacted`. Redirects are not followed.
             """)
     @OptionGroup var access: AdminAccess
     @Argument(help: "Inlet event ID (evt_…). Omit to replay by filter.") var id: String?
