@@ -28,14 +28,12 @@ extension ProviderProfile {
 public enum CredentialRedaction {
     public static let marker = "inlet-redacted"
     static let commitmentPrefix = "inlet-redacted.hmac-sha256."
+
     /// A fresh 16-byte salt for one quarantine entry's commitments.
     public static func randomSalt() -> [UInt8] {
         var random = SystemRandomNumberGenerator()
         return (0..<2).flatMap { _ in withUnsafeBytes(of: random.next() as UInt64) { Array($0) } }
     }
-
-    /// Whether a stored value is a redaction marker.
-    public static func isMarker(_ value: String) -> Bool { value == marker || value.hasPrefix(commitmentPrefix) }
 
     /// `request` with every credential replaced by a marker: a commitment under `salt` when one is given, else the plain
     /// marker. Requests of profiles without a credential source come back unchanged.

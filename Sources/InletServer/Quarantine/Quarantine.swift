@@ -57,7 +57,8 @@ public final class QuarantineWriter: Service, Sendable {
             return
         }
         // Kept with a salted commitment in place of any token, so re-admission can still tell whether it was valid.
-        let stored = CredentialRedaction.redacting(request, profile: source.profile, salt: CredentialRedaction.randomSalt())
+        let salt = source.profile.credentialSources.isEmpty ? nil : CredentialRedaction.randomSalt()
+        let stored = CredentialRedaction.redacting(request, profile: source.profile, salt: salt)
         let entry = QuarantineEntry(source: source.name, provider: source.profile.name, reason: reason.rawValue, receivedAt: request.receivedAt,
                                     expiresAt: request.receivedAt + Int64(settings.retentionHours) * 3_600_000, peer: request.peer?.description,
                                     method: request.method, path: request.path, query: stored.query, headers: stored.headers, body: request.body)
