@@ -61,9 +61,14 @@ struct SecretLeakTests {
 
     static func encoded(_ token: String) -> String { token.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
 
-    @Test func tokenSecretsAreRedactedWhereverTheRequestIsKept() async throws {
+    /// Redaction happens before the store, so both backends keep only markers.
+    @Test(arguments: ["sqlite", "postgres"])
+    func tokenSecretsAreRedactedWhereverTheRequestIsKept(backend: String) async throws {
+        let postgresURL = backend == "postgres" ? testPostgresURL() : nil
+        if backend == "postgres" && postgresURL == nil { return }  // no PostgreSQL server in this run
         let destination = try await TestDestination()
-        let gw = try await RunningGateway.start(configBody: Self.config(destination: destination.url, genericSecrets: [Self.genericToken]))
+        let gw = try await RunningGateway.start(configBody: Self.config(destination: destination.url, genericSecrets: [Self.genericToken]),
+                                                postgresURL: postgresURL)
         let adminBase = "http://127.0.0.1:\(try await gw.gateway.adminPort())"
         let body = #"{"object_kind":"push","type":"push"}"#
         let sends: [(String, [(String, String)])] = [
@@ -117,15 +122,20 @@ struct SecretLeakTests {
         #expect(answer.contains(#""outcome":"accepted""#), "\(answer)")
         try await destination.waitForRequests(5)
 
+        let readmittedID = try #require((try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])?["event_id"] as? String)
+        let readmitted = try #require(try gw.gateway.store.event(id: readmittedID))
+        #expect(readmitted.query == "token=\(CredentialRedaction.marker)")
+
         // Nothing in the database's files either.
         try await gw.stop()
+        await destination.stop()
+        guard backend == "sqlite" else { return }
         let bytes = Self.storeBytes(gw.storePath)
         #expect(!bytes.isEmpty)
         for token in Self.allTokens + Self.allTokens.map(Self.encoded) {
             let found = Self.contains(bytes, token)
             #expect(!found, "the store's files hold \(token)")
         }
-        await destination.stop()
     }
 
     /// A readmission must not turn a forgery into an event: a quarantined wrong token stays refused after the reload.
