@@ -61,6 +61,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var requestTimeoutSeconds: Int = 30
     /// Open ingress connections at most (also kept below the process's descriptor limit); more are closed at once.
     public var maxConnections: Int = 10_000
+    /// Request bodies held in memory at once, across all ingress connections (received and not yet committed or
+    /// refused). Past it a request is answered `503 over_capacity` with `Retry-After: 1`, so a flood of connections
+    /// each sending up to `max_body_bytes` cannot exhaust memory.
+    public var maxInFlightBytes: Int = 256 << 20
+    /// A TLS handshake not complete in this time closes the connection (the head timeout only starts on decrypted bytes).
+    public var tlsHandshakeTimeoutSeconds: Int = 10
     /// Terminate TLS on the ingress listener (for deployments without a proxy in front).
     public var tls: TLSSettings?
     public init() {}
@@ -112,6 +118,13 @@ public struct QuarantineSettings: Sendable, Equatable {
     public var enabled = true
     /// The newest this many entries are kept; older ones make room.
     public var maxEntries = 10_000
+    /// The newest this many per source and reason: junk of one kind (a scanner's forgeries) cannot evict the genuine
+    /// requests of another (a provider signing with a secret the config does not hold yet).
+    public var maxEntriesPerSourceReason = 1_000
+    /// Reasons never kept: an unsigned request or one from a refused address is not what re-admission recovers.
+    public var skipReasons: Set<String> = ["missing_signature", "ip_not_allowed"]
+    /// Entries kept per peer address per minute; more from the same peer are counted and dropped.
+    public var perPeerPerMinute = 60
     /// Larger rejected bodies are not kept (the rejection is still counted).
     public var maxBodyBytes = 262_144
     public var retentionHours = 72
@@ -128,6 +141,10 @@ public struct AdminSettings: Sendable, Equatable {
     public var host: String
     public var port: Int
     public var tokens: [SecretReference]
+    /// Largest request body the admin API reads (bulk replay filters are small); more gets 413.
+    public var maxBodyBytes: Int = 1 << 20
+    /// Open admin connections at most; more are closed at once.
+    public var maxConnections: Int = 64
 }
 
 public struct SourceConfig: Sendable, Equatable {
@@ -227,6 +244,8 @@ public struct GatewayConfig: Sendable {
             c.server.idleTimeoutSeconds = try s.int("idle_timeout_seconds", range: 1...86_400) ?? c.server.idleTimeoutSeconds
             c.server.requestTimeoutSeconds = try s.int("request_timeout_seconds", range: 1...3_600) ?? c.server.requestTimeoutSeconds
             c.server.maxConnections = try s.int("max_connections", range: 1...1_000_000) ?? c.server.maxConnections
+            c.server.maxInFlightBytes = try s.int("max_in_flight_bytes", range: (1 << 20)...(1 << 40)) ?? c.server.maxInFlightBytes
+            c.server.tlsHandshakeTimeoutSeconds = try s.int("tls_handshake_timeout_seconds", range: 1...300) ?? c.server.tlsHandshakeTimeoutSeconds
             if var t = try s.table("tls") {
                 let base = (file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent
                 c.server.tls = TLSSettings(certificatePath: resolvePath(try t.requiredString("certificate"), relativeTo: base),
@@ -267,12 +286,24 @@ public struct GatewayConfig: Sendable {
             c.quarantine.maxEntries = try s.int("max_entries", range: 1...10_000_000) ?? c.quarantine.maxEntries
             c.quarantine.maxBodyBytes = try s.int("max_body_bytes", range: 0...(64 << 20)) ?? c.quarantine.maxBodyBytes
             c.quarantine.retentionHours = try s.int("retention_hours", range: 1...8760) ?? c.quarantine.retentionHours
+            c.quarantine.maxEntriesPerSourceReason = try s.int("max_entries_per_source_reason", range: 1...10_000_000) ?? c.quarantine.maxEntriesPerSourceReason
+            c.quarantine.perPeerPerMinute = try s.int("per_peer_per_minute", range: 1...1_000_000) ?? c.quarantine.perPeerPerMinute
+            if let reasons = try s.strings("skip_reasons") {
+                let known = Set(RejectionReason.allCases.filter(\.isQuarantinable).map(\.rawValue))
+                if let bad = reasons.first(where: { !known.contains($0) }) {
+                    throw s.error("skip_reasons", "'\(bad)' is not a quarantined reason (one of \(known.sorted().joined(separator: ", ")))")
+                }
+                c.quarantine.skipReasons = Set(reasons)
+            }
             try s.rejectUnknownKeys()
         }
         if var s = try r.table("admin") {
             let listen = try s.requiredString("listen")
             guard let hp = parseHostPort(listen) else { throw s.error("listen", "expected HOST:PORT") }
-            c.admin = AdminSettings(host: hp.0, port: hp.1, tokens: try secretList(&s, "tokens", required: true))
+            var admin = AdminSettings(host: hp.0, port: hp.1, tokens: try secretList(&s, "tokens", required: true))
+            admin.maxBodyBytes = try s.int("max_body_bytes", range: 1024...(64 << 20)) ?? admin.maxBodyBytes
+            admin.maxConnections = try s.int("max_connections", range: 1...100_000) ?? admin.maxConnections
+            c.admin = admin
             try s.rejectUnknownKeys()
         }
         if var s = try r.table("metrics") {

@@ -86,13 +86,20 @@ public final class Gateway: Sendable {
                                 maxConnections: config.server.maxConnections, group: group,
                                 context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger, counters: counters,
                                                         certificates: certificates, metrics: metrics, quarantine: quarantine, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
-                                                        followUpGET: get), tls: tls)
+                                                        followUpGET: get, budget: InFlightBudget(limit: config.server.maxInFlightBytes)),
+                                tls: tls, tlsHandshakeTimeout: .seconds(Int64(config.server.tlsHandshakeTimeoutSeconds)))
         delivery = DeliveryService(store: store, runtime: runtime, client: client, clock: clock, settings: config.delivery, logger: logger,
                                        doorbell: doorbell, storeThreads: storeThreads, completions: completions, metrics: metrics)
         var services: [any Service] = []
+        // The listeners beside ingress get its timeouts; their body limits fit what they are sent.
+        let listenerLimits = SimpleHTTPServer.Limits(requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
+                                                     idleTimeout: .seconds(Int64(config.server.idleTimeoutSeconds)))
         if let sinkSettings = config.sink, let signer = resolved.sinkSigner {
+            // The sink is sent CloudEvents of the largest body a source accepts, base64 in the worst case.
+            var sinkLimits = listenerLimits
+            sinkLimits.maxBodyBytes = max(sinkLimits.maxBodyBytes, (config.sources.map(\.maxBodyBytes).max() ?? 0) / 3 * 4 + (64 << 10))
             services.append(HTTPListenerService(name: "development sink", host: sinkSettings.host, port: sinkSettings.port, logger: logger, group: group,
-                                                handler: DevelopmentSink.handler(signer: signer, logger: logger)))
+                                                limits: sinkLimits, handler: DevelopmentSink.handler(signer: signer, logger: logger)))
         }
         let pruner = RetentionPruner(store: store, clock: clock, idempotencyDays: config.store.idempotencyRetentionDays,
                                      eventDays: config.store.eventRetentionDays, storeThreads: storeThreads, logger: logger)
@@ -101,15 +108,21 @@ public final class Gateway: Sendable {
         if let admin = config.admin {
             let api = AdminAPI(runtime: runtime, store: store, storeThreads: storeThreads, clock: clock,
                                circuitStates: { [delivery] in delivery.circuitStates() }, wake: { doorbell.ring() }, certificates: certificates)
+            var adminLimits = listenerLimits
+            adminLimits.maxBodyBytes = admin.maxBodyBytes
+            adminLimits.maxConnections = admin.maxConnections
             let service = HTTPListenerService(name: "admin API", host: admin.host, port: admin.port, logger: logger, group: group,
-                                              handler: { await api.handle($0) })
+                                              limits: adminLimits, headCheck: { api.checkHead($0) }, handler: { await api.handle($0) })
             adminListener = service
             services.append(service)
         }
         self.adminListener = adminListener
         if let listen = config.metricsListen {
+            // Scrapes send no body.
+            var metricsLimits = listenerLimits
+            metricsLimits.maxBodyBytes = 1024
             services.append(HTTPListenerService(name: "metrics", host: listen.host, port: listen.port, logger: logger, group: group,
-                                                handler: GatewayMetrics.exposition(registry: metricsRegistry)))
+                                                limits: metricsLimits, handler: GatewayMetrics.exposition(registry: metricsRegistry)))
         }
         if let reload {
             // A reload re-reads the certificate too; a new config whose certificate does not load is refused whole.
@@ -180,9 +193,14 @@ public final class Gateway: Sendable {
 final class HTTPListenerService: Service, Sendable {
     let name: String, host: String, port: Int, logger: Logger, group: any EventLoopGroup
     let handler: SimpleHTTPServer.Handler
+    let limits: SimpleHTTPServer.Limits
+    let headCheck: SimpleHTTPServer.HeadCheck?
     let bound = BoundPort()
 
-    init(name: String, host: String, port: Int, logger: Logger, group: any EventLoopGroup, handler: @escaping SimpleHTTPServer.Handler) {
+    init(name: String, host: String, port: Int, logger: Logger, group: any EventLoopGroup, limits: SimpleHTTPServer.Limits = .init(),
+         headCheck: SimpleHTTPServer.HeadCheck? = nil, handler: @escaping SimpleHTTPServer.Handler) {
+        self.limits = limits
+        self.headCheck = headCheck
         self.name = name
         self.host = host
         self.port = port
@@ -193,7 +211,7 @@ final class HTTPListenerService: Service, Sendable {
 
     func run() async throws {
         let server: SimpleHTTPServer
-        do { server = try await SimpleHTTPServer.start(host: host, port: port, group: group, handler: handler) } catch {
+        do { server = try await SimpleHTTPServer.start(host: host, port: port, group: group, limits: limits, headCheck: headCheck, handler: handler) } catch {
             bound.fail(error)
             throw error
         }

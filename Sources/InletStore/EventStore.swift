@@ -258,8 +258,9 @@ public protocol EventStore: Sendable {
 
     // MARK: Quarantine: rejected requests, kept briefly so an operator can re-admit them after fixing the config
 
-    /// Adds entries, then trims the quarantine to its newest `keepAtMost` entries.
-    func quarantine(_ entries: [QuarantineEntry], keepAtMost: Int) throws
+    /// Adds entries, then trims each (source, reason) they touched to its newest `quota.perSourceReason` entries and
+    /// the whole quarantine to its newest `quota.total`.
+    func quarantine(_ entries: [QuarantineEntry], quota: QuarantineQuota) throws
     /// Newest first, before the cursor (an entry ID); entries come without their bodies (`bodyBytes` says how large).
     func quarantined(matching filter: QuarantineFilter, before cursor: Int64?, limit: Int) throws -> [QuarantineEntry]
     /// One entry, with its body.
@@ -331,6 +332,26 @@ public struct QuarantineEntry: Sendable, Equatable {
         self.headers = headers
         self.body = body
         self.bodyBytes = body.count
+    }
+}
+
+/// How many quarantine entries are kept. Per (source, reason) first: a flood of one kind of junk evicts only its own
+/// kind, never the genuine requests of another (a provider signing with a secret the config does not hold yet), which
+/// are what re-admission recovers.
+public struct QuarantineQuota: Sendable, Equatable {
+    public var total: Int
+    public var perSourceReason: Int
+
+    public init(total: Int, perSourceReason: Int) {
+        self.total = max(0, total)
+        self.perSourceReason = max(0, perSourceReason)
+    }
+}
+
+extension EventStore {
+    /// Adds entries, then trims the quarantine to its newest `keepAtMost` entries (no per-source quota).
+    public func quarantine(_ entries: [QuarantineEntry], keepAtMost: Int) throws {
+        try quarantine(entries, quota: QuarantineQuota(total: keepAtMost, perSourceReason: keepAtMost))
     }
 }
 
@@ -412,4 +433,10 @@ public struct EventFilter: Sendable, Equatable {
         self.receivedUntil = receivedUntil
         self.unroutedOnly = unroutedOnly
     }
+}
+
+/// The unit a quarantine quota counts in.
+struct QuarantineGroup: Hashable {
+    var source: String
+    var reason: String
 }

@@ -22,6 +22,8 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
     case sourceMisconfigured = "source_misconfigured"
     case storeUnavailable = "store_unavailable"
     case shuttingDown = "shutting_down"
+    /// The gateway holds as many request bytes in memory as `[server] max_in_flight_bytes` allows.
+    case overCapacity = "over_capacity"
 
     /// The HTTP status sent with this reason.
     public var httpStatus: Int {
@@ -37,7 +39,7 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .requestTimeout: return 408
         // 5xx: the provider must retry; nothing was stored.
         case .sourceMisconfigured: return 500
-        case .storeUnavailable, .shuttingDown, .certificateUnavailable: return 503
+        case .storeUnavailable, .shuttingDown, .certificateUnavailable, .overCapacity: return 503
         }
     }
 
@@ -187,7 +189,7 @@ extension RejectionReason {
              .certificateUnavailable, .sourceMisconfigured:
             return true
         case .unknownSource, .methodNotAllowed, .bodyTooLarge, .malformedRequest, .requestTimeout, .handshakeRefused, .storeUnavailable,
-             .shuttingDown:
+             .shuttingDown, .overCapacity:
             return false
         }
     }

@@ -22,11 +22,13 @@ public struct AdminAPI: Sendable {
     let certificates: SigningCertificateCache?
     /// False only for the CLI's in-process use, whose caller already holds the config and the store file.
     let requiresToken: Bool
+    let readiness: ReadinessCache
 
     public init(runtime: GatewayRuntime, store: any EventStore, storeThreads: NIOThreadPool, clock: any WallClock,
                 circuitStates: @escaping @Sendable () -> [String: String]? = { nil }, wake: @escaping @Sendable () -> Void = {},
                 certificates: SigningCertificateCache? = nil, requiresToken: Bool = true) {
         self.requiresToken = requiresToken
+        readiness = ReadinessCache(clock: clock)
         self.runtime = runtime
         self.store = store
         self.storeThreads = storeThreads
@@ -35,6 +37,17 @@ public struct AdminAPI: Sendable {
         self.wake = wake
         self.certificates = certificates
     }
+
+    /// The admin listener's head check: a request without a valid token is answered `401` on its head, before any
+    /// of its body is read or buffered. The probes stay open (orchestrators call them without a token).
+    public func checkHead(_ request: SimpleRequest) -> SimpleResponse? {
+        let path = request.uri.split(separator: "?", maxSplits: 1).first ?? ""
+        guard requiresToken, path != "/healthz", path != "/readyz", !authorized(request) else { return nil }
+        return Self.unauthorized
+    }
+
+    static let unauthorized = SimpleResponse(status: 401, headers: [("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer")],
+                                             body: Array(#"{"error":"unauthorized"}"#.utf8))
 
     /// Bulk replays queue at most this many events per request.
     static let maxBulkReplay = 100_000
@@ -46,20 +59,15 @@ public struct AdminAPI: Sendable {
             return SimpleResponse(status: 405, headers: [("Content-Type", "application/json"), ("Allow", "GET")], body: Array(#"{"error":"method_not_allowed"}"#.utf8))
         case ("GET", "/healthz"): return json(200, ["status": "ok"])
         case ("GET", "/readyz"):
-            let store = self.store
-            do {
+            let store = self.store, storeThreads = self.storeThreads, clock = self.clock
+            let ready = await readiness.ready {
                 let now = clock.now()
-                try await storeThreads.runIfActive { try store.checkWritable(now: now) }
-                return json(200, ["status": "ready"])
-            } catch {
-                return json(503, ["status": "unavailable", "reason": "store_unavailable"])
+                return (try? await storeThreads.runIfActive { try store.checkWritable(now: now) }) != nil
             }
+            return ready ? json(200, ["status": "ready"]) : json(503, ["status": "unavailable", "reason": "store_unavailable"])
         default: break
         }
-        guard !requiresToken || authorized(request) else {
-            return SimpleResponse(status: 401, headers: [("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer")],
-                                  body: Array(#"{"error":"unauthorized"}"#.utf8))
-        }
+        guard !requiresToken || authorized(request) else { return Self.unauthorized }
         // Names and IDs in the path are percent-decoded (a destination's name may need encoding).
         let parts = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
         let query = Self.query(request.uri)

@@ -185,7 +185,10 @@ public final class DeliveryService: Service, Sendable {
             let response = try await client.execute(request, timeout: .seconds(Int64(destination.config.timeoutSeconds)))
             status = Int(response.status.code)
             retryAfter = response.headers.first(name: "Retry-After")
-            for try await var chunk in response.body where snippet.count < Self.responseSnippetLimit {
+            // Only the snippet is read: the rest of the answer (which may be large, or never end) is dropped with the
+            // iterator, which cancels the request and closes its connection.
+            var chunks = response.body.makeAsyncIterator()
+            while snippet.count < Self.responseSnippetLimit, var chunk = try await chunks.next() {
                 let take = min(chunk.readableBytes, Self.responseSnippetLimit - snippet.count)
                 snippet += chunk.readBytes(length: take) ?? []
             }

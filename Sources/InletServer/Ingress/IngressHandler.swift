@@ -110,6 +110,10 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var requestSnapshot: GatewaySnapshot?
     private var currentSourceName: String?
     private var currentProvider: String?
+    /// Bytes of the current request taken from the shared in-flight budget; given back once it is answered.
+    private var reserved = 0
+    /// Whether the current request's end arrived: an answer before it closes the connection with a lingering close.
+    private var requestEnded = true
     private let context: IngressContext
 
     init(context: IngressContext) { self.context = context }
@@ -123,6 +127,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             ctx.triggerUserOutboundEvent(RequestHeadTimeoutHandler.Progress.headReceived, promise: nil)
+            requestEnded = false
             keepAlive = head.isKeepAlive
             version = head.version
             // One snapshot per request: a reload mid-request never mixes two configs.
@@ -134,8 +139,19 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             perform(machine.head(head, snapshot: snapshot, now: context.clock.now()), ctx)
             if case .receiving = machine.state { armBodyDeadline(ctx) }
         case .body(var chunk):
+            if case .receiving = machine.state {
+                guard context.budget.reserve(chunk.readableBytes) else {
+                    bodyDeadline?.cancel()
+                    bodyDeadline = nil
+                    machine.abandon()
+                    perform(.respond(status: .serviceUnavailable, reason: .overCapacity, close: true, extraHeaders: [("Retry-After", "1")]), ctx)
+                    return
+                }
+                reserved += chunk.readableBytes
+            }
             perform(machine.body(&chunk), ctx)
         case .end:
+            requestEnded = true
             bodyDeadline?.cancel()
             bodyDeadline = nil
             perform(machine.end(peer: peer), ctx)
@@ -151,12 +167,15 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             let (handler, ctx) = loopBound.value
             guard case .receiving = handler.machine.state else { return }
             handler.machine.abandon()
+            handler.requestEnded = true  // a client this slow would hold a lingering close open too
             handler.perform(.respond(status: .requestTimeout, reason: .requestTimeout, close: true, extraHeaders: []), ctx)
         }
     }
 
     func channelInactive(context ctx: ChannelHandlerContext) {
         bodyDeadline?.cancel()
+        // A request waiting for its commit still holds its bytes (in the commit queue): its answer releases them.
+        if case .committing = machine.state {} else { releaseBudget() }
         ctx.fireChannelInactive()
     }
 
@@ -289,7 +308,13 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         write(ctx, status: status, body: Array(body.utf8), close: close, headers: [("Content-Type", "application/json")] + extraHeaders)
     }
 
+    private func releaseBudget() {
+        context.budget.release(reserved)
+        reserved = 0
+    }
+
     private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, body: [UInt8], close: Bool, headers extra: [(String, String)]) {
+        releaseBudget()
         var headers = HTTPHeaders()
         headers.reserveCapacity(3 + extra.count)
         for (n, v) in extra { headers.add(name: n, value: v) }
@@ -300,6 +325,8 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             ctx.write(wrapOutboundOut(.body(.byteBuffer(ctx.channel.allocator.buffer(bytes: body)))), promise: nil)
         }
         if close {
+            // Answered before the request ended (413, 404 on a POST, 503): linger so the client reads the answer.
+            if !requestEnded { ctx.triggerUserOutboundEvent(LingeringCloseHandler.Arm(), promise: nil) }
             ctx.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in ctx.close(promise: nil) }
         } else {
             ctx.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -326,6 +353,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             bodyDeadline = nil
             machine.abandon()
             keepAlive = false
+            requestEnded = true  // after a framing error nothing more is read: close at once, no lingering
             perform(.respond(status: .badRequest, reason: .malformedRequest, close: true, extraHeaders: []), ctx)
         }
     }
@@ -345,6 +373,8 @@ struct IngressContext: Sendable {
     let requestTimeout: TimeAmount
     /// Performs a handshake's follow-up GET (SNS subscription confirmation).
     let followUpGET: @Sendable (String) async throws -> Int
+    /// Request bytes in memory across all connections (`[server] max_in_flight_bytes`).
+    var budget = InFlightBudget(limit: 256 << 20)
 
     func recordRejection(_ reason: RejectionReason) { counters.count(reason) }
 

@@ -20,10 +20,12 @@ public final class IngressServer: Service, Sendable {
     private let tls: TLSContextBox?
     private let bound = BoundPort()
     private let limiter: ConnectionLimiter
+    private let tlsHandshakeTimeout: TimeAmount
 
     init(host: String, port: Int, idleTimeoutSeconds: Int, maxConnections: Int = 10_000, group: any EventLoopGroup, context: IngressContext,
-         tls: TLSContextBox? = nil) {
+         tls: TLSContextBox? = nil, tlsHandshakeTimeout: TimeAmount = .seconds(10)) {
         self.tls = tls
+        self.tlsHandshakeTimeout = tlsHandshakeTimeout
         limiter = ConnectionLimiter(limit: ConnectionLimiter.capForProcess(configured: maxConnections))
         self.host = host
         self.port = port
@@ -41,6 +43,7 @@ public final class IngressServer: Service, Sendable {
         let idleTimeout = self.idleTimeout
         let tls = self.tls
         let limiter = self.limiter
+        let handshakeTimeout = self.tlsHandshakeTimeout
         let channel: Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -61,7 +64,11 @@ public final class IngressServer: Service, Sendable {
                     channel.closeFuture.whenComplete { _ in limiter.release() }
                     return channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls.current)) }
+                        if let tls {
+                            try sync.addHandler(NIOSSLServerHandler(context: tls.current))
+                            try sync.addHandler(TLSHandshakeDeadlineHandler(timeout: handshakeTimeout))
+                        }
+                        try sync.addHandler(LingeringCloseHandler())
                         try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                         try sync.addHandler(RequestHeadTimeoutHandler(timeout: context.requestTimeout) {
                             context.recordRejection(.requestTimeout)

@@ -2,6 +2,7 @@ import InletCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
@@ -32,22 +33,57 @@ public struct SimpleResponse: Sendable {
     }
 }
 
-/// A small HTTP/1.1 server that hands each request to an async closure. Used by `inlet sink` and by tests
-/// as a real loopback destination.
+/// A small HTTP/1.1 server that hands each request to an async closure: the admin API, the metrics listener, the
+/// development sink, and test destinations. Each listener gets the ingress's guards (`Limits`): bodies are buffered
+/// whole, so without them one unauthenticated 200 MB POST grows the process by its size, and a half-sent head holds
+/// a connection forever.
 public final class SimpleHTTPServer: Sendable {
     public typealias Handler = @Sendable (SimpleRequest) async -> SimpleResponse
+    /// Looks at a request's head (its `body` is empty) before any body is read; a response here is final and the body
+    /// is never read. The admin API answers `401` here, so an unauthenticated client cannot make it buffer anything.
+    public typealias HeadCheck = @Sendable (SimpleRequest) -> SimpleResponse?
+
+    /// What one listener allows.
+    public struct Limits: Sendable, Equatable {
+        /// Larger bodies get `413` (before reading, when the length is declared) and the connection closes.
+        public var maxBodyBytes: Int = 1 << 20
+        /// A request's head must arrive within this from its first byte, and its body within this from its head;
+        /// otherwise `408` and the connection closes.
+        public var requestTimeout: TimeAmount = .seconds(30)
+        /// A connection that sends nothing for this long is closed.
+        public var idleTimeout: TimeAmount = .seconds(60)
+        /// Open connections at most; more are closed at once.
+        public var maxConnections: Int = 256
+
+        public init(maxBodyBytes: Int = 1 << 20, requestTimeout: TimeAmount = .seconds(30), idleTimeout: TimeAmount = .seconds(60),
+                    maxConnections: Int = 256) {
+            self.maxBodyBytes = maxBodyBytes
+            self.requestTimeout = requestTimeout
+            self.idleTimeout = idleTimeout
+            self.maxConnections = maxConnections
+        }
+    }
+
     private let channel: Channel
     public var port: Int { channel.localAddress?.port ?? 0 }
 
     private init(channel: Channel) { self.channel = channel }
 
-    public static func start(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, handler: @escaping Handler) async throws -> SimpleHTTPServer {
+    public static func start(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                             limits: Limits = Limits(), headCheck: HeadCheck? = nil, handler: @escaping Handler) async throws -> SimpleHTTPServer {
+        let limiter = ConnectionLimiter(limit: limits.maxConnections)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(SimpleHandler(handler: handler))
+                guard limiter.admit() else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in limiter.release() }
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(LingeringCloseHandler())
+                    try sync.addHandler(IdleStateHandler(readTimeout: limits.idleTimeout))
+                    try sync.addHandler(RequestHeadTimeoutHandler(timeout: limits.requestTimeout) {})
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try sync.addHandler(SimpleHandler(handler: handler, headCheck: headCheck, limits: limits))
                 }
             }
             .bind(host: host, port: port).get()
@@ -65,39 +101,123 @@ private final class SimpleHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     let handler: SimpleHTTPServer.Handler
+    let headCheck: SimpleHTTPServer.HeadCheck?
+    let limits: SimpleHTTPServer.Limits
     var head: HTTPRequestHead?
     var body: [UInt8] = []
+    /// An answer went out before the body: the rest of the request is dropped.
+    var discarding = false
+    var requestEnded = true
+    var bodyDeadline: Scheduled<Void>?
 
-    init(handler: @escaping SimpleHTTPServer.Handler) { self.handler = handler }
+    init(handler: @escaping SimpleHTTPServer.Handler, headCheck: SimpleHTTPServer.HeadCheck?, limits: SimpleHTTPServer.Limits) {
+        self.handler = handler
+        self.headCheck = headCheck
+        self.limits = limits
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let h): head = h; body = []
-        case .body(var b): body += b.readBytes(length: b.readableBytes) ?? []
+        case .head(let h):
+            context.triggerUserOutboundEvent(RequestHeadTimeoutHandler.Progress.headReceived, promise: nil)
+            head = h
+            body = []
+            discarding = false
+            requestEnded = false
+            let declared = h.headers.first(name: "content-length").flatMap(Int.init) ?? 0
+            if declared > limits.maxBodyBytes {
+                answerEarly(context, SimpleResponse.error(413, "body_too_large"))
+                return
+            }
+            if let check = headCheck, let answer = check(SimpleRequest(method: h.method.rawValue, uri: h.uri, headers: h.headers)) {
+                answerEarly(context, answer)
+                return
+            }
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            bodyDeadline = context.eventLoop.scheduleTask(in: limits.requestTimeout) {
+                let (handler, context) = loopBound.value
+                guard handler.head != nil, !handler.requestEnded else { return }
+                handler.requestEnded = true  // a client this slow would hold a lingering close open too
+                handler.answerEarly(context, SimpleResponse.error(408, "request_timeout"))
+            }
+        case .body(var b):
+            guard !discarding, head != nil else { return }
+            guard body.count + b.readableBytes <= limits.maxBodyBytes else {
+                answerEarly(context, SimpleResponse.error(413, "body_too_large"))
+                return
+            }
+            body += b.readBytes(length: b.readableBytes) ?? []
         case .end:
+            requestEnded = true
+            bodyDeadline?.cancel()
+            bodyDeadline = nil
+            if discarding {
+                discarding = false
+                return
+            }
             guard let head else { return }
+            self.head = nil
             let request = SimpleRequest(method: head.method.rawValue, uri: head.uri, headers: head.headers, body: body)
+            body = []
             let handler = self.handler
             let promise = context.eventLoop.makePromise(of: SimpleResponse.self)
             promise.completeWithTask { await handler(request) }
             let keepAlive = head.isKeepAlive
             let version = head.version
             promise.futureResult.assumeIsolated().whenSuccess { response in
-                var headers = HTTPHeaders(response.headers)
-                headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
-                if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-                context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers))), promise: nil)
-                if !response.body.isEmpty {
-                    context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
-                }
-                let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
-                if !keepAlive { done.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+                self.write(context, response, version: version, close: !keepAlive)
             }
-            self.head = nil
         }
     }
 
+    /// Answers before the request finished arriving, and closes: the rest of the body is never buffered (the lingering
+    /// close in front drains it, so a client that writes its whole body first still reads this answer).
+    private func answerEarly(_ context: ChannelHandlerContext, _ response: SimpleResponse) {
+        bodyDeadline?.cancel()
+        bodyDeadline = nil
+        let version = head?.version ?? .http1_1
+        head = nil
+        body = []
+        discarding = true
+        write(context, response, version: version, close: true)
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ response: SimpleResponse, version: HTTPVersion, close: Bool) {
+        var headers = HTTPHeaders(response.headers)
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
+        if close { headers.replaceOrAdd(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers))), promise: nil)
+        if !response.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if close {
+            if !requestEnded { context.triggerUserOutboundEvent(LingeringCloseHandler.Arm(), promise: nil) }
+            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.triggerUserOutboundEvent(RequestHeadTimeoutHandler.Progress.responseSent, promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil); return }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        bodyDeadline?.cancel()
+        bodyDeadline = nil
+        context.fireChannelInactive()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+}
+
+extension SimpleResponse {
+    /// A JSON error answer (`{"error":"reason"}`), as the admin API gives them.
+    static func error(_ status: Int, _ reason: String) -> SimpleResponse {
+        SimpleResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(#"{"error":"\#(reason)"}"#.utf8))
+    }
 }
 
 /// The development sink: verifies the Standard Webhooks signature of each forwarded event and logs it.

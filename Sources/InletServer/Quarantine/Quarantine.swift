@@ -36,6 +36,7 @@ public final class QuarantineWriter: Service, Sendable {
     private let logger: Logger
     private let metrics: GatewayMetrics
     private let pending = NIOLockedValueBox<(entries: [QuarantineEntry], bytes: Int)>(([], 0))
+    private let peers: NIOLockedValueBox<PeerWindowLimiter>
     static let flushInterval: Duration = .milliseconds(100)
     /// Entries and bytes waiting for the next flush; beyond either, new entries are dropped (and counted).
     static let maxPendingEntries = 2_000
@@ -47,13 +48,19 @@ public final class QuarantineWriter: Service, Sendable {
         self.storeThreads = storeThreads
         self.logger = logger
         self.metrics = metrics
+        peers = NIOLockedValueBox(PeerWindowLimiter(perWindow: settings.perPeerPerMinute, windowMillis: 60_000))
     }
 
     /// Called on an event loop for each refused request; never blocks.
     func keep(_ request: IncomingRequest, source: SourcePolicy, reason: RejectionReason) {
-        guard settings.enabled, reason.isQuarantinable else { return }
+        guard settings.enabled, reason.isQuarantinable, !settings.skipReasons.contains(reason.rawValue) else { return }
         guard request.body.count <= settings.maxBodyBytes else {
             metrics.quarantineDropped(reason: "body_too_large")
+            return
+        }
+        let peer = request.peer?.description ?? "-"
+        guard peers.withLockedValue({ $0.admit(peer, now: request.receivedAt) }) else {
+            metrics.quarantineDropped(reason: "peer_rate_limited")
             return
         }
         // Kept with a salted commitment in place of any token, so re-admission can still tell whether it was valid.
@@ -85,12 +92,48 @@ public final class QuarantineWriter: Service, Sendable {
             return p.entries
         }
         guard !batch.isEmpty else { return }
-        let store = self.store, keep = settings.maxEntries
+        let store = self.store, quota = QuarantineQuota(total: settings.maxEntries, perSourceReason: settings.maxEntriesPerSourceReason)
         do {
-            try await storeThreads.runIfActive { try store.quarantine(batch, keepAtMost: keep) }
+            try await storeThreads.runIfActive { try store.quarantine(batch, quota: quota) }
         } catch {
             logger.warning("quarantine entries not kept", metadata: ["entries": "\(batch.count)", "error": "\(error)"])
         }
+    }
+}
+
+/// Counts quarantine writes per peer address in fixed windows: one peer's flood fills its own allowance, not the
+/// quarantine. Tracks at most `maxPeers` addresses (a flood from many addresses cannot grow it); when that many are
+/// live in the current window, new addresses are refused until it ends, and the per-(source, reason) quotas still
+/// bound what gets through.
+struct PeerWindowLimiter: Sendable {
+    let perWindow: Int
+    let windowMillis: Int64
+    let maxPeers: Int
+    private var counts: [String: (windowStart: EpochMillis, count: Int)] = [:]
+
+    init(perWindow: Int, windowMillis: Int64, maxPeers: Int = 10_000) {
+        self.perWindow = perWindow
+        self.windowMillis = windowMillis
+        self.maxPeers = maxPeers
+    }
+
+    var trackedPeers: Int { counts.count }
+
+    mutating func admit(_ peer: String, now: EpochMillis) -> Bool {
+        if var entry = counts[peer] {
+            if now - entry.windowStart >= windowMillis || now < entry.windowStart { entry = (now, 0) }
+            guard entry.count < perWindow else { counts[peer] = entry; return false }
+            entry.count += 1
+            counts[peer] = entry
+            return true
+        }
+        if counts.count >= maxPeers {
+            counts = counts.filter { now - $0.value.windowStart < windowMillis && now >= $0.value.windowStart }
+            guard counts.count < maxPeers else { return false }
+        }
+        guard perWindow > 0 else { return false }
+        counts[peer] = (now, 1)
+        return true
     }
 }
 

@@ -410,7 +410,7 @@ public final class PostgresEventStore: EventStore {
 
     // MARK: Quarantine
 
-    public func quarantine(_ entries: [QuarantineEntry], keepAtMost: Int) throws {
+    public func quarantine(_ entries: [QuarantineEntry], quota: QuarantineQuota) throws {
         guard !entries.isEmpty else { return }
         try pool.transaction { c in
             for e in entries {
@@ -418,7 +418,10 @@ public final class PostgresEventStore: EventStore {
                                                             .text(e.peer), .text(e.method), .text(e.path), .text(e.query),
                                                             .text(SQLiteEventStore.encodeHeaders(e.headers)), .bytes(e.body)])
             }
-            try c.run(PostgresSchema.trimQuarantine, [.int(Int64(max(0, keepAtMost)))])
+            for group in Set(entries.map { QuarantineGroup(source: $0.source, reason: $0.reason) }) {
+                try c.run(PostgresSchema.trimQuarantineGroup, [.text(group.source), .text(group.reason), .int(Int64(quota.perSourceReason))])
+            }
+            try c.run(PostgresSchema.trimQuarantine, [.int(Int64(quota.total))])
         }
     }
 

@@ -278,6 +278,10 @@ public enum PostgresSchema {
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         """
     static let trimQuarantine = "DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine ORDER BY id DESC OFFSET $1)"
+    static let trimQuarantineGroup = """
+        DELETE FROM quarantine WHERE id IN
+          (SELECT id FROM quarantine WHERE source = $1 AND reason = $2 ORDER BY id DESC OFFSET $3)
+        """
     static let listQuarantine = """
         SELECT \(quarantineColumns), length(body) AS body_bytes FROM quarantine
         WHERE ($1::text IS NULL OR source = $1::text) AND ($2::text IS NULL OR reason = $2::text) AND ($3::bigint IS NULL OR id < $3::bigint)

@@ -394,7 +394,7 @@ public final class SQLiteEventStore: EventStore {
         try read { db in Set(try String.fetchAll(db, sql: "SELECT destination FROM destination_pauses")) }
     }
 
-    public func quarantine(_ entries: [QuarantineEntry], keepAtMost: Int) throws {
+    public func quarantine(_ entries: [QuarantineEntry], quota: QuarantineQuota) throws {
         guard !entries.isEmpty else { return }
         try write { db in
             let insert = try db.cachedStatement(sql: SQLiteSchema.insertQuarantine)
@@ -402,7 +402,11 @@ public final class SQLiteEventStore: EventStore {
                 try insert.execute(arguments: [e.source, e.provider, e.reason, e.receivedAt, e.expiresAt, e.peer, e.method, e.path, e.query,
                                                Self.encodeHeaders(e.headers), Data(e.body)])
             }
-            try db.execute(sql: SQLiteSchema.trimQuarantine, arguments: [max(0, keepAtMost)])
+            let trimGroup = try db.cachedStatement(sql: SQLiteSchema.trimQuarantineGroup)
+            for group in Set(entries.map { QuarantineGroup(source: $0.source, reason: $0.reason) }) {
+                try trimGroup.execute(arguments: [group.source, group.reason, quota.perSourceReason])
+            }
+            try db.execute(sql: SQLiteSchema.trimQuarantine, arguments: [quota.total])
         }
     }
 

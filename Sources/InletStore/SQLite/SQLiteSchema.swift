@@ -188,6 +188,11 @@ public enum SQLiteSchema {
         """
     // Keeps the newest `?1` entries: a flood of forgeries replaces old entries instead of growing the file.
     static let trimQuarantine = "DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine ORDER BY id DESC LIMIT -1 OFFSET ?1)"
+    /// One (source, reason)'s entries past its quota, oldest first; walks the (source, id) index.
+    static let trimQuarantineGroup = """
+        DELETE FROM quarantine WHERE id IN
+          (SELECT id FROM quarantine WHERE source = ?1 AND reason = ?2 ORDER BY id DESC LIMIT -1 OFFSET ?3)
+        """
     static let listQuarantine = """
         SELECT \(quarantineColumns), length(body) AS body_bytes FROM quarantine
         WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR reason = ?2) AND (?3 IS NULL OR id < ?3)
