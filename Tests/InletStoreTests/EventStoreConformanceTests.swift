@@ -168,6 +168,25 @@ struct SQLiteOperationsTests {
         #expect(try store.removeQuarantined(id: listed[0].id) && !(try store.removeQuarantined(id: listed[0].id)))
     }
 
+    /// Quotas per (source, reason): a flood of one kind of rejection evicts only its own kind, on both backends. The
+    /// genuine entries (another reason, or another source) stay however many junk entries arrive after them.
+    @Test(arguments: StoreBackend.available) func quarantineQuotaIsPerSourceAndReason(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
+        let quota = QuarantineQuota(total: 100, perSourceReason: 3)
+        try store.quarantine([entry(0), entry(1), entry(2, source: "github")], quota: quota)
+        for batch in 0..<4 {
+            try store.quarantine((0..<5).map { entry(10 + batch * 5 + $0, reason: "timestamp_outside_tolerance") }, quota: quota)
+        }
+        #expect(try store.quarantineSize() == 6)
+        let flood = try store.quarantined(matching: QuarantineFilter(reason: "timestamp_outside_tolerance"), before: nil, limit: 10)
+        #expect(flood.map(\.bodyBytes) == [30, 29, 28])  // the newest three of the flood
+        #expect(try store.quarantined(matching: QuarantineFilter(reason: "signature_mismatch"), before: nil, limit: 10).count == 3)
+        #expect(try store.quarantined(matching: QuarantineFilter(source: "github"), before: nil, limit: 10).count == 1)
+        // The total still bounds the whole quarantine.
+        try store.quarantine([entry(40, reason: "malformed_signature")], quota: QuarantineQuota(total: 4, perSourceReason: 3))
+        #expect(try store.quarantineSize() == 4)
+    }
+
     /// Replays queued with due times are claimed only when due; a paused destination's rows are neither claimed nor
     /// counted as due, and come back on resume.
     @Test(arguments: StoreBackend.available) func replaysAreDueOnScheduleAndPausesHoldClaims(_ backend: StoreBackend) throws {
