@@ -17,11 +17,14 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
 
     private let timeout: TimeAmount
     private let onTimeout: @Sendable () -> Void
+    private let answer: String
     private var awaitingHead = true
     private var deadline: Scheduled<Void>?
 
-    init(timeout: TimeAmount, onTimeout: @escaping @Sendable () -> Void) {
+    /// - answer: the 408's JSON body (the ingress's rejection shape by default; the admin API's errors differ).
+    init(timeout: TimeAmount, answer: String = #"{"status":"rejected","reason":"request_timeout"}"#, onTimeout: @escaping @Sendable () -> Void) {
         self.timeout = timeout
+        self.answer = answer
         self.onTimeout = onTimeout
     }
 
@@ -54,7 +57,7 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
         deadline = nil
         guard awaitingHead, context.channel.isActive else { return }
         onTimeout()
-        let body = #"{"status":"rejected","reason":"request_timeout"}"#
+        let body = answer
         let response = "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(string: response)))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)

@@ -81,7 +81,7 @@ public final class SimpleHTTPServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(LingeringCloseHandler())
                     try sync.addHandler(IdleStateHandler(readTimeout: limits.idleTimeout))
-                    try sync.addHandler(RequestHeadTimeoutHandler(timeout: limits.requestTimeout) {})
+                    try sync.addHandler(RequestHeadTimeoutHandler(timeout: limits.requestTimeout, answer: #"{"error":"request_timeout"}"#) {})
                     try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                     try sync.addHandler(SimpleHandler(handler: handler, headCheck: headCheck, limits: limits))
                 }
