@@ -43,7 +43,9 @@ final class TLSHandshakeDeadlineHandler: ChannelInboundHandler, RemovableChannel
             completed = true
             deadline?.cancel()
             deadline = nil
+            context.fireUserInboundEventTriggered(event)
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            return
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -1,6 +1,7 @@
 @testable import InletServer
 import Foundation
 import InletConfig
+import InletCore
 import InletStore
 import NIOCore
 import NIOEmbedded

@@ -108,6 +108,8 @@ private final class SimpleHandler: ChannelInboundHandler {
     /// An answer went out before the body: the rest of the request is dropped.
     var discarding = false
     var requestEnded = true
+    /// The handler is working on a request: an idle connection is then the server's doing, not the client's.
+    var handling = false
     var bodyDeadline: Scheduled<Void>?
 
     init(handler: @escaping SimpleHTTPServer.Handler, headCheck: SimpleHTTPServer.HeadCheck?, limits: SimpleHTTPServer.Limits) {
@@ -164,7 +166,9 @@ private final class SimpleHandler: ChannelInboundHandler {
             promise.completeWithTask { await handler(request) }
             let keepAlive = head.isKeepAlive
             let version = head.version
+            handling = true
             promise.futureResult.assumeIsolated().whenSuccess { response in
+                self.handling = false
                 self.write(context, response, version: version, close: !keepAlive)
             }
         }
@@ -200,7 +204,11 @@ private final class SimpleHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil); return }
+        if event is IdleStateHandler.IdleStateEvent {
+            // A long admin operation (a bulk re-admission) reads nothing from the client while it runs.
+            if !handling { context.close(promise: nil) }
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
