@@ -69,9 +69,8 @@ private func blockingExchange(port: Int, head: [UInt8], bodyBytes: Int, readTime
     let deadline = Date().addingTimeInterval(readTimeout)
     var buffer = [UInt8](repeating: 0, count: 64 << 10)
     while Date() < deadline {
-        let left = deadline.timeIntervalSinceNow
-        var receiveTimeout = timeval(tv_sec: Int(left), tv_usec: Int((left - left.rounded(.down)) * 1_000_000) + 1)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &receiveTimeout, socklen_t(MemoryLayout<timeval>.size))
+        var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&ready, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) > 0 else { continue }
         let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n > 0 {
             outcome.received += String(decoding: buffer[0..<n], as: UTF8.self)

@@ -126,13 +126,14 @@ private final class SimpleHandler: ChannelInboundHandler {
             body = []
             discarding = false
             requestEnded = false
+            // The head check (the token) first: an unauthenticated client learns nothing, not even the size limit.
+            if let check = headCheck, let answer = check(SimpleRequest(method: h.method.rawValue, uri: h.uri, headers: h.headers)) {
+                answerEarly(context, answer)
+                return
+            }
             let declared = h.headers.first(name: "content-length").flatMap(Int.init) ?? 0
             if declared > limits.maxBodyBytes {
                 answerEarly(context, SimpleResponse.error(413, "body_too_large"))
-                return
-            }
-            if let check = headCheck, let answer = check(SimpleRequest(method: h.method.rawValue, uri: h.uri, headers: h.headers)) {
-                answerEarly(context, answer)
                 return
             }
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
