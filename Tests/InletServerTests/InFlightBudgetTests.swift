@@ -66,6 +66,7 @@ struct InFlightBudgetTests {
         #expect(outcome.status == 503, "\(outcome.received.prefix(200)) reset=\(outcome.reset)")
         #expect(outcome.received.contains("Retry-After: 1"))
         #expect(outcome.received.contains("over_capacity"))
+        #expect(!outcome.reset, "the client got a reset instead of reading its answer")
         let body = stripeEvent("evt_after_budget")
         #expect(try await post(gw.baseURL + "/hooks/stripe", body: body, headers: stripeHeaders(body: body)).status == 200)
         try await gw.stop()

@@ -29,6 +29,7 @@ struct ListenerLimitsTests {
         let outcome = await writeEverythingThenRead(port: admin, head: head, bodyBytes: 2 << 20, readTimeout: 5)
         #expect(outcome.status == 401, "\(outcome.received.prefix(200)) reset=\(outcome.reset)")
         #expect(outcome.received.contains(#"{"error":"unauthorized"}"#))
+        #expect(!outcome.reset, "the client got a reset instead of reading its answer")
         try await gw.stop()
         await destination.stop()
     }
@@ -40,6 +41,7 @@ struct ListenerLimitsTests {
         let outcome = await writeEverythingThenRead(port: admin, head: head, bodyBytes: 1 << 20, readTimeout: 5)
         #expect(outcome.status == 413, "\(outcome.received.prefix(200)) reset=\(outcome.reset)")
         #expect(outcome.received.contains("body_too_large"))
+        #expect(!outcome.reset, "the client got a reset instead of reading its answer")
         // A chunked body (no declared length) is cut off at the limit too.
         let chunked = "POST /v1/replays HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \(Self.token)\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "10000\r\n" + String(repeating: "a", count: 0x10000) + "\r\n" + "10\r\n" + String(repeating: "a", count: 16) + "\r\n0\r\n\r\n"
