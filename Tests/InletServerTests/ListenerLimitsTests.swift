@@ -34,6 +34,19 @@ struct ListenerLimitsTests {
         await destination.stop()
     }
 
+    /// A bodiless request answered `401` on its head keeps its connection: the next request on it (with the token)
+    /// is served.
+    @Test func unauthorizedBodilessRequestKeepsTheConnection() async throws {
+        let (gw, admin, destination) = try await gateway()
+        let requests = "GET /v1/sources HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "GET /v1/sources HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \(Self.token)\r\n\r\n"
+        let text = try await rawExchange(port: admin, requests) { $0.components(separatedBy: "HTTP/1.1 ").count > 2 && $0.hasSuffix("}") }
+        let statuses = text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+        #expect(statuses == ["401", "200"], "\(text.prefix(300))")
+        try await gw.stop()
+        await destination.stop()
+    }
+
     /// With a token, a body over `[admin] max_body_bytes` gets `413`, read by a client that writes it all first.
     @Test func oversizedBodyGets413() async throws {
         let (gw, admin, destination) = try await gateway(admin: "max_body_bytes = 65536")

@@ -128,7 +128,9 @@ private final class SimpleHandler: ChannelInboundHandler {
             requestEnded = false
             // The head check (the token) first: an unauthenticated client learns nothing, not even the size limit.
             if let check = headCheck, let answer = check(SimpleRequest(method: h.method.rawValue, uri: h.uri, headers: h.headers)) {
-                answerEarly(context, answer)
+                // Without a body to skip, the connection stays usable (a client retrying with its token reuses it).
+                let expectsBody = h.headers.contains(name: "transfer-encoding") || (h.headers.first(name: "content-length").flatMap(Int.init) ?? 0) > 0
+                answerEarly(context, answer, close: expectsBody || !h.isKeepAlive)
                 return
             }
             let declared = h.headers.first(name: "content-length").flatMap(Int.init) ?? 0
@@ -177,14 +179,14 @@ private final class SimpleHandler: ChannelInboundHandler {
 
     /// Answers before the request finished arriving, and closes: the rest of the body is never buffered (the lingering
     /// close in front drains it, so a client that writes its whole body first still reads this answer).
-    private func answerEarly(_ context: ChannelHandlerContext, _ response: SimpleResponse) {
+    private func answerEarly(_ context: ChannelHandlerContext, _ response: SimpleResponse, close: Bool = true) {
         bodyDeadline?.cancel()
         bodyDeadline = nil
         let version = head?.version ?? .http1_1
         head = nil
         body = []
         discarding = true
-        write(context, response, version: version, close: true)
+        write(context, response, version: version, close: close)
     }
 
     private func write(_ context: ChannelHandlerContext, _ response: SimpleResponse, version: HTTPVersion, close: Bool) {
