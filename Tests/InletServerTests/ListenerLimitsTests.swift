@@ -1,5 +1,7 @@
 import Foundation
 import InletServer
+import NIOCore
+import NIOPosix
 import Testing
 
 /// Issue 17: the admin, metrics and sink listeners get the ingress's guards. Each case here held memory or a
@@ -64,6 +66,18 @@ struct ListenerLimitsTests {
         await destination.stop()
     }
 
+    /// The metrics listener takes no bodies to speak of (1 KiB): a larger one is refused before it is read.
+    @Test func metricsListenerRefusesBodies() async throws {
+        let destination = try await TestDestination()
+        let port = try await freeLoopbackPort()
+        let gw = try await RunningGateway.start(sourcesTOML: "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n\n" + stripeSource, destinationURL: destination.url)
+        let outcome = await writeEverythingThenRead(port: port, head: "POST /metrics HTTP/1.1\r\nHost: a\r\nContent-Length: 65536\r\n\r\n",
+                                                    bodyBytes: 65536, readTimeout: 5)
+        #expect(outcome.status == 413, "\(outcome.received.prefix(200))")
+        try await gw.stop()
+        await destination.stop()
+    }
+
     /// Half a head is answered `408` and closed after the request timeout (before: open for as long as it trickled).
     @Test func halfAHeadIsClosedAfterTheRequestTimeout() async throws {
         let (gw, admin, destination) = try await gateway(server: "request_timeout_seconds = 1\nidle_timeout_seconds = 30")
@@ -89,4 +103,12 @@ struct ListenerLimitsTests {
         try await gw.stop()
         await destination.stop()
     }
+}
+
+/// A loopback port free at the time of asking (for listeners whose config needs a fixed port).
+func freeLoopbackPort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress?.port ?? 0
+    try await channel.close()
+    return port
 }

@@ -38,6 +38,8 @@ final class ConfigReloader: Service, Sendable {
             if next.config.store != old.store { restartOnly.append("store") }
             if next.config.delivery != old.delivery { restartOnly.append("delivery") }
             if next.config.admin != old.admin { restartOnly.append("admin") }
+            // The quarantine writer keeps its quotas, skipped reasons and per-peer allowance from start-up.
+            if next.config.quarantine != old.quarantine { restartOnly.append("quarantine") }
             // `resolve` judged published credentials against the new file's listeners, but listeners are not reloaded:
             // what counts is where the running ones are bound.
             for use in next.developmentCredentials {
