@@ -58,7 +58,11 @@ public final class QuarantineWriter: Service, Sendable {
             metrics.quarantineDropped(reason: "body_too_large")
             return
         }
-        let peer = request.peer?.description ?? "-"
+        // Behind a trusted proxy every request has the proxy's address: count the client it forwarded for.
+        let allowlist = source.allowlist
+        let client = allowlist.trustedProxies.isEmpty ? request.peer
+            : allowlist.clientAddress(peer: request.peer, forwardedFor: request.headers.all("X-Forwarded-For"))
+        let peer = client?.description ?? request.peer?.description ?? "-"
         guard peers.withLockedValue({ $0.admit(peer, now: request.receivedAt) }) else {
             metrics.quarantineDropped(reason: "peer_rate_limited")
             return
@@ -110,6 +114,8 @@ struct PeerWindowLimiter: Sendable {
     let windowMillis: Int64
     let maxPeers: Int
     private var counts: [String: (windowStart: EpochMillis, count: Int)] = [:]
+    /// When a full table was last swept: at most once a second, so a flood of new addresses costs no sweep each.
+    private var sweptAt: EpochMillis?
 
     init(perWindow: Int, windowMillis: Int64, maxPeers: Int = 10_000) {
         self.perWindow = perWindow
@@ -128,6 +134,8 @@ struct PeerWindowLimiter: Sendable {
             return true
         }
         if counts.count >= maxPeers {
+            if let at = sweptAt, now >= at, now - at < 1_000 { return false }
+            sweptAt = now
             counts = counts.filter { now - $0.value.windowStart < windowMillis && now >= $0.value.windowStart }
             guard counts.count < maxPeers else { return false }
         }
