@@ -71,6 +71,7 @@ struct ListenerLimitsTests {
         let destination = try await TestDestination()
         let port = try await freeLoopbackPort()
         let gw = try await RunningGateway.start(sourcesTOML: "[metrics]\nlisten = \"127.0.0.1:\(port)\"\n\n" + stripeSource, destinationURL: destination.url)
+        try await waitUntilListening(port: port)
         let outcome = await writeEverythingThenRead(port: port, head: "POST /metrics HTTP/1.1\r\nHost: a\r\nContent-Length: 65536\r\n\r\n",
                                                     bodyBytes: 65536, readTimeout: 5)
         #expect(outcome.status == 413, "\(outcome.received.prefix(200))")
@@ -112,3 +113,19 @@ func freeLoopbackPort() async throws -> Int {
     try await channel.close()
     return port
 }
+
+/// The metrics and sink listeners start as services beside ingress: `RunningGateway.start` returning does not mean
+/// they are bound yet (on a loaded machine the first connection could be refused).
+func waitUntilListening(port: Int, timeout: Duration = .seconds(10)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get() {
+            try? await channel.close()
+            return
+        }
+        guard ContinuousClock.now < deadline else { throw ListenerNotUp(port: port) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+struct ListenerNotUp: Error { let port: Int }
