@@ -242,10 +242,13 @@ public_url = "https://example.com/hooks/twilio"
 [sources.paypal]
 provider = "paypal"
 webhook_id = "WH-1"
+sandbox = true
 
 [sources.sns]
 provider = "aws-sns"
 sns_auto_confirm = true
+topic_arns = ["arn:aws:sns:us-east-1:123456789012:orders", "arn:aws:sns:*:123456789012:*"]
+dedup_on_body_hash = true
 
 [sources.discord]
 provider = "discord"
@@ -288,6 +291,13 @@ def json_corpus():
         "sns": rb'{"Type":"Notification","MessageId":"m","TopicArn":"t","Message":"x","Timestamp":"2026-01-01T00:00:00.000Z","SignatureVersion":"1","Signature":"AAAA","SigningCertURL":"https://sns.us-east-1.amazonaws.com/x.pem"}',
         "whitespace": b" \t\r\n{ \"id\" : \"x\" , \"type\" : 1 } \n",
         "truncated": b'{"id":"x","type":"',
+        # Duplicate keys (refused with duplicate_json_key): top level, nested, inside arrays, and equal only after
+        # unescaping.
+        "dup-sns-message": rb'{"Type":"Notification","MessageId":"m","TopicArn":"t","Message":"signed","Timestamp":"2026-01-01T00:00:00.000Z","Message":"forged"}',
+        "dup-mailgun": rb'{"signature":{"timestamp":"1","token":"t","signature":"s"},"event-data":{"id":"a"},"event-data":{"id":"b"}}',
+        "dup-nested": b"/data/object/id\x00" + rb'{"data":{"object":{"id":"in_1","id":"in_2"}}}',
+        "dup-in-array": rb'[{"sg_event_id":"a","event":"open"},{"event":"x","event":"y"}]',
+        "dup-escaped": rb'{"Message":"a","Mess\u0061ge":"b","a\/b":1,"a/b":2}',
     }
     for name, data in docs.items():
         n += write("json", "x-" + name, data)

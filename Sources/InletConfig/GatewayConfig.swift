@@ -169,6 +169,12 @@ public struct SourceConfig: Sendable, Equatable {
     public var snsAutoConfirm = false
     /// Filtered routes, beside the unfiltered `destinations`.
     public var routes: [Route] = []
+    /// AWS SNS: the topics accepted (required for `aws-sns` sources).
+    public var topicARNs: [SNSTopicPattern] = []
+    /// PayPal: accept the sandbox's certificate hosts.
+    public var sandbox = false
+    /// Overrides the profile's `dedup_on_body_hash`.
+    public var dedupOnBodyHash: Bool?
 }
 
 public struct DestinationConfig: Sendable, Equatable {
@@ -434,6 +440,14 @@ public struct GatewayConfig: Sendable {
                 }
                 sc.webhookID = try s.string("webhook_id")
                 sc.snsAutoConfirm = try s.bool("sns_auto_confirm") ?? false
+                for text in try s.strings("topic_arns") ?? [] {
+                    guard let pattern = SNSTopicPattern(text) else {
+                        throw s.error("topic_arns", "'\(text)' is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC; REGION or TOPIC may be *)")
+                    }
+                    sc.topicARNs.append(pattern)
+                }
+                sc.sandbox = try s.bool("sandbox") ?? false
+                sc.dedupOnBodyHash = try s.bool("dedup_on_body_hash")
                 if let t = try s.string("verify_token") { sc.verifyToken = SecretReference(label: "verify_token", reference: t) }
                 try s.rejectUnknownKeys()
                 c.sources.append(sc)
@@ -589,6 +603,14 @@ extension GatewayConfig {
             if usesCertificate && profile.signatures.contains(where: { $0.algorithm == .paypalRSA }) && s.webhookID == nil {
                 throw err(["sources", s.name, "webhook_id"], "is required: PayPal signs your webhook's ID (from the PayPal dashboard)")
             }
+            let verifiesSNS = profile.signatures.contains { $0.algorithm == .awsSNS }
+            if verifiesSNS && s.topicARNs.isEmpty {
+                throw err(["sources", s.name, "topic_arns"], "is required for an aws-sns source: AWS signs messages of every account's topics, so list yours (e.g. [\"arn:aws:sns:us-east-1:123456789012:orders\"])")
+            }
+            if !verifiesSNS && !s.topicARNs.isEmpty { throw err(["sources", s.name, "topic_arns"], "only applies to aws-sns sources") }
+            if s.sandbox && !profile.signatures.contains(where: { $0.algorithm == .paypalRSA }) {
+                throw err(["sources", s.name, "sandbox"], "only applies to paypal sources")
+            }
             var keys: [VerificationKey] = []
             for (ref, value) in try resolveAll(s.secrets, path: ["sources", s.name, "secrets"]) {
                 guard var k = profile.makeKey(label: ref.label, secret: value) else {
@@ -616,13 +638,17 @@ extension GatewayConfig {
                 }
                 allowed += published.ranges
             }
-            policies.append(SourcePolicy(
+            var verification = VerificationOptions(toleranceSeconds: s.toleranceSeconds.map(Int64.init), allowLegacySignatures: s.allowLegacySignatures,
+                                                   publicURL: s.publicURL, verifyToken: verifyToken, webhookID: s.webhookID, snsAutoConfirm: s.snsAutoConfirm)
+            verification.sandbox = s.sandbox
+            var policy = SourcePolicy(
                 name: s.name, path: s.path, profile: profile, keys: keys,
                 allowlist: IPAllowlist(allowed: allowed, trustedProxies: s.trustedProxies),
-                maxBodyBytes: s.maxBodyBytes,
-                verification: VerificationOptions(toleranceSeconds: s.toleranceSeconds.map(Int64.init), allowLegacySignatures: s.allowLegacySignatures,
-                                                  publicURL: s.publicURL, verifyToken: verifyToken, webhookID: s.webhookID, snsAutoConfirm: s.snsAutoConfirm),
-                destinations: s.destinations, routes: s.routes))
+                maxBodyBytes: s.maxBodyBytes, verification: verification,
+                destinations: s.destinations, routes: s.routes)
+            policy.topicARNs = s.topicARNs
+            if let own = s.dedupOnBodyHash { policy.dedupOnBodyHash = own }
+            policies.append(policy)
         }
         var dests: [String: ResolvedDestination] = [:]
         for (name, d) in destinations {

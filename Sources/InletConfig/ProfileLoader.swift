@@ -13,6 +13,7 @@ public enum ProfileLoader {
         }
         let displayName = try r.string("display_name") ?? name
         let contentType = try r.string("content_type") ?? "application/json"
+        let dedupOnBodyHash = try r.bool("dedup_on_body_hash") ?? false
         _ = try r.string("description")
         _ = try r.strings("docs")
 
@@ -93,6 +94,7 @@ public enum ProfileLoader {
         var profile = ProviderProfile(name: name, displayName: displayName, signatures: specs, signedIDSources: signedID,
                                       secretEncoding: secretEncoding, timestamp: timestamp, event: event, contentType: contentType, handshakes: handshakes)
         profile.sourceIPs = sourceIPs
+        profile.dedupOnBodyHash = dedupOnBodyHash
         return profile
     }
 

@@ -48,7 +48,8 @@ struct FixedCertificate: CertificateFetcher {
 }
 
 func snsBody(type: String = "Notification", message: String = "hello", pki: LocalPKI, version: String = "2",
-             certURL: String = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem") throws -> String {
+             certURL: String = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem",
+             topic: String = "arn:aws:sns:us-east-1:123456789012:MyTopic") throws -> String {
     var fields: [(String, String)] = [("Message", message), ("MessageId", "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324")]
     if type == "Notification" { fields.append(("Subject", "My First Message")) }
     if type == "SubscriptionConfirmation" {
@@ -56,13 +57,16 @@ func snsBody(type: String = "Notification", message: String = "hello", pki: Loca
     }
     fields.append(("Timestamp", "2026-01-01T00:00:00.000Z"))
     if type == "SubscriptionConfirmation" { fields.append(("Token", "2336412f37")) }
-    fields += [("TopicArn", "arn:aws:sns:us-east-1:123456789012:MyTopic"), ("Type", type)]
+    fields += [("TopicArn", topic), ("Type", type)]
     let canonical = fields.flatMap { Array("\($0.0)\n\($0.1)\n".utf8) }
     let signature = try pki.sign(canonical, sha1: version == "1")
     var all = fields + [("SignatureVersion", version), ("Signature", signature), ("SigningCertURL", certURL)]
     all.shuffle()  // key order in the body does not matter; the canonical order does
     return "{" + all.map { JSONString.quoted($0.0) + ":" + JSONString.quoted($0.1) }.joined(separator: ",") + "}"
 }
+
+/// The topic `snsBody` signs for, as a source's `topic_arns`.
+let snsTopicTOML = #"topic_arns = ["arn:aws:sns:us-east-1:123456789012:MyTopic"]"# + "\n"
 
 @Suite("Certificate schemes: AWS SNS and PayPal")
 struct CertificateSchemeTests {
@@ -93,7 +97,7 @@ struct CertificateSchemeTests {
 
     @Test func snsNotificationsVerifyWithBothSignatureVersions() throws {
         let pki = try LocalPKI(commonName: "sns.amazonaws.com")
-        let p = try policy("aws-sns")
+        let p = try policy("aws-sns", extra: snsTopicTOML)
         for version in ["1", "2"] {
             let body = try snsBody(pki: pki, version: version)
             let request = IncomingRequest(method: "POST", path: "/", headers: HTTPHeaderList(), body: Array(body.utf8), peer: nil, receivedAt: 0)
@@ -109,6 +113,7 @@ struct CertificateSchemeTests {
     @Test func paypalVerifiesTheTransmissionWithTheWebhookID() throws {
         let pki = try LocalPKI(commonName: "messageverificationcerts.paypal.com")
         let p = try policy("paypal", extra: "webhook_id = \"1JE4291016473214C\"\n")
+        let now = try #require(RFC3339.parse("2026-01-01T00:00:30Z"))
         let body = #"{"id":"WH-2WR32451HC0233532-67976317FL4543714","event_type":"PAYMENT.SALE.COMPLETED","resource":{"id":"80021663DE681814L"}}"#
         let id = "dfb3be50-fd74-11e4-8bf3-77339302725b", time = "2026-01-01T00:00:00Z"
         let message = Array("\(id)|\(time)|1JE4291016473214C|\(CRC32.checksum(Array(body.utf8)))".utf8)
@@ -116,10 +121,11 @@ struct CertificateSchemeTests {
                                       ("PAYPAL-CERT-URL", "https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77"), ("PAYPAL-AUTH-ALGO", "SHA256withRSA")])
         let request = IncomingRequest(method: "POST", path: "/", headers: headers, body: Array(body.utf8), peer: nil, receivedAt: 0)
         #expect(try CertificateSchemes.certificateURL(for: p.profile, in: request)?.get() == "https://api.paypal.com/v1/notifications/certs/CERT-360caa42-fca2a594-a5cafa77")
-        guard case .admit(let a) = p.admit(request, now: 0, signingCertificateKey: pki.signingKeyDER) else { Issue.record("rejected"); return }
-        #expect(a.eventKey == "WH-2WR32451HC0233532-67976317FL4543714" && a.eventType == "PAYMENT.SALE.COMPLETED")
+        guard case .admit(let a) = p.admit(request, now: now, signingCertificateKey: pki.signingKeyDER) else { Issue.record("rejected"); return }
+        // The dedup key is the signed transmission ID (the body is covered only by a CRC32).
+        #expect(a.eventKey == id && a.eventType == "PAYMENT.SALE.COMPLETED")
         let otherHook = try policy("paypal", extra: "webhook_id = \"OTHER\"\n")
-        #expect(otherHook.admit(request, now: 0, signingCertificateKey: pki.signingKeyDER) == .reject(.signatureMismatch))
+        #expect(otherHook.admit(request, now: now, signingCertificateKey: pki.signingKeyDER) == .reject(.signatureMismatch))
         var evil = request
         evil.headers = HTTPHeaderList(headers.entries.map { $0.name == "PAYPAL-CERT-URL" ? ($0.name, "https://evil.example/cert.pem") : $0 })
         #expect(CertificateSchemes.certificateURL(for: p.profile, in: evil) == .failure(.certificateURLNotAllowed))
@@ -144,6 +150,7 @@ struct CertificateSchemeTests {
         provider = "aws-sns"
         destinations = ["svc"]
         sns_auto_confirm = true
+        \(snsTopicTOML)
         """
         let resolved = try GatewayConfig.parse(toml, file: "/tmp/sns.toml").resolve(environment: [:])
         let gateway = try Gateway(resolved: resolved, logger: quietLogger, certificateFetcher: FixedCertificate(pem: pki.leafPEM, fetched: fetched),

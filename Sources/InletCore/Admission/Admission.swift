@@ -24,6 +24,10 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
     case shuttingDown = "shutting_down"
     /// The gateway holds as many request bytes in memory as `[server] max_in_flight_bytes` allows.
     case overCapacity = "over_capacity"
+    /// An object in the body repeats a key: parsers disagree on which value wins (see `JSONScanner.firstDuplicateKey`).
+    case duplicateJSONKey = "duplicate_json_key"
+    /// An AWS SNS message from a topic the source does not list in `topic_arns`.
+    case topicNotAllowed = "topic_not_allowed"
 
     /// The HTTP status sent with this reason.
     public var httpStatus: Int {
@@ -31,11 +35,11 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .unknownSource: return 404
         case .methodNotAllowed: return 405
         case .bodyTooLarge: return 413
-        case .ipNotAllowed, .handshakeRefused: return 403
+        case .ipNotAllowed, .handshakeRefused, .topicNotAllowed: return 403
         case .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused,
              .signatureMismatch, .secretExpired, .missingTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed:
             return 401
-        case .malformedTimestamp, .malformedRequest: return 400
+        case .malformedTimestamp, .malformedRequest, .duplicateJSONKey: return 400
         case .requestTimeout: return 408
         // 5xx: the provider must retry; nothing was stored.
         case .sourceMisconfigured: return 500
@@ -72,6 +76,12 @@ public struct SourcePolicy: Sendable {
     public var verification: VerificationOptions
     /// Where admitted events go. An event no route matches is stored and marked unrouted.
     public var routes: [Route]
+    /// The idempotency key is the body's SHA-256 rather than the provider's event ID. For profiles whose ID comes
+    /// from an unsigned header and that sign no timestamp, a captured request re-sent with a fresh delivery header
+    /// would otherwise be a new event; the provider's own retries send the same body, so they still deduplicate.
+    public var dedupOnBodyHash = false
+    /// AWS SNS: the topics this source accepts messages from. Checked before any certificate is fetched.
+    public var topicARNs: [SNSTopicPattern] = []
 
     /// Every destination some route of this source may use.
     public var destinations: [String] {
@@ -81,6 +91,7 @@ public struct SourcePolicy: Sendable {
     }
 
     public init(name: String, path: String, profile: ProviderProfile, keys: [VerificationKey], allowlist: IPAllowlist = .init(), maxBodyBytes: Int = 1 << 20, verification: VerificationOptions = .init(), destinations: [String] = [], routes: [Route] = []) {
+        self.dedupOnBodyHash = profile.dedupOnBodyHash
         self.name = name
         self.path = path
         self.profile = profile
@@ -118,12 +129,11 @@ public enum AdmissionDecision: Sendable, Equatable {
 extension SourcePolicy {
     /// Decides whether `request` may enter. Pure: the caller performs the decision.
     ///
-    /// Order matters: the address check runs first (cheapest, and a refused caller learns nothing about
-    /// signatures), then the signature, then freshness (inside `verify`), then ID extraction.
+    /// Order matters: the `screen` checks run first (the address is cheapest, and a refused caller learns nothing
+    /// about signatures), then the signature, then freshness (inside `verify`), then ID extraction.
     public func admit(_ request: IncomingRequest, now: EpochMillis, signingCertificateKey: [UInt8]? = nil, rejectWith certificateFailure: VerificationFailure? = nil) -> AdmissionDecision {
-        let client = allowlist.clientAddress(peer: request.peer, forwardedFor: allowlist.trustedProxies.isEmpty ? [] : request.headers.all("X-Forwarded-For"))
-        guard allowlist.permits(client) else { return .reject(.ipNotAllowed) }
-        if request.body.count > maxBodyBytes { return .reject(.bodyTooLarge) }
+        if let reason = screen(request) { return .reject(reason) }
+        let client = clientAddress(of: request)
         if request.method == "GET" { return answerGET(request, now: now) }
         if let certificateFailure { return .reject(RejectionReason(certificateFailure)) }
 
@@ -138,7 +148,7 @@ extension SourcePolicy {
             let key = keys.indices.contains(verified.keyIndex) ? keys[verified.keyIndex] : VerificationKey(label: "certificate", keyBytes: [])
             if let answer = h.answer(verified: request, key: key, options: verification) { return .handshake(answer) }
         }
-        let providerID = profile.resolve(profile.event.idSources, in: request, signatureFields: [:])
+        let providerID = dedupOnBodyHash ? nil : profile.resolve(profile.event.idSources, in: request, signatureFields: [:])
         let eventType = profile.resolve(profile.event.typeSources, in: request, signatureFields: [:])
         return .admit(AdmittedEvent(
             eventKey: providerID ?? sha256Hex(request.body),
@@ -149,6 +159,84 @@ extension SourcePolicy {
             clientAddress: client,
             destinations: routes.destinations(eventType: eventType, body: request.body)
         ))
+    }
+}
+
+extension SourcePolicy {
+    /// The checks that need no signature and no certificate, in order: the client address, the body size, duplicate
+    /// JSON keys and (SNS) the topic. The ingress runs them before it fetches a signing certificate, so a refused
+    /// caller never makes the gateway fetch the URL it chose; `admit` runs them again, so the order holds everywhere.
+    public func screen(_ request: IncomingRequest) -> RejectionReason? {
+        guard allowlist.permits(clientAddress(of: request)) else { return .ipNotAllowed }
+        if request.body.count > maxBodyBytes { return .bodyTooLarge }
+        guard request.method != "GET" else { return nil }
+        if readsJSONFields, JSONScanner.firstDuplicateKey(in: request.body) != nil { return .duplicateJSONKey }
+        if profile.signatures.contains(where: { $0.algorithm == .awsSNS }) {
+            // Before the certificate and the signature: a message AWS signed for someone else's topic verifies.
+            guard let arn = JSONScanner.scalarText(at: JSONPointer(tokens: ["TopicArn"]), in: request.body),
+                  topicARNs.contains(where: { $0.matches(arn) }) else { return .topicNotAllowed }
+        }
+        return nil
+    }
+
+    func clientAddress(of request: IncomingRequest) -> IPAddress? {
+        allowlist.clientAddress(peer: request.peer, forwardedFor: allowlist.trustedProxies.isEmpty ? [] : request.headers.all("X-Forwarded-For"))
+    }
+
+    /// Whether admission reads anything out of the body (an ID, type, signature, timestamp, signed field, route
+    /// filter or handshake field): then the body must not repeat a key, or what the gateway reads and what the
+    /// consumer reads may differ.
+    public var readsJSONFields: Bool {
+        func json(_ sources: [ValueSource]) -> Bool { sources.contains { if case .json = $0 { return true }; return false } }
+        if json(profile.event.idSources) || json(profile.event.typeSources) || json(profile.signedIDSources) || json(profile.timestamp?.sources ?? []) {
+            return true
+        }
+        for spec in profile.signatures {
+            if json(spec.sources) || spec.algorithm.usesSigningCertificate { return true }
+            if spec.signedContent.segments.contains(where: { if case .json = $0 { return true }; return false }) { return true }
+        }
+        if profile.handshakes.contains(where: { !$0.isGET }) { return true }
+        return routes.contains { !$0.conditions.isEmpty }
+    }
+
+    /// Where the signing certificate of a certificate scheme (SNS, PayPal) is, checked against the provider's hosts
+    /// (PayPal's sandbox hosts only for a `sandbox` source); nil for other schemes.
+    public func certificateURL(in request: IncomingRequest) -> Result<String, VerificationFailure>? {
+        CertificateSchemes.certificateURL(for: profile, in: request, sandbox: verification.sandbox)
+    }
+
+    /// What the fetched certificate itself must satisfy.
+    public var certificateRequirement: SigningCertificateRequirement {
+        CertificateSchemes.requirement(for: profile, sandbox: verification.sandbox)
+    }
+}
+
+/// An entry of an SNS source's `topic_arns`: `arn:<partition>:sns:<region>:<account>:<topic>`, where the region or
+/// the topic (whole segment only) may be `*`. The partition, the service and the account are always exact.
+public struct SNSTopicPattern: Sendable, Equatable, CustomStringConvertible {
+    let segments: [Substring]
+    public let description: String
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", ["aws", "aws-cn", "aws-us-gov"].contains(parts[1]), parts[2] == "sns",
+              parts[4].count == 12, parts[4].allSatisfy({ $0.isASCII && $0.isNumber }),
+              !parts[3].isEmpty, !parts[5].isEmpty,
+              parts[3] == "*" || parts[3].allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }),
+              parts[5] == "*" || parts[5].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
+        else { return nil }
+        segments = parts
+        description = text
+    }
+
+    public func matches(_ arn: String) -> Bool {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return false }
+        for (n, (want, got)) in zip(segments, parts).enumerated() {
+            if want == "*" && (n == 3 || n == 5) && !got.isEmpty { continue }
+            if want != got { return false }
+        }
+        return true
     }
 }
 
@@ -186,10 +274,11 @@ extension RejectionReason {
         switch self {
         case .ipNotAllowed, .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused, .signatureMismatch,
              .secretExpired, .missingTimestamp, .malformedTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed,
-             .certificateUnavailable, .sourceMisconfigured:
+             .certificateUnavailable, .sourceMisconfigured, .topicNotAllowed:
             return true
+        // A body with a repeated key is refused for what it is, not for a setting an operator could change.
         case .unknownSource, .methodNotAllowed, .bodyTooLarge, .malformedRequest, .requestTimeout, .handshakeRefused, .storeUnavailable,
-             .shuttingDown, .overCapacity:
+             .shuttingDown, .overCapacity, .duplicateJSONKey:
             return false
         }
     }

@@ -99,6 +99,69 @@ public struct JSONScanner {
         } catch { return nil }
     }
 
+    /// The path of the first object key that occurs twice in one object, walking the whole document once; nil when
+    /// every object's keys are distinct, and for a document that is not JSON (nothing can be read from it anyway).
+    ///
+    /// This scanner reads the first occurrence of a key, while Python, JavaScript and Go read the last. Where the
+    /// signature does not cover the raw bytes (SNS's canonical fields, Mailgun's signature block) a signed body with
+    /// `,"Message":"forged"` appended would verify here and be read as forged by the consumer; even where it does,
+    /// the ID, type and route filters could disagree with what the consumer sees. Keys compare after unescaping, so
+    /// `"Message"` and `"Mess\u0061ge"` are the same key.
+    public static func firstDuplicateKey(in bytes: [UInt8]) -> JSONPointer? {
+        var s = JSONScanner(bytes)
+        var path: [String] = []
+        s.skipWS()
+        do { return try s.duplicateKey(depth: 0, path: &path) } catch { return nil }
+    }
+
+    /// Walks one value (as `skipValue` does), returning the first duplicated key's path.
+    private mutating func duplicateKey(depth: Int, path: inout [String]) throws -> JSONPointer? {
+        guard depth < Self.maxDepth else { throw JSONScanError.tooDeep }
+        guard i < b.count else { throw JSONScanError.malformed(offset: i) }
+        switch b[i] {
+        case UInt8(ascii: "{"):
+            i += 1; skipWS()
+            if peek(UInt8(ascii: "}")) { i += 1; return nil }
+            var seen = Set<String>()
+            while true {
+                skipWS()
+                guard peek(UInt8(ascii: "\"")) else { throw JSONScanError.malformed(offset: i) }
+                let keyStart = i
+                try skipString()
+                let key = try Self.unescape(b, keyStart..<i)
+                if !seen.insert(key).inserted { return JSONPointer(tokens: path + [key]) }
+                skipWS()
+                try expect(UInt8(ascii: ":"))
+                skipWS()
+                path.append(key)
+                if let found = try duplicateKey(depth: depth + 1, path: &path) { return found }
+                path.removeLast()
+                skipWS()
+                if peek(UInt8(ascii: ",")) { i += 1; continue }
+                try expect(UInt8(ascii: "}"))
+                return nil
+            }
+        case UInt8(ascii: "["):
+            i += 1; skipWS()
+            if peek(UInt8(ascii: "]")) { i += 1; return nil }
+            var n = 0
+            while true {
+                skipWS()
+                path.append(String(n))
+                if let found = try duplicateKey(depth: depth + 1, path: &path) { return found }
+                path.removeLast()
+                n += 1
+                skipWS()
+                if peek(UInt8(ascii: ",")) { i += 1; continue }
+                try expect(UInt8(ascii: "]"))
+                return nil
+            }
+        default:
+            _ = try skipValue(depth: depth)
+            return nil
+        }
+    }
+
     /// A string value (surrounding whitespace skipped), unescaped.
     private mutating func string() throws -> String {
         skipWS()

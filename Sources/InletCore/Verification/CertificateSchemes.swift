@@ -6,9 +6,9 @@ import Foundation
 /// which certificate URL may be fetched and checks signatures; fetching and caching is the server's job, which
 /// passes the certificate's public key (DER SubjectPublicKeyInfo) back in.
 public enum CertificateSchemes {
-    /// Where the request says its signing certificate is, validated against the provider's hosts. Nil when the
-    /// profile does not use a certificate.
-    public static func certificateURL(for profile: ProviderProfile, in request: IncomingRequest) -> Result<String, VerificationFailure>? {
+    /// Where the request says its signing certificate is, validated against the provider's hosts (PayPal's sandbox
+    /// hosts only when `sandbox`). Nil when the profile does not use a certificate.
+    public static func certificateURL(for profile: ProviderProfile, in request: IncomingRequest, sandbox: Bool = false) -> Result<String, VerificationFailure>? {
         guard let alg = profile.signatures.first?.algorithm else { return nil }
         switch alg {
         case .awsSNS:
@@ -17,7 +17,7 @@ public enum CertificateSchemes {
             return isAllowedSNSURL(url, requirePEM: true) ? .success(url) : .failure(.certificateURLNotAllowed)
         case .paypalRSA:
             guard let url = request.headers.first("PAYPAL-CERT-URL") else { return .failure(.missingSignature) }
-            return isAllowedPayPalURL(url) ? .success(url) : .failure(.certificateURLNotAllowed)
+            return isAllowedPayPalURL(url, sandbox: sandbox) ? .success(url) : .failure(.certificateURLNotAllowed)
         default:
             return nil
         }
@@ -34,9 +34,21 @@ public enum CertificateSchemes {
         return region.count >= 3 && region.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
     }
 
-    static func isAllowedPayPalURL(_ url: String) -> Bool {
-        guard let u = URLComponents(string: url), u.scheme == "https", let host = u.host?.lowercased(), u.port == nil || u.port == 443 else { return false }
-        return ["api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"].contains(host)
+    /// PayPal's API hosts; the sandbox's only for a source that sets `sandbox = true`, since anyone can get a
+    /// sandbox certificate's key to sign with by opening a developer account.
+    public static func isAllowedPayPalURL(_ url: String, sandbox: Bool = false) -> Bool {
+        guard let u = URLComponents(string: url), u.scheme == "https", let host = u.host?.lowercased(), u.port == nil || u.port == 443,
+              u.user == nil, u.password == nil else { return false }
+        if ["api.paypal.com", "api-m.paypal.com"].contains(host) { return true }
+        return sandbox && ["api.sandbox.paypal.com", "api-m.sandbox.paypal.com"].contains(host)
+    }
+
+    /// What a fetched certificate must satisfy besides holding an RSA key and being inside its validity period.
+    public static func requirement(for profile: ProviderProfile, sandbox: Bool) -> SigningCertificateRequirement {
+        guard profile.signatures.contains(where: { $0.algorithm == .paypalRSA }) else { return .init() }
+        // PayPal's SDKs check the chain and the subject: the certificate URL alone does not prove the key is PayPal's.
+        return .init(chainToTrustedRoot: true,
+                     commonNames: ["messageverificationcerts.paypal.com"] + (sandbox ? ["messageverificationcerts.sandbox.paypal.com"] : []))
     }
 
     static func field(_ name: String, _ body: [UInt8]) -> String? {
@@ -83,6 +95,19 @@ public enum CertificateSchemes {
               let key = try? _RSA.Signing.PublicKey(derRepresentation: publicKeyDER) else { return false }
         let message = Array("\(id)|\(time)|\(webhookID)|\(CRC32.checksum(request.body))".utf8)
         return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: sig), for: SHA256.hash(data: message), padding: .insecurePKCS1v1_5)
+    }
+}
+
+/// What a signing certificate must be, decided by the profile; the server checks it when it fetches the certificate.
+public struct SigningCertificateRequirement: Sendable, Hashable {
+    /// The certificate (with the intermediates served beside it) must chain to a trusted root.
+    public var chainToTrustedRoot: Bool
+    /// The leaf's subject common name must be one of these; empty: any.
+    public var commonNames: [String]
+
+    public init(chainToTrustedRoot: Bool = false, commonNames: [String] = []) {
+        self.chainToTrustedRoot = chainToTrustedRoot
+        self.commonNames = commonNames
     }
 }
 

@@ -254,6 +254,9 @@ public struct ProviderProfile: Sendable, Equatable {
     public var handshakes: [Handshake]
     /// The provider's published sender addresses, for sources that set `allow_provider_ips`.
     public var sourceIPs: PublishedIPRanges?
+    /// Sources deduplicate on the body's SHA-256 unless they say otherwise (`dedup_on_body_hash`): set for profiles
+    /// whose event ID is an unsigned header and that sign no timestamp, so nothing signed tells a replay apart.
+    public var dedupOnBodyHash = false
 
     public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json", handshakes: [Handshake] = []) {
         self.handshakes = handshakes

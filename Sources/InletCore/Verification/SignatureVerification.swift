@@ -106,6 +106,8 @@ public struct VerificationOptions: Sendable, Equatable {
     public var signingCertificateKey: [UInt8]?
     /// Confirm SNS subscriptions by fetching their SubscribeURL.
     public var snsAutoConfirm = false
+    /// PayPal: also accept certificates from the sandbox hosts (with the sandbox's subject name).
+    public var sandbox = false
 
     public init(toleranceSeconds: Int64? = nil, allowLegacySignatures: Bool = false, publicURL: String? = nil, verifyToken: String? = nil,
                 webhookID: String? = nil, snsAutoConfirm: Bool = false) {

@@ -197,19 +197,25 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func admit(_ request: IncomingRequest, _ source: SourcePolicy, _ ctx: ChannelHandlerContext) {
         // Certificate schemes (SNS, PayPal): check the certificate URL, then verify with its key, fetched off the
-        // event loop on a cache miss.
-        if request.method == "POST", let located = CertificateSchemes.certificateURL(for: source.profile, in: request) {
+        // event loop on a cache miss. The checks that need no certificate (address, size, duplicate keys, SNS topic)
+        // come first, so a caller refused anyway never makes the gateway fetch the URL it chose.
+        if request.method == "POST", let located = source.certificateURL(in: request) {
+            if let reason = source.screen(request) {
+                decide(.reject(reason), request, source, ctx)
+                return
+            }
             switch located {
             case .failure(let f):
                 decide(source.admit(request, now: request.receivedAt, signingCertificateKey: nil, rejectWith: f), request, source, ctx)
             case .success(let url):
-                if let key = context.certificates.cachedKey(for: url) {
+                if let key = context.certificates.cachedKey(for: url, requirement: source.certificateRequirement) {
                     decide(source.admit(request, now: request.receivedAt, signingCertificateKey: key), request, source, ctx)
                     return
                 }
                 let promise = ctx.eventLoop.makePromise(of: [UInt8].self)
                 let certificates = context.certificates
-                promise.completeWithTask { try await certificates.publicKey(for: url) }
+                let requirement = source.certificateRequirement
+                promise.completeWithTask { try await certificates.publicKey(for: url, requirement: requirement) }
                 let logger = context.logger
                 promise.futureResult.assumeIsolated().whenComplete { result in
                     switch result {

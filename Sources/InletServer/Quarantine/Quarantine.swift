@@ -173,13 +173,13 @@ struct Readmitter: Sendable {
         // The entry holds a commitment, not the token: put back (in memory) the current secret it commits to, if any.
         let request = CredentialRedaction.restoring(kept, profile: source.profile, keys: source.keys)
         var decision: AdmissionDecision
-        switch request.method == "POST" ? CertificateSchemes.certificateURL(for: source.profile, in: request) : nil {
+        switch request.method == "POST" && source.screen(request) == nil ? source.certificateURL(in: request) : nil {
         case .none:
             decision = source.admit(request, now: entry.receivedAt)
         case .failure(let f)?:
             decision = source.admit(request, now: entry.receivedAt, signingCertificateKey: nil, rejectWith: f)
         case .success(let url)?:
-            if let certificates, let key = try? await certificates.publicKey(for: url) {
+            if let certificates, let key = try? await certificates.publicKey(for: url, requirement: source.certificateRequirement) {
                 decision = source.admit(request, now: entry.receivedAt, signingCertificateKey: key)
             } else {
                 decision = .reject(.certificateUnavailable)

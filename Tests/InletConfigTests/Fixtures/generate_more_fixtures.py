@@ -172,9 +172,10 @@ def mailgun(ts, token="tok-123", key=mkey, sig=None):
     s = sig or hexmac(key, f"{ts}{token}")
     return ('{"signature":{"timestamp":"%d","token":"%s","signature":"%s"},"event-data":{"id":"mg-1","event":"delivered"}}'
             % (ts, token, s))
-add("mailgun", HMAC_DOC, "valid", [mkey], {}, mailgun(NOW - 10), "accepted", "mg-1", "delivered")
+# The dedup key is the signed token (Mailgun: refuse a token seen before), not the unsigned event-data.id.
+add("mailgun", HMAC_DOC, "valid", [mkey], {}, mailgun(NOW - 10), "accepted", "tok-123", "delivered")
 add("mailgun", HMAC_DOC, "wrong_secret", [mkey], {}, mailgun(NOW, key="other"), "signature_mismatch")
-add("mailgun", HMAC_DOC, "rotated_old_secret", ["new-key", mkey], {}, mailgun(NOW), "accepted", "mg-1", "delivered")
+add("mailgun", HMAC_DOC, "rotated_old_secret", ["new-key", mkey], {}, mailgun(NOW), "accepted", "tok-123", "delivered")
 add("mailgun", HMAC_DOC, "stale_timestamp", [mkey], {}, mailgun(NOW - 301), "timestamp_outside_tolerance")
 add("mailgun", HMAC_DOC, "tampered_token", [mkey], {}, mailgun(NOW, sig=hexmac(mkey, f"{NOW}other")), "signature_mismatch")
 add("mailgun", HMAC_DOC, "missing_signature", [mkey], {}, '{"event-data":{"id":"mg-1"}}', "missing_signature")

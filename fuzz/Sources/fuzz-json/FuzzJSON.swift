@@ -5,7 +5,8 @@ import InletCore
 ///
 /// Input: a JSON document; or `pointer NUL document`, which adds that pointer to the fixed ones. Besides crashes
 /// and hangs, the target checks the scanner against itself: on a document `isValidDocument` accepts, `find` never
-/// throws, every value it returns is itself a valid document inside the input, and every string value unescapes.
+/// throws, every value it returns is itself a valid document inside the input, every string value unescapes, and
+/// the path `firstDuplicateKey` reports leads to a value.
 
 private let fixedPointers: [JSONPointer] = [
     "", "/id", "/type", "/data/object/id", "/data/object/status", "/event/type", "/0", "/0/sg_event_id", "/a/0/b",
@@ -50,6 +51,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             precondition(text != nil, "scalarText is nil for a \(slice.kind) value")
         }
         _ = FieldCondition(pointer: pointer, test: .oneOf(["a", "1", "true"])).holds(in: bytes)
+    }
+    // A duplicated key's path exists (its first occurrence) and prints and parses back to itself.
+    if let dup = JSONScanner.firstDuplicateKey(in: bytes) {
+        precondition(JSONPointer(dup.description) == dup, "duplicate key path \(dup.tokens) does not round-trip")
+        if valid { precondition((try? JSONScanner.find(dup, in: bytes)) != nil, "duplicate key \(dup) not found by find") }
     }
     // Downloaded provider IP lists go through the same scanner.
     _ = try? PublishedIPRanges.parse(bytes, format: .stripeJSON)

@@ -1,0 +1,73 @@
+import InletCore
+import Testing
+
+/// Item 5 of the hardening issue: the scanner reads a key's first occurrence, the consumer's parser its last.
+@Suite("Duplicate JSON keys")
+struct DuplicateKeyTests {
+    func dup(_ json: String) -> String? { JSONScanner.firstDuplicateKey(in: Array(json.utf8))?.description }
+
+    @Test func distinctKeysHaveNoDuplicate() {
+        #expect(dup(#"{"a":1,"b":{"a":2,"c":[{"a":3},{"a":4}]},"c":"a"}"#) == nil)
+        #expect(dup(#"[{"a":1},{"a":1}]"#) == nil)  // the same key in two objects is not a duplicate
+        #expect(dup("{}") == nil && dup("[]") == nil && dup(#""x""#) == nil && dup("12") == nil)
+    }
+
+    @Test func theFirstRepeatedKeyIsReportedWithItsPath() {
+        #expect(dup(#"{"Message":"signed","Type":"Notification","Message":"forged"}"#) == "/Message")
+        #expect(dup(#"{"signature":{"token":"t","timestamp":"1","token":"u"}}"#) == "/signature/token")
+        #expect(dup(#"{"events":[{"id":1},{"id":2,"type":"a","type":"b"}]}"#) == "/events/1/type")
+        #expect(dup(#"{"a/b":{"x":1,"x":2}}"#) == "/a~1b/x")
+        // Deep in the document, after the fields admission reads.
+        #expect(dup(#"{"id":"evt_1","type":"t","data":{"object":{"metadata":{"k":1,"k":1}}}}"#) == "/data/object/metadata/k")
+    }
+
+    @Test func keysCompareAfterUnescaping() {
+        #expect(dup(#"{"Message":"signed","Mess\u0061ge":"forged"}"#) == "/Message")
+        #expect(dup(#"{"a\/b":1,"a/b":2}"#) == "/a~1b")
+        #expect(dup(#"{"Message":1,"message":2}"#) == nil)  // keys are case-sensitive in every parser
+    }
+
+    @Test func documentsThatAreNotJSONHaveNoDuplicate() {
+        #expect(dup("MessageSid=SM1&MessageSid=SM2") == nil)
+        #expect(dup(#"{"a":1,"b":"#) == nil)
+        #expect(dup(String(repeating: "[", count: 300) + String(repeating: "]", count: 300)) == nil)  // too deep: not walked
+    }
+
+    @Test func theScannerStillReadsTheFirstOccurrence() {
+        // Why duplicates must be refused rather than resolved: this scanner and Python/JS/Go disagree.
+        let body = Array(#"{"Message":"signed","Message":"forged"}"#.utf8)
+        #expect(JSONScanner.scalarText(at: JSONPointer("/Message")!, in: body) == "signed")
+    }
+}
+
+/// Item 4: `topic_arns` entries and what they match.
+@Suite("SNS topic patterns")
+struct SNSTopicPatternTests {
+    @Test(arguments: [
+        ("arn:aws:sns:us-east-1:123456789012:orders", "arn:aws:sns:us-east-1:123456789012:orders", true),
+        ("arn:aws:sns:us-east-1:123456789012:orders", "arn:aws:sns:us-east-1:123456789012:orders2", false),
+        ("arn:aws:sns:us-east-1:123456789012:orders", "arn:aws:sns:us-east-1:210987654321:orders", false),
+        ("arn:aws:sns:us-east-1:123456789012:orders", "arn:aws:sns:eu-west-1:123456789012:orders", false),
+        ("arn:aws:sns:*:123456789012:orders", "arn:aws:sns:eu-west-1:123456789012:orders", true),
+        ("arn:aws:sns:*:123456789012:orders", "arn:aws:sns:eu-west-1:123456789012:billing", false),
+        ("arn:aws:sns:us-east-1:123456789012:*", "arn:aws:sns:us-east-1:123456789012:billing", true),
+        ("arn:aws:sns:us-east-1:123456789012:*", "arn:aws:sns:us-east-1:210987654321:billing", false),
+        ("arn:aws:sns:us-east-1:123456789012:*", "arn:aws:sns:us-east-1:123456789012:a:b", false),
+        ("arn:aws:sns:us-east-1:123456789012:*", "arn:aws:sns:us-east-1:123456789012:", false),
+        ("arn:aws-cn:sns:cn-north-1:123456789012:orders.fifo", "arn:aws-cn:sns:cn-north-1:123456789012:orders.fifo", true),
+        ("arn:aws:sns:us-east-1:123456789012:orders", "arn:aws-cn:sns:us-east-1:123456789012:orders", false),
+    ])
+    func patternsMatchWholeSegments(_ pattern: String, _ arn: String, _ matches: Bool) throws {
+        #expect(try #require(SNSTopicPattern(pattern)).matches(arn) == matches)
+    }
+
+    @Test(arguments: [
+        "orders", "arn:aws:sns:us-east-1:123456789012", "arn:aws:sqs:us-east-1:123456789012:orders",
+        "arn:aws:sns:us-east-1:*:orders",  // the account is never a wildcard
+        "arn:aws:sns:us-*:123456789012:orders", "arn:aws:sns:us-east-1:123456789012:ord*",  // whole segments only
+        "arn:aws:sns:us-east-1:12345:orders", "arn:evil:sns:us-east-1:123456789012:orders", "*",
+    ])
+    func malformedPatternsAreRefused(_ text: String) {
+        #expect(SNSTopicPattern(text) == nil)
+    }
+}
