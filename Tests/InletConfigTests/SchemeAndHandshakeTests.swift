@@ -105,7 +105,7 @@ struct SchemeAndHandshakeTests {
         let p = try policy("mailgun", secrets: [key])
         let now: EpochMillis = 1_767_225_600_000
         guard case .admit(let a) = p.admit(request(headers: [], body: body(ts: 1_767_225_600)), now: now) else { Issue.record("rejected"); return }
-        #expect(a.eventKey == "ev-1" && a.eventType == "delivered")
+        #expect(a.eventKey == "tok123" && a.eventType == "delivered")  // keyed by the signed token, not the unsigned event-data.id
         #expect(p.admit(request(headers: [], body: body(ts: 1_767_225_600, sig: String(repeating: "0", count: 64))), now: now) == .reject(.signatureMismatch))
         #expect(p.admit(request(headers: [], body: body(ts: 1_767_225_299)), now: now) == .reject(.timestampOutsideTolerance))
         #expect(p.admit(request(headers: [], body: #"{"event-data":{}}"#), now: now) == .reject(.missingSignature))
@@ -118,7 +118,8 @@ struct SchemeAndHandshakeTests {
         guard case .admit(let a) = gitlab.admit(request(headers: [("X-Gitlab-Token", "old-token"), ("X-Gitlab-Event", "Push Hook"), ("X-Gitlab-Event-UUID", "u-1")], body: "{}"), now: 0) else {
             Issue.record("rejected"); return
         }
-        #expect(a.secretLabel == "k1" && a.eventType == "Push Hook" && a.eventKey == "u-1")
+        // No signed timestamp and an unsigned ID header: keyed by the body's SHA-256 (dedup_on_body_hash).
+        #expect(a.secretLabel == "k1" && a.eventType == "Push Hook" && a.eventKey == sha256Hex(Array("{}".utf8)))
         #expect(gitlab.admit(request(headers: [("X-Gitlab-Token", "glpat-secre")], body: "{}"), now: 0) == .reject(.signatureMismatch))
         #expect(gitlab.admit(request(headers: [], body: "{}"), now: 0) == .reject(.missingSignature))
 
