@@ -167,6 +167,34 @@ struct ForgeryEndToEndTests {
         request.headers = HTTPHeaderList(request.headers.entries.map {
             $0.name == "PAYPAL-CERT-URL" ? ($0.name, "https://api-m.sandbox.paypal.com/v1/notifications/certs/CERT-1") : $0
         })
-        #expect(live.certificateURL(in: request) == .failure(.certificateURLNotAllowed))
+        #expect(CertificateSchemes.certificateURL(for: live.profile, in: request) == .failure(.certificateURLNotAllowed))
+    }
+
+    /// Item 7: a certificate in PayPal's name that does not chain to a trusted root (what a forger can make) is not
+    /// used, although it comes from PayPal's host and its key verifies the signature.
+    @Test func aPayPalCertificateThatDoesNotChainIsNotUsed() async throws {
+        let pki = try LocalPKI(commonName: "messageverificationcerts.paypal.com")
+        let fetched = NIOLockedValueBox<[String]>([])
+        let toml = """
+        providers_dir = "\(Repo.root)/providers"
+        [server]
+        listen = "127.0.0.1:0"
+        [store]
+        path = "\(FileManager.default.temporaryDirectory.appendingPathComponent("inlet-forgery-\(UUID().uuidString)/inlet.sqlite").path)"
+        [sources.paypal]
+        provider = "paypal"
+        webhook_id = "1JE4291016473214C"
+        """
+        let gateway = try Gateway(resolved: try GatewayConfig.parse(toml, file: "/tmp/forgery.toml").resolve(environment: [:]), logger: quietLogger,
+                                  certificateFetcher: FixedCertificate(pem: pki.leafPEM, fetched: fetched))
+        let task = Task { try await gateway.run() }
+        let url = "http://127.0.0.1:\(try await gateway.ingress.listeningPort())/hooks/paypal"
+        let body = #"{"id":"WH-1","event_type":"PAYMENT.SALE.COMPLETED"}"#
+        let signed = try paypalRequest(pki: pki, time: RFC3339.format(SystemClock().now()), body: body)
+        let reply = try await post(url, body: body, headers: signed.headers.entries.map { ($0.name, $0.value) })
+        await gateway.shutdown()
+        try await task.value
+        #expect(fetched.withLockedValue { $0.count } == 1)
+        #expect(reply.status == 503 && reply.json["reason"] == "certificate_unavailable")
     }
 }
