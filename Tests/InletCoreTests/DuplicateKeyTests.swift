@@ -27,6 +27,17 @@ struct DuplicateKeyTests {
         #expect(dup(#"{"Message":1,"message":2}"#) == nil)  // keys are case-sensitive in every parser
     }
 
+    @Test func largeObjectsAreCheckedByHash() {
+        // Past the linear limit keys are indexed by hash: same answers, escaped or not, at any position.
+        let many = (0..<200).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        #expect(dup("{" + many + "}") == nil)
+        #expect(dup("{" + many + #","k7":1}"#) == "/k7")
+        #expect(dup("{" + many + #","k\u0031\u0039\u0039":1}"#) == "/k199")
+        #expect(dup(#"{"\u006b0":1,"# + many + "}") == "/k0")
+        #expect(dup(#"{"big":{"# + many + #"},"big":1}"#) == "/big")
+        #expect(dup(#"{"a":{"# + many + #"},"b":{"# + many + #","k150":{"x":1,"x":2}}}"#) == "/b/k150")
+    }
+
     @Test func documentsThatAreNotJSONHaveNoDuplicate() {
         #expect(dup("MessageSid=SM1&MessageSid=SM2") == nil)
         #expect(dup(#"{"a":1,"b":"#) == nil)

@@ -109,57 +109,125 @@ public struct JSONScanner {
     /// `"Message"` and `"Mess\u0061ge"` are the same key.
     public static func firstDuplicateKey(in bytes: [UInt8]) -> JSONPointer? {
         var s = JSONScanner(bytes)
-        var path: [String] = []
+        var walk = DuplicateKeyWalk()
         s.skipWS()
-        do { return try s.duplicateKey(depth: 0, path: &path) } catch { return nil }
+        do {
+            guard try s.findDuplicateKey(depth: 0, walk: &walk) else { return nil }
+            return JSONPointer(tokens: try walk.path.map { part in
+                switch part {
+                case .key(let range): return try Self.unescape(bytes, range)
+                case .index(let n): return String(n)
+                }
+            })
+        } catch { return nil }
     }
 
-    /// Walks one value (as `skipValue` does), returning the first duplicated key's path.
-    private mutating func duplicateKey(depth: Int, path: inout [String]) throws -> JSONPointer? {
+    /// Scratch state of `firstDuplicateKey`, shared by every object of the walk: it runs on every request body that
+    /// admission reads, so it allocates a few arrays per body rather than a set and strings per object.
+    private struct DuplicateKeyWalk {
+        enum PathPart { case key(Range<Int>), index(Int) }
+        /// The keys (string literals, quotes included) of the objects being walked, innermost object last.
+        var keys: [Range<Int>] = []
+        /// Whether each of `keys` has an escape (then it is compared unescaped).
+        var escaped: [Bool] = []
+        /// Where the current value is; on a duplicate, where the duplicated key is.
+        var path: [PathPart] = []
+    }
+
+    /// Objects with more keys than this index them by hash; smaller ones (nearly all) compare by length then bytes.
+    private static let linearKeyLimit = 16
+
+    /// Walks one value as `skipValue` does; true when it found a duplicated key (its path is then `walk.path`).
+    private mutating func findDuplicateKey(depth: Int, walk: inout DuplicateKeyWalk) throws -> Bool {
         guard depth < Self.maxDepth else { throw JSONScanError.tooDeep }
         guard i < b.count else { throw JSONScanError.malformed(offset: i) }
         switch b[i] {
         case UInt8(ascii: "{"):
             i += 1; skipWS()
-            if peek(UInt8(ascii: "}")) { i += 1; return nil }
-            var seen = Set<String>()
+            if peek(UInt8(ascii: "}")) { i += 1; return false }
+            let first = walk.keys.count
+            // Large objects: key hash (the process-seeded `Hasher`, so collisions cannot be chosen) -> positions.
+            var index: [Int: [Int]]?
+            defer {
+                walk.keys.removeSubrange(first...)
+                walk.escaped.removeSubrange(first...)
+            }
             while true {
                 skipWS()
                 guard peek(UInt8(ascii: "\"")) else { throw JSONScanError.malformed(offset: i) }
                 let keyStart = i
                 try skipString()
-                let key = try Self.unescape(b, keyStart..<i)
-                if !seen.insert(key).inserted { return JSONPointer(tokens: path + [key]) }
+                let key = keyStart..<i
+                let escaped = b[(key.lowerBound + 1)..<(key.upperBound - 1)].contains(UInt8(ascii: "\\"))
+                if walk.keys.count - first < Self.linearKeyLimit {
+                    for n in first..<walk.keys.count where try sameKey(walk.keys[n], walk.escaped[n], key, escaped) {
+                        walk.path.append(.key(key)); return true
+                    }
+                } else {
+                    if index == nil {
+                        var built: [Int: [Int]] = [:]
+                        for n in first..<walk.keys.count { built[try keyHash(walk.keys[n], walk.escaped[n]), default: []].append(n) }
+                        index = built
+                    }
+                    let h = try keyHash(key, escaped)
+                    for n in index?[h] ?? [] where try sameKey(walk.keys[n], walk.escaped[n], key, escaped) {
+                        walk.path.append(.key(key)); return true
+                    }
+                    index?[h, default: []].append(walk.keys.count)
+                }
+                walk.keys.append(key)
+                walk.escaped.append(escaped)
                 skipWS()
                 try expect(UInt8(ascii: ":"))
                 skipWS()
-                path.append(key)
-                if let found = try duplicateKey(depth: depth + 1, path: &path) { return found }
-                path.removeLast()
+                walk.path.append(.key(key))
+                if try findDuplicateKey(depth: depth + 1, walk: &walk) { return true }
+                walk.path.removeLast()
                 skipWS()
                 if peek(UInt8(ascii: ",")) { i += 1; continue }
                 try expect(UInt8(ascii: "}"))
-                return nil
+                return false
             }
         case UInt8(ascii: "["):
             i += 1; skipWS()
-            if peek(UInt8(ascii: "]")) { i += 1; return nil }
+            if peek(UInt8(ascii: "]")) { i += 1; return false }
             var n = 0
             while true {
                 skipWS()
-                path.append(String(n))
-                if let found = try duplicateKey(depth: depth + 1, path: &path) { return found }
-                path.removeLast()
+                walk.path.append(.index(n))
+                if try findDuplicateKey(depth: depth + 1, walk: &walk) { return true }
+                walk.path.removeLast()
                 n += 1
                 skipWS()
                 if peek(UInt8(ascii: ",")) { i += 1; continue }
                 try expect(UInt8(ascii: "]"))
-                return nil
+                return false
             }
         default:
             _ = try skipValue(depth: depth)
-            return nil
+            return false
         }
+    }
+
+    /// Whether two key literals name the same key: byte for byte, or after unescaping when either has an escape.
+    private func sameKey(_ a: Range<Int>, _ aEscaped: Bool, _ c: Range<Int>, _ cEscaped: Bool) throws -> Bool {
+        if !aEscaped && !cEscaped { return a.count == c.count && b[a].elementsEqual(b[c]) }
+        return try Self.unescape(b, a) == Self.unescape(b, c)
+    }
+
+    private func keyHash(_ key: Range<Int>, _ escaped: Bool) throws -> Int {
+        // The unescaped bytes either way, so a key hashes alike however it is written.
+        var hasher = Hasher()
+        if escaped {
+            let bytes = Array(try Self.unescape(b, key).utf8)
+            hasher.combine(bytes.count)
+            for byte in bytes { hasher.combine(byte) }
+        } else {
+            let inner = (key.lowerBound + 1)..<(key.upperBound - 1)
+            hasher.combine(inner.count)
+            for byte in b[inner] { hasher.combine(byte) }
+        }
+        return hasher.finalize()
     }
 
     /// A string value (surrounding whitespace skipped), unescaped.

@@ -211,6 +211,14 @@ private func jsonPointerExtraction() {
     } setup: {
         Fixtures.eventBody
     }
+    // Admission walks the whole body once for repeated keys wherever it reads a field (duplicate_json_key).
+    Benchmark("json duplicate keys 1.3KB") { benchmark, body in
+        for _ in benchmark.scaledIterations { blackHole(JSONScanner.firstDuplicateKey(in: body)) }
+    } setup: { () -> [UInt8] in
+        let body = Fixtures.eventBody
+        precondition(JSONScanner.firstDuplicateKey(in: body) == nil)
+        return body
+    }
 }
 
 // MARK: - One group-commit batch
