@@ -153,8 +153,8 @@ struct ForgeryEndToEndTests {
         // Replayed after the tolerance (the signature is still valid: nothing else stops it).
         #expect(source.admit(request, now: sent + 301_000, signingCertificateKey: pki.signingKeyDER) == .reject(.timestampOutsideTolerance))
         #expect(source.admit(request, now: sent - 301_000, signingCertificateKey: pki.signingKeyDER) == .reject(.timestampOutsideTolerance))
-        // A body with another id but the same CRC32 would verify: the key is the signed transmission ID, so a replay
-        // within the tolerance is a duplicate whatever the body's id says.
+        // The body is covered only by a CRC32 (anyone can make another body with the same one), so the key is the
+        // signed transmission ID: whatever the body's id says, one transmission is one event.
         let sameTransmission = try paypalRequest(pki: pki, time: "2026-01-01T00:00:00Z", body: #"{"id":"WH-2","event_type":"PAYMENT.SALE.COMPLETED"}"#)
         guard case .admit(let other) = source.admit(sameTransmission, now: sent, signingCertificateKey: pki.signingKeyDER) else { Issue.record("refused"); return }
         #expect(other.eventKey == fresh.eventKey)
