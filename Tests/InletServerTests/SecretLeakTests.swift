@@ -70,7 +70,8 @@ struct SecretLeakTests {
         let gw = try await RunningGateway.start(configBody: Self.config(destination: destination.url, genericSecrets: [Self.genericToken]),
                                                 postgresURL: postgresURL)
         let adminBase = "http://127.0.0.1:\(try await gw.gateway.adminPort())"
-        let body = #"{"object_kind":"push","type":"push"}"#
+        // One body per request: token profiles sign no timestamp, so they deduplicate on the body's SHA-256.
+        func body(_ n: Int) -> String { #"{"object_kind":"push","type":"push","n":\#(n)}"# }
         let sends: [(String, [(String, String)])] = [
             ("/hooks/gitlab", [("X-Gitlab-Token", Self.gitlabToken), ("X-Gitlab-Event-UUID", "gl-1")]),
             ("/hooks/okta", [("Authorization", Self.oktaToken)]),
@@ -78,13 +79,13 @@ struct SecretLeakTests {
             ("/hooks/generic?token=\(Self.encoded(Self.genericToken))&x=1", [("X-Event-Id", "g-2")]),
         ]
         var ids: [String] = []
-        for (path, headers) in sends {
-            let reply = try await post(gw.baseURL + path, body: body, headers: headers + [("Content-Type", "application/json")])
+        for (n, (path, headers)) in sends.enumerated() {
+            let reply = try await post(gw.baseURL + path, body: body(n), headers: headers + [("Content-Type", "application/json")])
             #expect(reply.json["status"] == "accepted", "\(path): \(reply.body)")
             ids.append(reply.json["id"] ?? "")
         }
         // A token not configured yet: refused and quarantined.
-        let later = try await post(gw.baseURL + "/hooks/generic?token=\(Self.encoded(Self.laterToken))", body: body,
+        let later = try await post(gw.baseURL + "/hooks/generic?token=\(Self.encoded(Self.laterToken))", body: body(sends.count),
                                    headers: [("X-Event-Id", "g-3"), ("Content-Type", "application/json")])
         #expect(later.status == 401)
         try await eventually("the refused request is quarantined") { try gw.gateway.store.quarantineSize() == 1 }
