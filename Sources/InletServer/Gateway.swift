@@ -63,7 +63,7 @@ public final class Gateway: Sendable {
             })
         self.metricsRegistry = metricsRegistry
         metrics.secretExpiries(resolved, now: clock.now())
-        Self.warnAboutDevelopmentCredentials(resolved, logger: logger)
+        ConfigWarnings.log(resolved, logger: logger, now: clock.now())
         // Deliveries, certificate fetches and SNS confirmations: redirects are not followed (see OutboundHTTP).
         client = OutboundHTTP.makeClient(eventLoopGroup: group, logger: logger) { clientConfig in
             clientConfig.timeout = .init(connect: .seconds(5), read: .seconds(60))
@@ -145,14 +145,6 @@ public final class Gateway: Sendable {
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: signals,
             logger: logger))
-    }
-
-    /// One loud line per published development credential in use (those guarding other listeners were refused).
-    static func warnAboutDevelopmentCredentials(_ resolved: ResolvedGateway, logger: Logger) {
-        for use in resolved.developmentCredentials {
-            logger.warning("DEVELOPMENT CREDENTIAL IN USE: anyone who has read Inlet's README knows it; fine on this machine only, refused on any other listener",
-                           metadata: ["key": "\(use.keyPath.joined(separator: "."))", "secret": "\(use.label)", "origin": "\(use.origin)", "guards": "\(use.guards)"])
-        }
     }
 
     /// Runs until graceful shutdown (a signal, or `shutdown()`).

@@ -70,9 +70,6 @@ struct Serve: AsyncParsableCommand {
             "durability": "\(resolved.config.store.backend == .sqlite ? resolved.config.store.durability.rawValue : "postgres commit")",
             "sources": "\(resolved.sources.map { "\($0.name)=\($0.path) (\($0.profile.name))" }.joined(separator: ", "))",
         ])
-        for w in resolved.expiryWarnings(now: SystemClock().now()) {
-            logger.warning("secret expiring", metadata: ["owner": "\(w.owner)", "secret": "\(w.label)", "expires_at": "\(RFC3339.format(w.expiresAt))", "expired": "\(w.expired)"])
-        }
         let gateway: Gateway
         do {
             let path = options.config

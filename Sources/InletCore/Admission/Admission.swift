@@ -29,6 +29,10 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
     /// An AWS SNS message from a topic the source does not list in `topic_arns`.
     case topicNotAllowed = "topic_not_allowed"
 
+    /// The answer's JSON body, the same wherever a refusal is written (the ingress handler, the head-timeout guard
+    /// below the HTTP codec): `{"status":"rejected","reason":"<code>"}`.
+    public var answerBody: String { #"{"status":"rejected","reason":""# + rawValue + #""}"# }
+
     /// The HTTP status sent with this reason.
     public var httpStatus: Int {
         switch self {

@@ -1,4 +1,5 @@
 import Foundation
+import InletCore
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -22,7 +23,7 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
     private var deadline: Scheduled<Void>?
 
     /// - answer: the 408's JSON body (the ingress's rejection shape by default; the admin API's errors differ).
-    init(timeout: TimeAmount, answer: String = #"{"status":"rejected","reason":"request_timeout"}"#, onTimeout: @escaping @Sendable () -> Void) {
+    init(timeout: TimeAmount, answer: String = RejectionReason.requestTimeout.answerBody, onTimeout: @escaping @Sendable () -> Void) {
         self.timeout = timeout
         self.answer = answer
         self.onTimeout = onTimeout

@@ -189,7 +189,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                 "source": "\(currentSourceName ?? "-")", "status": "\(status.code)", "outcome": "rejected", "reason": "\(reason.rawValue)",
                 "peer": "\(peer?.description ?? "-")",
             ])
-            write(ctx, status: status, body: Self.rejectionBody(reason), close: close || !keepAlive, extraHeaders: extra)
+            write(ctx, status: status, body: reason.answerBody, close: close || !keepAlive, extraHeaders: extra)
         case .admit(let request, let source):
             admit(request, source, ctx)
         }
@@ -239,7 +239,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.recordRejection(reason)
             context.metrics.rejected(source: source.name, provider: source.profile.name, reason: reason)
             logRequest(source: source.name, status: reason.httpStatus, outcome: "rejected", request: request, extra: ["reason": "\(reason.rawValue)"])
-            write(ctx, status: HTTPResponseStatus(statusCode: reason.httpStatus), body: Self.rejectionBody(reason), close: !keepAlive)
+            write(ctx, status: HTTPResponseStatus(statusCode: reason.httpStatus), body: reason.answerBody, close: !keepAlive)
             machine.responded()
         case .handshake(let answer):
             context.counters.countHandshake()
@@ -284,7 +284,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                     self.context.metrics.rejected(source: source.name, provider: source.profile.name, reason: reason)
                     logger.error("event not stored", metadata: ["source": "\(source.name)", "reason": "\(reason.rawValue)", "error": "\(error)"])
                     status = HTTPResponseStatus(statusCode: reason.httpStatus)
-                    body = Self.rejectionBody(reason)
+                    body = reason.answerBody
                 }
                 if let acked {
                     self.context.metrics.ackLatency(source: source.name, outcome: acked, seconds: Double(self.context.clock.now() - request.receivedAt) / 1000)
@@ -304,10 +304,6 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         ]
         meta.merge(extra) { $1 }
         context.logger.info("request", metadata: meta)
-    }
-
-    static func rejectionBody(_ reason: RejectionReason) -> String {
-        #"{"status":"rejected","reason":"\#(reason.rawValue)"}"#
     }
 
     private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, body: String, close: Bool, extraHeaders: [(String, String)] = []) {

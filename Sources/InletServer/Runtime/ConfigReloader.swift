@@ -54,10 +54,7 @@ final class ConfigReloader: Service, Sendable {
                 "sources": "\(next.sources.count)", "destinations": "\(next.destinations.count)",
                 "restart_needed_for": "\(restartOnly.isEmpty ? "-" : restartOnly.joined(separator: ","))",
             ])
-            for w in next.expiryWarnings(now: SystemClock().now()) {
-                logger.warning("secret expiring", metadata: ["owner": "\(w.owner)", "secret": "\(w.label)", "expired": "\(w.expired)"])
-            }
-            Gateway.warnAboutDevelopmentCredentials(next, logger: logger)
+            ConfigWarnings.log(next, logger: logger, now: SystemClock().now())
             return .success(())
         } catch {
             logger.error("config reload refused; the running config stays", metadata: ["error": "\(error)"])

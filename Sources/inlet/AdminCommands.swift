@@ -65,19 +65,19 @@ struct AdminAccess: ParsableArguments {
         return Reply(status: response.status, body: response.body)
     }
 
+    /// The token, or the secret it references: the same `env:`/`file:` rules as the config's secrets (a relative
+    /// `file:` path is taken from the current directory, as a path typed on the command line would be).
     private func resolvedToken() throws -> String {
         guard let reference = token ?? ProcessInfo.processInfo.environment["INLET_ADMIN_TOKEN"] else {
             throw CLIError("--admin needs a token: --token, or $INLET_ADMIN_TOKEN")
         }
-        if reference.hasPrefix("env:") {
-            guard let v = ProcessInfo.processInfo.environment[String(reference.dropFirst(4))], !v.isEmpty else { throw CLIError("\(reference) is not set") }
-            return v
+        switch SecretReference(label: "admin token", reference: reference)
+            .resolve(environment: ProcessInfo.processInfo.environment, baseDirectory: FileManager.default.currentDirectoryPath) {
+        case .success(let value): return value
+        case .failure(.envUnset(let name)): throw CLIError("the admin token's environment variable \(name) is not set")
+        case .failure(.fileUnreadable(let path)): throw CLIError("cannot read the admin token file \(path)")
+        case .failure(.empty): throw CLIError("the admin token (\(reference.hasPrefix("env:") || reference.hasPrefix("file:") ? reference : "given") is empty")
         }
-        if reference.hasPrefix("file:") {
-            guard let v = try? String(contentsOfFile: String(reference.dropFirst(5)), encoding: .utf8) else { throw CLIError("cannot read \(reference)") }
-            return v.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        return reference
     }
 
     /// Prints the JSON as is (`--json`), or runs the summary printer.
