@@ -75,11 +75,12 @@ indirect enum TOMLNode: Sendable {
 struct TOMLDocument {
     let file: String
     let root: [String: TOMLNode]
-    private let lines: [Substring]
+    /// Kept by the parsed config, so errors found later (while resolving secrets and profiles) still name a line.
+    let locator: KeyLocator
 
     init(text: String, file: String) throws(ConfigError) {
         self.file = file
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        locator = KeyLocator(file: file, text: text)
         // toml++ would abort the process on these inputs instead of reporting them (see TOMLAssertionGuard).
         if let finding = TOMLAssertionGuard.check(text) {
             throw ConfigError(file: file, line: finding.line, key: "", message: finding.message)
@@ -95,6 +96,19 @@ struct TOMLDocument {
         } catch {
             throw ConfigError(file: file, line: nil, key: "", message: "cannot parse TOML: \(error)")
         }
+    }
+
+    func error(_ path: [String], _ message: String) -> ConfigError { locator.error(path, message) }
+}
+
+/// Where a key path is written in a config file: the file's lines, searched when an error needs a line number.
+struct KeyLocator: Sendable {
+    let file: String
+    private let lines: [Substring]
+
+    init(file: String, text: String) {
+        self.file = file
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
     func error(_ path: [String], _ message: String) -> ConfigError {

@@ -120,6 +120,16 @@ struct ConfigTests {
         #expect(error?.description.contains("unknown provider 'strype'") == true)
     }
 
+    /// `resolve()` names the line from the parse's own key map: the text need not be a file on disk (it read the
+    /// file again before, so a config parsed from text, or a file edited since, gave no line or a wrong one).
+    @Test func resolveErrorsNameTheLineWithoutRereadingTheFile() throws {
+        let text = Self.minimal.replacingOccurrences(of: "\"stripe\"\nsecrets", with: "\"strype\"\nsecrets")
+        let config = try GatewayConfig.parse(text, file: "/nonexistent/inlet.toml")
+        let error = #expect(throws: ConfigError.self) { try config.resolve(environment: ["STRIPE_SECRET": "x"], profiles: Repo.profiles) }
+        let expected = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("strype") }.map { $0 + 1 }
+        #expect(error?.line != nil && error?.line == expected)
+    }
+
     @Test func duplicatePathsAreRefused() {
         let text = Self.minimal + "\npath = \"/in\"\n\n[sources.other]\nprovider = \"github\"\nsecrets = [\"x\"]\npath = \"/in\"\n"
         let error = #expect(throws: ConfigError.self) { try GatewayConfig.parse(text, file: "t.toml") }

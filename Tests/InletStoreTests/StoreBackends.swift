@@ -130,8 +130,10 @@ struct QueueNotificationTests {
         #expect(wakes.value == afterFirst)
     }
 
+    /// A bound against hanging, not a latency check: a loaded machine (parallel suites, builds) can delay the
+    /// LISTEN connection's start by seconds.
     func waitFor(_ condition: @Sendable () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while !condition() {
             guard ContinuousClock.now < deadline else { Issue.record("timed out"); return }
             try await Task.sleep(for: .milliseconds(20))
