@@ -43,10 +43,12 @@ public final class Gateway: Sendable {
         self.logger = logger
         runtime = GatewayRuntime(resolved)
         let doorbell = Doorbell()
+        // The two group-commit writers each use one role: ingress's commits ingest, the workers' record attempts.
+        let ingestStore: any IngestStore = store, queue: any DeliveryQueue = store
         let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry))
         let writer = GroupCommitter<IngestRecord, IngestResult>(
             name: "ingest", maxBatch: config.store.maxBatch,
-            commit: { try store.ingest($0) },
+            commit: { try ingestStore.ingest($0) },
             afterCommit: { _ in doorbell.ring() },
             observe: { size, seconds in
                 metrics.commitBatch(size: size, seconds: seconds)
@@ -58,7 +60,7 @@ public final class Gateway: Sendable {
         let completions = GroupCommitter<DeliveryCompletion, Void>(
             name: "completions", maxBatch: 1024,
             commit: { batch in
-                try store.complete(batch, now: clock.now())
+                try queue.complete(batch, now: clock.now())
                 return Array(repeating: (), count: batch.count)
             })
         self.metricsRegistry = metricsRegistry
@@ -221,10 +223,10 @@ final class HTTPListenerService: Service, Sendable {
 /// only once all its deliveries finished). Small batches with pauses, so the deletes never hold the write lock long
 /// enough to delay an ingest commit.
 final class RetentionPruner: Service, Sendable {
-    let store: any EventStore, clock: any WallClock, idempotencyDays: Int, eventDays: Int, storeThreads: NIOThreadPool, logger: Logger
+    let store: any StoreMaintenance, clock: any WallClock, idempotencyDays: Int, eventDays: Int, storeThreads: NIOThreadPool, logger: Logger
     static let batch = 500
 
-    init(store: any EventStore, clock: any WallClock, idempotencyDays: Int, eventDays: Int, storeThreads: NIOThreadPool, logger: Logger) {
+    init(store: any StoreMaintenance, clock: any WallClock, idempotencyDays: Int, eventDays: Int, storeThreads: NIOThreadPool, logger: Logger) {
         self.store = store
         self.clock = clock
         self.idempotencyDays = idempotencyDays
@@ -235,9 +237,7 @@ final class RetentionPruner: Service, Sendable {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let keys = await drain { store, cutoff in try store.pruneIdempotencyKeys(lastSeenBefore: cutoff, limit: Self.batch) }(idempotencyDays)
-            let events = await drain { store, cutoff in try store.pruneEvents(receivedBefore: cutoff, limit: Self.batch) }(eventDays)
-            let quarantined = await drain { store, now in try store.pruneQuarantine(expiredBy: now, limit: Self.batch) }(0)
+            let (keys, events, quarantined) = await pruneOnce()
             if keys + events + quarantined > 0 {
                 logger.info("retention", metadata: ["idempotency_keys": "\(keys)", "events": "\(events)", "quarantine": "\(quarantined)"])
             }
@@ -245,8 +245,16 @@ final class RetentionPruner: Service, Sendable {
         }
     }
 
+    /// One retention pass: everything past its window now, each kind drained batch by batch; returns how many went.
+    func pruneOnce() async -> (idempotencyKeys: Int, events: Int, quarantined: Int) {
+        let keys = await drain { store, cutoff in try store.pruneIdempotencyKeys(lastSeenBefore: cutoff, limit: Self.batch) }(idempotencyDays)
+        let events = await drain { store, cutoff in try store.pruneEvents(receivedBefore: cutoff, limit: Self.batch) }(eventDays)
+        let quarantined = await drain { store, now in try store.pruneQuarantine(expiredBy: now, limit: Self.batch) }(0)
+        return (keys, events, quarantined)
+    }
+
     /// Deletes in batches until a batch comes back short; returns the total.
-    private func drain(_ step: @escaping @Sendable (any EventStore, EpochMillis) throws -> Int) -> (Int) async -> Int {
+    private func drain(_ step: @escaping @Sendable (any StoreMaintenance, EpochMillis) throws -> Int) -> (Int) async -> Int {
         return { days in
             let store = self.store
             let cutoff = self.clock.now() - Int64(days) * 86_400_000

@@ -440,7 +440,7 @@ struct Prune: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let store = try openStoreForReading(config)
+        let store: any StoreMaintenance = try openStoreForReading(config)
         let now = SystemClock().now()
         let eventCutoff = now - Int64(config.store.eventRetentionDays) * 86_400_000
         let keyCutoff = now - Int64(config.store.idempotencyRetentionDays) * 86_400_000

@@ -11,8 +11,12 @@ import NIOPosix
 /// quarantine. The `inlet` CLI runs this same handler in-process against the store, so the API and the CLI cannot
 /// disagree. Never returns a secret's value: sources list labels and windows only. Described in `openapi/inlet-admin.yaml`.
 public struct AdminAPI: Sendable {
+    /// Every store role but the delivery queue's: the API reads and acts on events, dead letters, pauses and the
+    /// quarantine, ingests what it re-admits, and checks readiness; it never claims or completes a delivery.
+    public typealias Store = EventCatalog & QuarantineStore & IngestStore & StoreMaintenance
+
     let runtime: GatewayRuntime
-    let store: any EventStore
+    let store: any Store
     let storeThreads: NIOThreadPool
     let clock: any WallClock
     /// Circuit state per destination; nil when not known (the CLI, outside the gateway process).
@@ -24,7 +28,7 @@ public struct AdminAPI: Sendable {
     let requiresToken: Bool
     let readiness: ReadinessCache
 
-    public init(runtime: GatewayRuntime, store: any EventStore, storeThreads: NIOThreadPool, clock: any WallClock,
+    public init(runtime: GatewayRuntime, store: any Store, storeThreads: NIOThreadPool, clock: any WallClock,
                 circuitStates: @escaping @Sendable () -> [String: String]? = { nil }, wake: @escaping @Sendable () -> Void = {},
                 certificates: SigningCertificateCache? = nil, requiresToken: Bool = true) {
         self.requiresToken = requiresToken
@@ -325,7 +329,7 @@ public struct AdminAPI: Sendable {
         return ok
     }
 
-    private func store<T: Sendable>(_ body: @escaping @Sendable (any EventStore) throws -> T) async throws -> T {
+    private func store<T: Sendable>(_ body: @escaping @Sendable (any Store) throws -> T) async throws -> T {
         let store = self.store
         return try await storeThreads.runIfActive { try body(store) }
     }

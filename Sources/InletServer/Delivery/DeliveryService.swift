@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// Standard Webhooks scheme, and records the attempt. At-least-once: a row is finished only after the
 /// destination answered 2xx and that was committed; a crash before that re-delivers once the lease expires.
 public final class DeliveryService: Service, Sendable {
-    private let store: any EventStore
+    private let store: any DeliveryQueue
     private let runtime: GatewayRuntime
     private let client: HTTPClient
     private let clock: any WallClock
@@ -30,7 +30,7 @@ public final class DeliveryService: Service, Sendable {
     /// Largest response prefix kept in the attempt log.
     static let responseSnippetLimit = 1024
 
-    init(store: any EventStore, runtime: GatewayRuntime, client: HTTPClient, clock: any WallClock, settings: DeliverySettings,
+    init(store: any DeliveryQueue, runtime: GatewayRuntime, client: HTTPClient, clock: any WallClock, settings: DeliverySettings,
          logger: Logger, doorbell: Doorbell, storeThreads: NIOThreadPool, completions: GroupCommitter<DeliveryCompletion, Void>, metrics: GatewayMetrics) {
         self.metrics = metrics
         self.store = store

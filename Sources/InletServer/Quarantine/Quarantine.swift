@@ -30,7 +30,7 @@ extension IngestRecord {
 /// background loop writes what gathered every `flushInterval` in one transaction. Not durable by design (the
 /// provider was told 4xx/5xx and keeps its own copy); bounded in memory, so a flood of forgeries cannot grow it.
 public final class QuarantineWriter: Service, Sendable {
-    private let store: any EventStore
+    private let store: any QuarantineStore
     private let settings: QuarantineSettings
     private let storeThreads: NIOThreadPool
     private let logger: Logger
@@ -42,7 +42,7 @@ public final class QuarantineWriter: Service, Sendable {
     static let maxPendingEntries = 2_000
     static let maxPendingBytes = 32 << 20
 
-    init(store: any EventStore, settings: QuarantineSettings, storeThreads: NIOThreadPool, logger: Logger, metrics: GatewayMetrics) {
+    init(store: any QuarantineStore, settings: QuarantineSettings, storeThreads: NIOThreadPool, logger: Logger, metrics: GatewayMetrics) {
         self.store = store
         self.settings = settings
         self.storeThreads = storeThreads
@@ -157,7 +157,7 @@ public enum ReadmitOutcome: Sendable, Equatable {
 /// received: stored, deduplicated and routed like any new request. It leaves the quarantine once stored.
 struct Readmitter: Sendable {
     let runtime: GatewayRuntime
-    let store: any EventStore
+    let store: any IngestStore & QuarantineStore
     let storeThreads: NIOThreadPool
     let clock: any WallClock
     /// Signing certificates for SNS/PayPal sources; without one such entries stay rejected.
