@@ -236,13 +236,12 @@ final class RetentionPruner: Service, Sendable {
     }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let (keys, events, quarantined) = await pruneOnce()
+        try await PeriodicService(every: .seconds(600)) {
+            let (keys, events, quarantined) = await self.pruneOnce()
             if keys + events + quarantined > 0 {
-                logger.info("retention", metadata: ["idempotency_keys": "\(keys)", "events": "\(events)", "quarantine": "\(quarantined)"])
+                self.logger.info("retention", metadata: ["idempotency_keys": "\(keys)", "events": "\(events)", "quarantine": "\(quarantined)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(600)) }
-        }
+        }.run()
     }
 
     /// One retention pass: everything past its window now, each kind drained batch by batch; returns how many went.

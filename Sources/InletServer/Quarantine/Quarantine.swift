@@ -83,11 +83,7 @@ public final class QuarantineWriter: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.flushInterval) }
-            await flush()
-        }
-        await flush()
+        try await PeriodicService(every: Self.flushInterval, start: .afterInterval, finally: { await self.flush() }) { await self.flush() }.run()
     }
 
     func flush() async {

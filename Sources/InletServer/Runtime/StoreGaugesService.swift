@@ -20,10 +20,7 @@ final class StoreGaugesService: Service, Sendable {
     }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await refresh()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-        }
+        try await PeriodicService(every: interval) { await self.refresh() }.run()
     }
 
     func refresh() async {
