@@ -99,13 +99,28 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Shared by the test targets (like HummingbirdTesting): a gateway on loopback, a recording destination,
+        // config builders, signers, the repository's profiles and fixtures.
+        .target(
+            name: "InletTesting",
+            dependencies: [
+                "InletCore", "InletConfig", "InletStore", "InletServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "InletCoreTests",
             dependencies: ["InletCore"]
         ),
         .testTarget(
             name: "InletConfigTests",
-            dependencies: ["InletCore", "InletConfig", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["InletCore", "InletConfig", "InletTesting", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"]
         ),
         .testTarget(
@@ -115,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "InletServerTests",
             dependencies: [
-                "InletCore", "InletConfig", "InletStore", "InletServer",
+                "InletCore", "InletConfig", "InletStore", "InletServer", "InletTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,0 +1,25 @@
+/// The destination secret every test gateway signs with (Standard Webhooks, `whsec_` + base64).
+public let destinationSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+/// The Stripe source's signing secret in test configs.
+public let stripeSecret = "whsec_test_secret"
+
+public let stripeSource = """
+[sources.stripe]
+provider = "stripe"
+secrets = ["\(stripeSecret)"]
+destinations = ["svc"]
+"""
+
+public func destinationTOML(_ name: String, url: String, _ extra: String = "") -> String {
+    // Quick retries for tests, unless `extra` sets its own.
+    let defaults = ["timeout_seconds = 5", "initial_backoff_ms = 20", "max_backoff_ms = 100"]
+        .filter { d in !extra.contains(d.split(separator: " ")[0] + " =") }
+    return """
+    [destinations.\(name)]
+    url = "\(url)"
+    secrets = ["\(destinationSecret)"]
+    \(defaults.joined(separator: "\n"))
+    \(extra)
+
+    """
+}
