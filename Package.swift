@@ -81,8 +81,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(
-            name: "inlet",
+        // The CLI's commands, as a library so they can be tested.
+        .target(
+            name: "InletCLI",
             dependencies: [
                 "InletCore",
                 "InletConfig",
@@ -98,6 +99,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .executableTarget(
+            name: "inlet",
+            dependencies: ["InletCLI"]
         ),
         // Shared by the test targets (like HummingbirdTesting): a gateway on loopback, a recording destination,
         // config builders, signers, the repository's profiles and fixtures.
@@ -122,6 +127,10 @@ let package = Package(
             name: "InletConfigTests",
             dependencies: ["InletCore", "InletConfig", "InletTesting", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "InletCLITests",
+            dependencies: ["InletCLI", "InletTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "InletStoreTests",

@@ -1,0 +1,103 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import InletConfig
+import InletCore
+import InletServer
+import InletStore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// How an operator's command reaches the gateway: by default in-process, running the admin API's own handler on the
+/// store next to the config (the machine the gateway runs on); with `--admin`, over HTTP to a remote admin API.
+/// Either way the command sees the same JSON, so the CLI mirrors the API exactly.
+struct AdminAccess: ParsableArguments {
+    @OptionGroup var options: ConfigOption
+    @Option(name: .customLong("admin"), help: "Admin API base URL, e.g. http://10.0.0.5:9190 (default: $INLET_ADMIN_URL; unset: open the local store).")
+    var adminURL: String?
+    @Option(help: "Bearer token for --admin: the token, env:NAME or file:PATH (default: $INLET_ADMIN_TOKEN).")
+    var token: String?
+    @Flag(help: "Print the API's JSON instead of a summary.")
+    var json = false
+
+    struct Reply {
+        let status: Int
+        let body: [UInt8]
+        var object: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:] }
+    }
+
+    var remoteURL: String? { adminURL ?? ProcessInfo.processInfo.environment["INLET_ADMIN_URL"] }
+
+    /// Performs one API call; a 4xx/5xx answer becomes an error carrying the API's reason.
+    func call(_ method: HTTPMethod, _ path: String, body: [UInt8] = [], allow: Set<Int> = []) async throws -> Reply {
+        let reply = try await perform(method, path, body: body)
+        guard reply.status < 400 || allow.contains(reply.status) else {
+            let o = reply.object
+            let detail = ["error", "destination", "parameter", "hint", "reason"].compactMap { k in (o[k] as? String).map { "\(k == "error" ? "" : k + ": ")\($0)" } }
+            throw CLIError("\(reply.status) \(detail.isEmpty ? String(decoding: reply.body.prefix(300), as: UTF8.self) : detail.joined(separator: ", "))")
+        }
+        return reply
+    }
+
+    private func perform(_ method: HTTPMethod, _ path: String, body: [UInt8]) async throws -> Reply {
+        if let base = remoteURL {
+            var request = HTTPClientRequest(url: base.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
+            request.method = method
+            request.headers.add(name: "Authorization", value: "Bearer \(try resolvedToken())")
+            if !body.isEmpty {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: body))
+            }
+            do {
+                let response = try await OutboundHTTP.shared.execute(request, timeout: .seconds(300))
+                return Reply(status: Int(response.status.code), body: Array(buffer: try await response.body.collect(upTo: 256 << 20)))
+            } catch {
+                throw CLIError("cannot reach the admin API at \(base): \(error)")
+            }
+        }
+        let resolved = try options.resolve()
+        let store = try openStoreForReading(resolved.config)
+        let api = AdminAPI(runtime: GatewayRuntime(resolved), store: store, storeThreads: NIOThreadPool.singleton, clock: SystemClock(),
+                           certificates: SigningCertificateCache(fetcher: HTTPCertificateFetcher(client: OutboundHTTP.shared), clock: SystemClock()),
+                           requiresToken: false)
+        let response = await api.handle(SimpleRequest(method: method.rawValue, uri: path, body: body))
+        return Reply(status: response.status, body: response.body)
+    }
+
+    /// The token, or the secret it references: the same `env:`/`file:` rules as the config's secrets (a relative
+    /// `file:` path is taken from the current directory, as a path typed on the command line would be).
+    private func resolvedToken() throws -> String {
+        guard let reference = token ?? ProcessInfo.processInfo.environment["INLET_ADMIN_TOKEN"] else {
+            throw CLIError("--admin needs a token: --token, or $INLET_ADMIN_TOKEN")
+        }
+        switch SecretReference(label: "admin token", reference: reference)
+            .resolve(environment: ProcessInfo.processInfo.environment, baseDirectory: FileManager.default.currentDirectoryPath) {
+        case .success(let value): return value
+        case .failure(.envUnset(let name)): throw CLIError("the admin token's environment variable \(name) is not set")
+        case .failure(.fileUnreadable(let path)): throw CLIError("cannot read the admin token file \(path)")
+        case .failure(.empty): throw CLIError("the admin token (\(reference.hasPrefix("env:") || reference.hasPrefix("file:") ? reference : "given") is empty")
+        }
+    }
+
+    /// Prints the JSON as is (`--json`), or runs the summary printer.
+    func show(_ reply: Reply, _ summary: ([String: Any]) -> Void) {
+        if json { print(String(decoding: reply.body, as: UTF8.self)) } else { summary(reply.object) }
+    }
+}
+
+/// Builds a query string from the options that were given.
+func queryString(_ pairs: [(String, String?)]) -> String {
+    let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~:"))
+    let parts = pairs.compactMap { k, v in v.map { "\(k)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0)" } }
+    return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
+}
+
+func text(_ v: Any?) -> String {
+    switch v {
+    case let s as String: return s
+    case let n as NSNumber: return n.stringValue
+    case nil: return "-"
+    default: return "\(v!)"
+    }
+}

@@ -1,0 +1,3 @@
+import InletCLI
+
+await Inlet.runAsProcess()
