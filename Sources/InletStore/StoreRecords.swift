@@ -129,15 +129,11 @@ public struct AttemptRecord: Sendable, Equatable {
 
 /// What a worker reports after an attempt.
 public struct DeliveryCompletion: Sendable, Equatable {
-    public enum Next: Sendable, Equatable {
-        case delivered
-        case retry(at: EpochMillis)
-        case dead
-    }
     public var attempt: AttemptRecord
-    public var next: Next
+    /// The policy's decision; a dead row's reason is also the attempt's error when the attempt had none.
+    public var next: DeliveryPolicy.Next
 
-    public init(attempt: AttemptRecord, next: Next) {
+    public init(attempt: AttemptRecord, next: DeliveryPolicy.Next) {
         self.attempt = attempt
         self.next = next
     }

@@ -135,9 +135,9 @@ struct DeliveryPolicyTests {
         var b = CircuitBreaker(failureThreshold: 3, openMillis: 1000, maxOpenMillis: 4000)
         #expect(b.allowance(now: 0, inFlight: 0) == nil)
         b.record(success: false, now: 0); b.record(success: false, now: 0)
-        #expect(b.name == "closed")
+        #expect(b.phase == .closed)
         b.record(success: false, now: 10)
-        #expect(b.name == "open" && b.reopensAt == 1010)
+        #expect(b.phase == .open && b.reopensAt == 1010)
         #expect(b.allowance(now: 500, inFlight: 0) == 0)  // paused: nothing is claimed
         #expect(b.allowance(now: 1010, inFlight: 0) == 1)  // one probe
         #expect(b.allowance(now: 1011, inFlight: 1) == 0)
@@ -150,7 +150,7 @@ struct DeliveryPolicyTests {
         #expect(b.reopensAt == 11_200)  // capped at maxOpenMillis
         #expect(b.allowance(now: 11_200, inFlight: 0) == 1)
         b.record(success: true, now: 11_300)
-        #expect(b.name == "closed" && b.allowance(now: 11_300, inFlight: 5) == nil)
+        #expect(b.phase == .closed && b.allowance(now: 11_300, inFlight: 5) == nil)
     }
 
     @Test func tokenBucketPacesDeliveries() {

@@ -78,7 +78,7 @@ struct SQLiteEventStoreTests {
         try store.complete([
             DeliveryCompletion(attempt: attempt(c[0], status: 204, error: nil, next: nil), next: .delivered),
             DeliveryCompletion(attempt: attempt(c[1], status: 503, error: nil, next: 5_000), next: .retry(at: 5_000)),
-            DeliveryCompletion(attempt: attempt(c[2], status: 400, error: nil, next: nil), next: .dead),
+            DeliveryCompletion(attempt: attempt(c[2], status: 400, error: nil, next: nil), next: .dead(reason: "status 400 is not retried")),
         ], now: 1_010)
         #expect(try store.counts() == StoreCounts(events: 3, pending: 1, delivered: 1, dead: 1))
         #expect(try store.nextDueAt() == 5_000)

@@ -74,6 +74,7 @@ public struct DeliveryPolicy: Sendable, Equatable {
         self.maxAgeMillis = maxAgeMillis
     }
 
+    /// What becomes of a queue row after an attempt: decided here, recorded by the store (`DeliveryCompletion`).
     public enum Next: Sendable, Equatable {
         case delivered
         case retry(at: EpochMillis)
@@ -197,18 +198,26 @@ public struct CircuitBreaker: Sendable, Equatable {
         switch (state, success) {
         case (_, true): state = .closed(consecutiveFailures: 0)
         case (.closed(let n), false):
-            state = n + 1 >= failureThreshold ? .open(until: now + openMillis, interval: openMillis) : .closed(consecutiveFailures: n + 1)
+            let failures = n.addingSaturating(1)
+            state = failures >= failureThreshold ? .open(until: now.addingSaturating(openMillis), interval: openMillis) : .closed(consecutiveFailures: failures)
         case (.halfOpen(let interval), false), (.open(_, let interval), false):
-            let next = min(interval * 2, maxOpenMillis)
-            state = .open(until: now + next, interval: next)
+            let next = min(interval.multipliedSaturating(by: 2), maxOpenMillis)
+            state = .open(until: now.addingSaturating(next), interval: next)
         }
     }
 
-    public var name: String {
+    /// The state without its counters and times: what operators see.
+    public enum Phase: Sendable, Equatable, CaseIterable {
+        case closed
+        case open
+        case halfOpen
+    }
+
+    public var phase: Phase {
         switch state {
-        case .closed: return "closed"
-        case .open: return "open"
-        case .halfOpen: return "half_open"
+        case .closed: return .closed
+        case .open: return .open
+        case .halfOpen: return .halfOpen
         }
     }
 
@@ -230,7 +239,7 @@ public struct TokenBucket: Sendable, Equatable {
     }
 
     public mutating func refill(now: EpochMillis) {
-        if let last { tokens = min(burst, tokens + Double(max(0, now - last)) / 1000 * ratePerSecond) }
+        if let last { tokens = min(burst, tokens + Double(max(0, now.subtractingSaturating(last))) / 1000 * ratePerSecond) }
         last = now
     }
 

@@ -44,30 +44,28 @@ public final class DeliveryService: Service, Sendable {
         self.completions = completions
     }
 
-    /// Per-destination pacing: concurrency, rate limit and circuit breaker. Guarded by `gates`' lock.
-    struct Gate {
-        var inFlight = 0
-        var breaker: CircuitBreaker
-        var bucket: TokenBucket?
-        /// Since when a claim has waited for more free slots (see `claimBatchWaitMillis`).
-        var claimDeferredSince: EpochMillis?
+    /// Each destination's pacing (concurrency, rate limit, circuit breaker), keyed by name. The gates decide; this
+    /// service only asks them under the one lock and performs what they say.
+    private let gates = NIOLockedValueBox<[String: DestinationGate]>([:])
+
+    private static func gate(_ d: ResolvedDestination) -> DestinationGate {
+        DestinationGate(maxConcurrency: d.config.maxConcurrency,
+                        breaker: CircuitBreaker(failureThreshold: d.config.circuitFailureThreshold, openMillis: d.config.circuitOpenMillis,
+                                                maxOpenMillis: d.config.circuitMaxOpenMillis),
+                        bucket: d.config.rateLimitPerSecond.map { TokenBucket(ratePerSecond: $0) })
     }
 
-    /// How long a claim for a few free slots may wait for more to free up. Under load slots free every fraction of
-    /// a millisecond, so claims come in batches (one store transaction each, not one per delivery); when the
-    /// destination is stuck, its last slots are filled after this wait instead of never.
-    static let claimBatchWaitMillis: EpochMillis = 10
-    private let gates = NIOLockedValueBox<[String: Gate]>([:])
-
-    private func gate(_ d: ResolvedDestination) -> Gate {
-        Gate(breaker: CircuitBreaker(failureThreshold: d.config.circuitFailureThreshold, openMillis: d.config.circuitOpenMillis,
-                                     maxOpenMillis: d.config.circuitMaxOpenMillis),
-             bucket: d.config.rateLimitPerSecond.map { TokenBucket(ratePerSecond: $0) })
-    }
-
-    /// The circuit state of each destination, for operators and tests.
+    /// The circuit state of each destination, for operators and tests, named as the admin API shows it.
     public func circuitStates() -> [String: String] {
-        gates.withLockedValue { $0.mapValues { $0.breaker.name } }
+        gates.withLockedValue { $0.mapValues { Self.circuitName($0.breaker.phase) } }
+    }
+
+    static func circuitName(_ phase: CircuitBreaker.Phase) -> String {
+        switch phase {
+        case .closed: return "closed"
+        case .open: return "open"
+        case .halfOpen: return "half_open"
+        }
     }
 
     public func run() async throws {
@@ -98,24 +96,11 @@ public final class DeliveryService: Service, Sendable {
             let globalRoom = settings.concurrency - inFlight.withLockedValue { $0 }
             guard globalRoom > 0 else { return false }
             let allowance = gates.withLockedValue { gates -> Int in
-                var g = gates[name] ?? gate(destination)
-                defer { gates[name] = g }
-                var room = min(destination.config.maxConcurrency - g.inFlight, globalRoom)
-                // Claim in batches: refilling each slot as it frees would cost a store transaction per delivery.
-                // While deliveries are in flight, wait (briefly) until a quarter of the destination's slots are free.
-                if g.inFlight > 0 && room > 0 && room < max(1, destination.config.maxConcurrency / 4) {
-                    if let since = g.claimDeferredSince, now - since >= Self.claimBatchWaitMillis {
-                        g.claimDeferredSince = nil
-                    } else {
-                        if g.claimDeferredSince == nil { g.claimDeferredSince = now }
-                        room = 0
-                    }
-                } else {
-                    g.claimDeferredSince = nil
-                }
-                if let probe = g.breaker.allowance(now: now, inFlight: g.inFlight) { room = min(room, probe) }
-                if var b = g.bucket { room = min(room, b.available(now: now)); g.bucket = b }
-                return max(0, room)
+                var gate = gates[name] ?? Self.gate(destination)
+                // A reload changes the concurrency limit at once; the breaker and bucket keep their state.
+                gate.maxConcurrency = destination.config.maxConcurrency
+                defer { gates[name] = gate }
+                return gate.allowance(now: now, globalRoom: globalRoom)
             }
             guard allowance > 0 else { continue }
             let claimed: [ClaimedDelivery]
@@ -126,22 +111,34 @@ public final class DeliveryService: Service, Sendable {
                 continue
             }
             guard !claimed.isEmpty else { continue }
-            gates.withLockedValue { gates in
-                gates[name]?.inFlight += claimed.count
-                gates[name]?.bucket?.take(claimed.count, now: now)
-            }
+            gates.withLockedValue { $0[name]?.started(claimed.count, now: now) }
             inFlight.withLockedValue { $0 += claimed.count }
             for c in claimed {
                 group.addTask {
-                    await self.deliver(c)
-                    self.gates.withLockedValue { $0[c.destination]?.inFlight -= 1 }
-                    self.inFlight.withLockedValue { $0 -= 1 }
+                    let outcome = await self.deliver(c)
+                    self.release(c.destination, after: outcome)
                     self.doorbell.ring()
                 }
             }
             if claimed.count == allowance { full = true }
         }
         return full
+    }
+
+    /// Frees a finished delivery's slot and tells its destination's circuit what the attempt showed. Runs after the
+    /// attempt is recorded, so a slot is held until its row's next state is committed.
+    private func release(_ destination: String, after outcome: DeliveryOutcome) {
+        let now = outcome.decidedAt ?? clock.now()
+        let phase = gates.withLockedValue { gates -> CircuitBreaker.Phase in
+            gates[destination]?.finished(success: outcome.destinationHealthy, now: now)
+            return gates[destination]?.breaker.phase ?? .closed
+        }
+        inFlight.withLockedValue { $0 -= 1 }
+        guard case .attempted(_, let healthy, _) = outcome else { return }
+        if !healthy && phase == .open {
+            logger.warning("circuit open: destination paused", metadata: ["destination": "\(destination)"])
+        }
+        metrics.circuit(destination: destination, open: phase != .closed)
     }
 
     /// How long to sleep when nothing rings: until the next retry is due, a circuit may probe, or a rate-limited
@@ -152,79 +149,103 @@ public final class DeliveryService: Service, Sendable {
         var wait = Int64(settings.pollIntervalMillis)
         if let next = try? await storeThreads.runIfActive({ try store.nextDueAt() }) ?? nil { wait = min(wait, next - now) }
         gates.withLockedValue { gates in
-            for g in gates.values {
-                if let at = g.breaker.reopensAt { wait = min(wait, at - now) }
-                if let since = g.claimDeferredSince { wait = min(wait, since + Self.claimBatchWaitMillis - now) }
-                if let b = g.bucket, b.millisUntilNextToken() > 0 { wait = min(wait, b.millisUntilNextToken()) }
+            for gate in gates.values {
+                if let at = gate.wakeAt(now: now) { wait = min(wait, at - now) }
             }
         }
         return .milliseconds(max(wait, 1))
     }
 
-    func deliver(_ c: ClaimedDelivery) async {
+    /// What one attempt came to: for the queue row, the destination's circuit and the metrics.
+    enum DeliveryOutcome: Sendable, Equatable {
+        /// The destination is no longer configured: the row is kept and looked at again later; its circuit learns
+        /// nothing.
+        case unconfigured(retryAt: EpochMillis)
+        /// The destination was tried and the policy decided `next`. `destinationHealthy` is what its circuit learns:
+        /// false for a network error, a timeout or a status the destination's policy retries (even when the row is
+        /// dead-lettered for its age or attempt count), true otherwise. `decidedAt` is when the answer was judged.
+        case attempted(next: DeliveryPolicy.Next, destinationHealthy: Bool, decidedAt: EpochMillis)
+
+        var next: DeliveryPolicy.Next {
+            switch self {
+            case .unconfigured(let at): return .retry(at: at)
+            case .attempted(let next, _, _): return next
+            }
+        }
+
+        var destinationHealthy: Bool? {
+            if case .attempted(_, let healthy, _) = self { return healthy }
+            return nil
+        }
+
+        var decidedAt: EpochMillis? {
+            if case .attempted(_, _, let at) = self { return at }
+            return nil
+        }
+    }
+
+    /// What the destination did with one request. `status` and `error` may both be set: an answer whose body broke
+    /// off is judged by its status, and the error is kept in the attempt log.
+    struct Exchange: Sendable, Equatable {
+        var status: Int?
+        var retryAfter: String?
+        var snippet: [UInt8] = []
+        var error: String?
+    }
+
+    /// One attempt: build the request, send it, decide what the answer means, record the attempt.
+    func deliver(_ c: ClaimedDelivery) async -> DeliveryOutcome {
         // The count comes from a stored row; a corrupted one must not trap here.
         let attempt = c.attemptsMade < Int.max ? c.attemptsMade + 1 : Int.max
         let startedAt = clock.now()
         guard let destination = runtime.current.destination(c.destination) else {
             // Removed from the config: keep the row (an operator may restore the destination) and look again later.
-            await finish(c, attempt: attempt, startedAt: startedAt, status: nil, error: "destination '\(c.destination)' is not configured",
-                         snippet: nil, next: .retry(at: startedAt + 3_600_000))
-            return
+            let outcome = DeliveryOutcome.unconfigured(retryAt: startedAt + 3_600_000)
+            await record(c, attempt: attempt, startedAt: startedAt, exchange: Exchange(error: "destination '\(c.destination)' is not configured"),
+                         outcome: outcome)
+            return outcome
         }
-        var request = HTTPClientRequest(url: destination.config.url)
-        request.method = .POST
-        let (headers, body) = Self.payload(for: c, attempt: attempt, destination: destination, timestampSeconds: startedAt / 1000)
-        request.headers = headers
-        request.body = .bytes(body)
+        let request = Self.request(for: c, attempt: attempt, destination: destination, timestampSeconds: startedAt / 1000)
+        let exchange = await send(request, timeoutSeconds: destination.config.timeoutSeconds)
+        let outcome = Self.decide(exchange, attempt: attempt, receivedAt: c.event.receivedAt, destination: destination.config,
+                                  now: clock.now(), unitRandom: Double.random(in: 0...1))
+        await record(c, attempt: attempt, startedAt: startedAt, exchange: exchange, outcome: outcome)
+        return outcome
+    }
 
-        var status: Int?
-        var errorText: String?
-        var retryAfter: String?
-        var snippet: [UInt8] = []
+    private func send(_ request: HTTPClientRequest, timeoutSeconds: Int) async -> Exchange {
+        var exchange = Exchange()
         do {
-            let response = try await client.execute(request, timeout: .seconds(Int64(destination.config.timeoutSeconds)))
-            status = Int(response.status.code)
-            retryAfter = response.headers.first(name: "Retry-After")
+            let response = try await client.execute(request, timeout: .seconds(Int64(timeoutSeconds)))
+            exchange.status = Int(response.status.code)
+            exchange.retryAfter = response.headers.first(name: "Retry-After")
             // Only the snippet is read: the rest of the answer (which may be large, or never end) is dropped with the
             // iterator, which cancels the request and closes its connection.
             var chunks = response.body.makeAsyncIterator()
-            while snippet.count < Self.responseSnippetLimit, var chunk = try await chunks.next() {
-                let take = min(chunk.readableBytes, Self.responseSnippetLimit - snippet.count)
-                snippet += chunk.readBytes(length: take) ?? []
+            while exchange.snippet.count < Self.responseSnippetLimit, var chunk = try await chunks.next() {
+                let take = min(chunk.readableBytes, Self.responseSnippetLimit - exchange.snippet.count)
+                exchange.snippet += chunk.readBytes(length: take) ?? []
             }
         } catch {
-            errorText = Self.describe(error)
+            exchange.error = Self.describe(error)
         }
-        let now = clock.now()
-        let decision = destination.config.policy.next(
-            attempt: attempt, status: status, retryAfterMillis: DeliveryPolicy.retryAfterMillis(status: status, header: retryAfter, now: now),
-            receivedAt: c.event.receivedAt, now: now, unitRandom: Double.random(in: 0...1))
-        let destinationFailed: Bool
-        let next: DeliveryCompletion.Next
-        switch decision {
-        case .delivered: next = .delivered; destinationFailed = false
-        case .retry(let at): next = .retry(at: at); destinationFailed = true
-        case .dead(let reason):
-            next = .dead
-            destinationFailed = status.map { destination.config.retryStatuses.verdict(forStatus: $0) == .retry } ?? true
-            if errorText == nil { errorText = reason }
-        }
-        let breakerName = gates.withLockedValue { gates -> String in
-            gates[c.destination]?.breaker.record(success: !destinationFailed, now: now)
-            return gates[c.destination]?.breaker.name ?? "closed"
-        }
-        if destinationFailed && breakerName == "open" {
-            logger.warning("circuit open: destination paused", metadata: ["destination": "\(c.destination)"])
-        }
-        metrics.circuit(destination: c.destination, open: breakerName != "closed")
+        return exchange
+    }
+
+    /// What an exchange means, by the destination's policy.
+    static func decide(_ exchange: Exchange, attempt: Int, receivedAt: EpochMillis, destination: DestinationConfig, now: EpochMillis,
+                       unitRandom: Double) -> DeliveryOutcome {
+        let status = exchange.status
+        let next = destination.policy.next(
+            attempt: attempt, status: status, retryAfterMillis: DeliveryPolicy.retryAfterMillis(status: status, header: exchange.retryAfter, now: now),
+            receivedAt: receivedAt, now: now, unitRandom: unitRandom)
+        let healthy: Bool
         switch next {
-        case .delivered:
-            metrics.attempt(destination: c.destination, outcome: "delivered")
-            metrics.deliveryLatency(destination: c.destination, seconds: Double(now - c.event.receivedAt) / 1000)
-        case .retry: metrics.attempt(destination: c.destination, outcome: "retry")
-        case .dead: metrics.attempt(destination: c.destination, outcome: "dead")
+        case .delivered: healthy = true
+        case .retry: healthy = false
+        case .dead: healthy = !(status.map { destination.retryStatuses.verdict(forStatus: $0) == .retry } ?? true)
         }
-        await finish(c, attempt: attempt, startedAt: startedAt, status: status, error: errorText, snippet: snippet.isEmpty ? nil : snippet, next: next)
+        return .attempted(next: next, destinationHealthy: healthy, decidedAt: now)
     }
 
     /// Hop-by-hop and framing headers never copied from the provider's request in `raw` mode.
@@ -233,7 +254,7 @@ public final class DeliveryService: Service, Sendable {
 
     /// The request for one attempt in the destination's payload mode. Every mode carries the Standard Webhooks
     /// signature over the bytes actually sent, and `Inlet-Event-Id` for tracing.
-    static func payload(for c: ClaimedDelivery, attempt: Int, destination: ResolvedDestination, timestampSeconds: Int64) -> (HTTPHeaders, [UInt8]) {
+    static func request(for c: ClaimedDelivery, attempt: Int, destination: ResolvedDestination, timestampSeconds: Int64) -> HTTPClientRequest {
         let event = c.event
         var headers = HTTPHeaders()
         let body: [UInt8]
@@ -268,19 +289,37 @@ public final class DeliveryService: Service, Sendable {
         headers.add(name: "Inlet-Delivery-Id", value: String(c.deliveryID))
         headers.add(name: "Inlet-Attempt", value: String(attempt))
         if c.isReplay { headers.add(name: "Inlet-Replay", value: "true") }
-        return (headers, body)
+        var request = HTTPClientRequest(url: destination.config.url)
+        request.method = .POST
+        request.headers = headers
+        request.body = .bytes(body)
+        return request
     }
 
-    private func finish(_ c: ClaimedDelivery, attempt: Int, startedAt: EpochMillis, status: Int?, error: String?, snippet: [UInt8]?, next: DeliveryCompletion.Next) async {
+    /// Counts the attempt, logs it and hands it to the group committer; returns once it is committed (or failed to be).
+    private func record(_ c: ClaimedDelivery, attempt: Int, startedAt: EpochMillis, exchange: Exchange, outcome: DeliveryOutcome) async {
+        let next = outcome.next
+        var error = exchange.error
+        switch outcome {
+        case .unconfigured: break
+        case .attempted(.delivered, _, let at):
+            metrics.attempt(destination: c.destination, outcome: "delivered")
+            metrics.deliveryLatency(destination: c.destination, seconds: Double(at - c.event.receivedAt) / 1000)
+        case .attempted(.retry, _, _): metrics.attempt(destination: c.destination, outcome: "retry")
+        case .attempted(.dead(let reason), _, _):
+            metrics.attempt(destination: c.destination, outcome: "dead")
+            if error == nil { error = reason }
+        }
         let duration = clock.now() - startedAt
         let nextAt: EpochMillis? = { if case .retry(let at) = next { return at }; return nil }()
-        let record = AttemptRecord(deliveryID: c.deliveryID, attempt: attempt, startedAt: startedAt, durationMillis: duration,
-                                   statusCode: status, error: error, responseSnippet: snippet, nextAttemptAt: nextAt)
+        let snippet = exchange.snippet.isEmpty ? nil : exchange.snippet
+        let attemptRecord = AttemptRecord(deliveryID: c.deliveryID, attempt: attempt, startedAt: startedAt, durationMillis: duration,
+                                          statusCode: exchange.status, error: error, responseSnippet: snippet, nextAttemptAt: nextAt)
         var meta: Logger.Metadata = [
             "event_id": "\(c.event.id)", "destination": "\(c.destination)", "attempt": "\(attempt)",
-            "duration_ms": "\(duration)", "outcome": "\(next)",
+            "duration_ms": "\(duration)", "outcome": "\(Self.logName(next))",
         ]
-        if let status { meta["status"] = "\(status)" }
+        if let status = exchange.status { meta["status"] = "\(status)" }
         if let error { meta["error"] = "\(error)" }
         switch next {
         case .delivered: logger.info("delivered", metadata: meta)
@@ -288,10 +327,19 @@ public final class DeliveryService: Service, Sendable {
         case .dead: logger.warning("delivery dead-lettered", metadata: meta)
         }
         do {
-            try await completions.submit(DeliveryCompletion(attempt: record, next: next))
+            try await completions.submit(DeliveryCompletion(attempt: attemptRecord, next: next))
         } catch {
             // Not recorded: the lease expires and the event is delivered again (at-least-once).
             logger.error("cannot record delivery attempt", metadata: ["delivery_id": "\(c.deliveryID)", "error": "\(error)"])
+        }
+    }
+
+    /// The log's `outcome` field; a dead row's reason is in `error`.
+    static func logName(_ next: DeliveryPolicy.Next) -> String {
+        switch next {
+        case .delivered: return "delivered"
+        case .retry(let at): return "retry(at: \(at))"
+        case .dead: return "dead"
         }
     }
 
