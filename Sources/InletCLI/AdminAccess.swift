@@ -58,7 +58,7 @@ struct AdminAccess: ParsableArguments {
         }
         let resolved = try options.resolve()
         let store = try openStoreForReading(resolved.config)
-        let api = AdminAPI(runtime: GatewayRuntime(resolved), store: store, storeThreads: NIOThreadPool.singleton, clock: SystemClock(),
+        let api = AdminAPI(runtime: LiveConfig(resolved), store: store, storeThreads: NIOThreadPool.singleton, clock: SystemClock(),
                            certificates: SigningCertificateCache(fetcher: HTTPCertificateFetcher(client: OutboundHTTP.shared), clock: SystemClock()),
                            requiresToken: false)
         let response = await api.handle(SimpleRequest(method: method.rawValue, uri: path, body: body))

@@ -18,7 +18,7 @@ struct ConfigOption: ParsableArguments {
         do { return try GatewayConfig.load(file: config) } catch { throw CLIError(error.description) }
     }
 
-    func resolve() throws -> ResolvedGateway {
+    func resolve() throws -> ResolvedConfig {
         do { return try load().resolve() } catch let e as ConfigError { throw CLIError(e.description) }
     }
 }

@@ -16,7 +16,7 @@ public final class Gateway: Sendable {
     /// A group commit at least this long is logged (`slow commit`, with its batch size).
     static let slowCommitSeconds = 0.1
 
-    public let runtime: GatewayRuntime
+    public let runtime: LiveConfig
     public let ingress: IngressServer
     public let store: any EventStore
     public let counters = IngressCounters()
@@ -32,16 +32,16 @@ public final class Gateway: Sendable {
 
     /// - certificateFetcher: where SNS/PayPal signing certificates come from (default: HTTPS); tests inject one.
     /// - followUpGET: performs handshake follow-ups such as SNS subscription confirmation (default: HTTP GET).
-    public init(resolved: ResolvedGateway, store: (any EventStore)? = nil, clock: any WallClock = SystemClock(), logger: Logger,
+    public init(resolved: ResolvedConfig, store: (any EventStore)? = nil, clock: any WallClock = SystemClock(), logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, signals: [UnixSignal] = [],
                 certificateFetcher: (any CertificateFetcher)? = nil, followUpGET: (@Sendable (String) async throws -> Int)? = nil,
                 metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                reload: (@Sendable () throws -> ResolvedGateway)? = nil) throws {
+                reload: (@Sendable () throws -> ResolvedConfig)? = nil) throws {
         let config = resolved.config
         let store = try store ?? StoreFactory.open(config, purpose: .gateway, logger: logger)
         self.store = store
         self.logger = logger
-        runtime = GatewayRuntime(resolved)
+        runtime = LiveConfig(resolved)
         let doorbell = Doorbell()
         // The two group-commit writers each use one role: ingress's commits ingest, the workers' record attempts.
         let ingestStore: any IngestStore = store, queue: any DeliveryQueue = store
@@ -94,7 +94,7 @@ public final class Gateway: Sendable {
                                        doorbell: doorbell, storeThreads: storeThreads, completions: completions, metrics: metrics)
         var services: [any Service] = []
         // The listeners beside ingress get its timeouts; their body limits fit what they are sent.
-        let listenerLimits = SimpleHTTPServer.Limits(requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
+        let listenerLimits = ListenerServer.Limits(requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
                                                      idleTimeout: .seconds(Int64(config.server.idleTimeoutSeconds)))
         if let sinkSettings = config.sink, let signer = resolved.sinkSigner {
             // The sink is sent CloudEvents of the largest body a source accepts, base64 in the worst case.
@@ -183,16 +183,16 @@ public final class Gateway: Sendable {
     }
 }
 
-/// A `SimpleHTTPServer` run as a service of the gateway: the development sink and the metrics listener.
+/// A `ListenerServer` run as a service of the gateway: the development sink and the metrics listener.
 final class HTTPListenerService: Service, Sendable {
     let name: String, host: String, port: Int, logger: Logger, group: any EventLoopGroup
-    let handler: SimpleHTTPServer.Handler
-    let limits: SimpleHTTPServer.Limits
-    let headCheck: SimpleHTTPServer.HeadCheck?
+    let handler: ListenerServer.Handler
+    let limits: ListenerServer.Limits
+    let headCheck: ListenerServer.HeadCheck?
     let bound = BoundPort()
 
-    init(name: String, host: String, port: Int, logger: Logger, group: any EventLoopGroup, limits: SimpleHTTPServer.Limits = .init(),
-         headCheck: SimpleHTTPServer.HeadCheck? = nil, handler: @escaping SimpleHTTPServer.Handler) {
+    init(name: String, host: String, port: Int, logger: Logger, group: any EventLoopGroup, limits: ListenerServer.Limits = .init(),
+         headCheck: ListenerServer.HeadCheck? = nil, handler: @escaping ListenerServer.Handler) {
         self.limits = limits
         self.headCheck = headCheck
         self.name = name
@@ -204,8 +204,8 @@ final class HTTPListenerService: Service, Sendable {
     }
 
     func run() async throws {
-        let server: SimpleHTTPServer
-        do { server = try await SimpleHTTPServer.start(host: host, port: port, group: group, limits: limits, headCheck: headCheck, handler: handler) } catch {
+        let server: ListenerServer
+        do { server = try await ListenerServer.start(host: host, port: port, group: group, limits: limits, headCheck: headCheck, handler: handler) } catch {
             bound.fail(error)
             throw error
         }

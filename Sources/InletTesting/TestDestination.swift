@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 
 /// A real HTTP destination on loopback whose answers the test scripts.
 public final class TestDestination: Sendable {
-    public let server: SimpleHTTPServer
+    public let server: ListenerServer
     private let received = NIOLockedValueBox<[SimpleRequest]>([])
     private let waiters = NIOLockedValueBox<[(Int, CheckedContinuation<Void, Never>)]>([])
     public let respond: NIOLockedValueBox<@Sendable (SimpleRequest, Int) async -> Int>
@@ -15,7 +15,7 @@ public final class TestDestination: Sendable {
         let box = NIOLockedValueBox<@Sendable (SimpleRequest, Int) async -> Int>(respond)
         let received = self.received, waiters = self.waiters
         self.respond = box
-        server = try await SimpleHTTPServer.start { request in
+        server = try await ListenerServer.start { request in
             let n = received.withLockedValue { $0.append(request); return $0.count }
             let ready = waiters.withLockedValue { ws -> [CheckedContinuation<Void, Never>] in
                 let done = ws.filter { $0.0 <= n }.map(\.1)

@@ -14,7 +14,7 @@ struct CommandTests {
     }
 
     @Test func checkConfigAcceptsTheDefaultConfig() async throws {
-        var command = try #require(try Inlet.parseAsRoot(["check-config", "-c", Repo.root + "/config/inlet.toml"]) as? CheckConfig)
+        let command = try #require(try Inlet.parseAsRoot(["check-config", "-c", Repo.root + "/config/inlet.toml"]) as? CheckConfig)
         try await command.run()
     }
 

@@ -24,7 +24,7 @@ struct DevelopmentCredentialTests {
         return file
     }
 
-    static func resolve(_ file: String, environment: [String: String] = [:]) throws -> ResolvedGateway {
+    static func resolve(_ file: String, environment: [String: String] = [:]) throws -> ResolvedConfig {
         try GatewayConfig.load(file: file).resolve(environment: environment, profiles: Repo.profiles)
     }
 

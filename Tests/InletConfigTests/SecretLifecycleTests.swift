@@ -14,7 +14,7 @@ struct SecretLifecycleTests {
         return IncomingRequest(method: "POST", path: "/", headers: HTTPHeaderList(headers), body: Array(body.utf8), peer: nil, receivedAt: 0)
     }
 
-    func resolve(_ secrets: String, now: EpochMillis, extra: String = "") throws -> ResolvedGateway {
+    func resolve(_ secrets: String, now: EpochMillis, extra: String = "") throws -> ResolvedConfig {
         let toml = extra + "\n[sources.gh]\nprovider = \"github\"\nsecrets = \(secrets)\n"
         return try GatewayConfig.parse(toml, file: "t.toml").resolve(environment: [:], profiles: Repo.profiles, now: now)
     }

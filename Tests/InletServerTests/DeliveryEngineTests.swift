@@ -235,12 +235,12 @@ struct DeliveryEngineTests {
 
 /// A destination that answers 429 with `Retry-After` first, then 204.
 final class RetryAfterDestination: Sendable {
-    let server: SimpleHTTPServer
+    let server: ListenerServer
     var url: String { "http://127.0.0.1:\(server.port)/events" }
 
     init(retryAfter: String) async throws {
         let calls = NIOLockedValueBox(0)
-        server = try await SimpleHTTPServer.start { _ in
+        server = try await ListenerServer.start { _ in
             let n = calls.withLockedValue { $0 += 1; return $0 }
             return n == 1 ? SimpleResponse(status: 429, headers: [("Retry-After", retryAfter)]) : SimpleResponse(status: 204)
         }

@@ -33,7 +33,7 @@ struct InFlightBudgetTests {
         var off = QuarantineSettings()
         off.enabled = false
         let budget = InFlightBudget(limit: 50)
-        let context = IngressContext(runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), writer: writer, clock: SystemClock(),
+        let context = IngressContext(runtime: LiveConfig(IngressStateMachineTests.snapshot.resolved), writer: writer, clock: SystemClock(),
                                      logger: quietLogger, counters: IngressCounters(),
                                      certificates: SigningCertificateCache(fetcher: NoCertificates(), clock: SystemClock()),
                                      metrics: metrics,

@@ -12,7 +12,7 @@ import Testing
 
 @Suite("Ingress protocol logic")
 struct IngressStateMachineTests {
-    static let snapshot: GatewaySnapshot = {
+    static let snapshot: ConfigSnapshot = {
         let toml = """
         providers_dir = "\(Repo.root)/providers"
         [destinations.svc]
@@ -24,7 +24,7 @@ struct IngressStateMachineTests {
         destinations = ["svc"]
         max_body_bytes = 100
         """
-        return GatewaySnapshot(try! GatewayConfig.parse(toml, file: "/tmp/t.toml").resolve(environment: [:]))
+        return ConfigSnapshot(try! GatewayConfig.parse(toml, file: "/tmp/t.toml").resolve(environment: [:]))
     }()
 
     func head(_ method: HTTPMethod, _ uri: String, _ headers: [(String, String)] = []) -> HTTPRequestHead {
@@ -116,7 +116,7 @@ struct IngressHandlerTests {
         var off = QuarantineSettings()
         off.enabled = false
         let quarantine = QuarantineWriter(store: store, settings: off, storeThreads: NIOThreadPool.singleton, logger: quietLogger, metrics: metrics)
-        let context = IngressContext(runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), writer: writer, clock: SystemClock(),
+        let context = IngressContext(runtime: LiveConfig(IngressStateMachineTests.snapshot.resolved), writer: writer, clock: SystemClock(),
                                      logger: quietLogger, counters: IngressCounters(),
                                      certificates: SigningCertificateCache(fetcher: NoCertificates(), clock: SystemClock()),
                                      metrics: metrics, quarantine: quarantine, requestTimeout: .seconds(30), followUpGET: { _ in 200 })

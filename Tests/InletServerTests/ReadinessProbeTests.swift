@@ -15,7 +15,7 @@ struct ReadinessProbeTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-readyz-\(UUID().uuidString).sqlite").path
         let store = try SQLiteEventStore(path: path)
         let clock = ManualClock(1_000_000)
-        let api = AdminAPI(runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), store: store, storeThreads: NIOThreadPool.singleton,
+        let api = AdminAPI(runtime: LiveConfig(IngressStateMachineTests.snapshot.resolved), store: store, storeThreads: NIOThreadPool.singleton,
                            clock: clock)
         let reader = try DatabaseQueue(path: path)
         func checkedAt() throws -> Int64? { try reader.read { try Int64.fetchOne($0, sql: "SELECT checked_at FROM health WHERE id = 1") } }

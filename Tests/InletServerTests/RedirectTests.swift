@@ -12,9 +12,9 @@ import Testing
 @Suite("Outbound HTTP never follows redirects")
 struct RedirectTests {
     /// A server that answers every request with a redirect to `location`, counting what it got.
-    static func redirector(to location: String) async throws -> (SimpleHTTPServer, NIOLockedValueBox<Int>) {
+    static func redirector(to location: String) async throws -> (ListenerServer, NIOLockedValueBox<Int>) {
         let hits = NIOLockedValueBox(0)
-        let server = try await SimpleHTTPServer.start { _ in
+        let server = try await ListenerServer.start { _ in
             hits.withLockedValue { $0 += 1 }
             return SimpleResponse(status: 307, headers: [("Location", location)])
         }

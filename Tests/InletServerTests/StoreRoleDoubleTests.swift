@@ -67,7 +67,7 @@ struct StoreRoleDoubleTests {
         store.gauges.withLockedValue { $0 = ["svc": QueueGauge(pending: 7, oldestDueAt: 990_000, dead: 2)] }
         store.paused.withLockedValue { $0 = ["svc"] }
         store.quarantined.withLockedValue { $0 = 5 }
-        let service = StoreGaugesService(store: store, runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), clock: ManualClock(1_000_000),
+        let service = StoreGaugesService(store: store, runtime: LiveConfig(IngressStateMachineTests.snapshot.resolved), clock: ManualClock(1_000_000),
                                          storeThreads: NIOThreadPool.singleton, metrics: metrics(registry))
         await service.refresh()
 
@@ -85,7 +85,7 @@ struct StoreRoleDoubleTests {
         let registry = PrometheusCollectorRegistry()
         let store = MaintenanceDouble()
         store.quarantined.withLockedValue { $0 = 5 }
-        let service = StoreGaugesService(store: store, runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), clock: ManualClock(1_000_000),
+        let service = StoreGaugesService(store: store, runtime: LiveConfig(IngressStateMachineTests.snapshot.resolved), clock: ManualClock(1_000_000),
                                          storeThreads: NIOThreadPool.singleton, metrics: metrics(registry))
         await service.refresh()
         store.failing.withLockedValue { $0 = true }
@@ -121,7 +121,7 @@ struct StoreRoleDoubleTests {
     }
 
     func readmitter(_ store: RecordingReadmissions, now: EpochMillis) -> Readmitter {
-        Readmitter(runtime: GatewayRuntime(IngressStateMachineTests.snapshot.resolved), store: store, storeThreads: NIOThreadPool.singleton,
+        Readmitter(runtime: LiveConfig(IngressStateMachineTests.snapshot.resolved), store: store, storeThreads: NIOThreadPool.singleton,
                    clock: ManualClock(now), certificates: nil)
     }
 

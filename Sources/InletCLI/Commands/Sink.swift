@@ -27,7 +27,7 @@ struct Sink: AsyncParsableCommand {
         guard let signer = try? StandardWebhooksSigner(secrets: [value]) else { throw CLIError("--secret must be whsec_<base64>") }
         let logger = Logger(label: "inlet.sink")
         // Events of any source's largest body reach the sink, wrapped (and base64-encoded) in a CloudEvent.
-        let server = try await SimpleHTTPServer.start(host: host, port: port, limits: .init(maxBodyBytes: 64 << 20),
+        let server = try await ListenerServer.start(host: host, port: port, limits: .init(maxBodyBytes: 64 << 20),
                                                       handler: DevelopmentSink.handler(signer: signer, logger: logger, quiet: quiet))
         logger.notice("development sink listening on \(host):\(server.port)")
         try await server.closeFuture.get()

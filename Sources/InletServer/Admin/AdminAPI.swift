@@ -15,7 +15,7 @@ public struct AdminAPI: Sendable {
     /// quarantine, ingests what it re-admits, and checks readiness; it never claims or completes a delivery.
     public typealias Store = EventCatalog & QuarantineStore & IngestStore & StoreMaintenance
 
-    let runtime: GatewayRuntime
+    let runtime: LiveConfig
     let store: any Store
     let storeThreads: NIOThreadPool
     let clock: any WallClock
@@ -28,7 +28,7 @@ public struct AdminAPI: Sendable {
     let requiresToken: Bool
     let readiness: ReadinessCache
 
-    public init(runtime: GatewayRuntime, store: any Store, storeThreads: NIOThreadPool, clock: any WallClock,
+    public init(runtime: LiveConfig, store: any Store, storeThreads: NIOThreadPool, clock: any WallClock,
                 circuitStates: @escaping @Sendable () -> [String: String]? = { nil }, wake: @escaping @Sendable () -> Void = {},
                 certificates: SigningCertificateCache? = nil, requiresToken: Bool = true) {
         self.requiresToken = requiresToken

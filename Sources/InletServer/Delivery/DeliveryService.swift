@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// destination answered 2xx and that was committed; a crash before that re-delivers once the lease expires.
 public final class DeliveryService: Service, Sendable {
     private let store: any DeliveryQueue
-    private let runtime: GatewayRuntime
+    private let runtime: LiveConfig
     private let client: HTTPClient
     private let clock: any WallClock
     private let settings: DeliverySettings
@@ -30,7 +30,7 @@ public final class DeliveryService: Service, Sendable {
     /// Largest response prefix kept in the attempt log.
     static let responseSnippetLimit = 1024
 
-    init(store: any DeliveryQueue, runtime: GatewayRuntime, client: HTTPClient, clock: any WallClock, settings: DeliverySettings,
+    init(store: any DeliveryQueue, runtime: LiveConfig, client: HTTPClient, clock: any WallClock, settings: DeliverySettings,
          logger: Logger, doorbell: Doorbell, storeThreads: NIOThreadPool, completions: GroupCommitter<DeliveryCompletion, Void>, metrics: GatewayMetrics) {
         self.metrics = metrics
         self.store = store

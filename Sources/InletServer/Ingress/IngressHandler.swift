@@ -27,7 +27,7 @@ struct IngressStateMachine {
 
     private(set) var state: State = .idle
 
-    mutating func head(_ head: HTTPRequestHead, snapshot: GatewaySnapshot, now: EpochMillis) -> Action {
+    mutating func head(_ head: HTTPRequestHead, snapshot: ConfigSnapshot, now: EpochMillis) -> Action {
         let (path, query) = Self.splitURI(head.uri)
         let expectsBody = head.headers.contains(name: "transfer-encoding") || (head.headers.first(name: "content-length").flatMap(Int.init) ?? 0) > 0
         guard let source = snapshot.sourcesByPath[path] else {
@@ -107,7 +107,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var version = HTTPVersion.http1_1
     private var peer: IPAddress?
     private var bodyDeadline: Scheduled<Void>?
-    private var requestSnapshot: GatewaySnapshot?
+    private var requestSnapshot: ConfigSnapshot?
     private var currentSourceName: String?
     private var currentProvider: String?
     /// Bytes of the current request taken from the shared in-flight budget; given back once it is answered.
@@ -363,7 +363,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
 
 /// What every ingress connection shares.
 struct IngressContext: Sendable {
-    let runtime: GatewayRuntime
+    let runtime: LiveConfig
     let writer: GroupCommitter<IngestRecord, IngestResult>
     let clock: any WallClock
     let logger: Logger

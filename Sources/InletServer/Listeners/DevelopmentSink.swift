@@ -5,7 +5,7 @@ import Logging
 /// What a newcomer's own service would do, in a few lines.
 public enum DevelopmentSink {
     /// - quiet: log only failures (for load tests, where a line per event would cost more than the delivery).
-    public static func handler(signer: StandardWebhooksSigner, logger: Logger, clock: any WallClock = SystemClock(), quiet: Bool = false) -> SimpleHTTPServer.Handler {
+    public static func handler(signer: StandardWebhooksSigner, logger: Logger, clock: any WallClock = SystemClock(), quiet: Bool = false) -> ListenerServer.Handler {
         return { request in
             let id = request.headers.first(name: "webhook-id") ?? ""
             let ts = request.headers.first(name: "webhook-timestamp") ?? ""

@@ -8,7 +8,7 @@ import ServiceLifecycle
 
 extension IngestRecord {
     /// The store record for an admitted request: what ingress commits, and what a re-admitted quarantine entry commits.
-    static func admitted(_ admitted: AdmittedEvent, request: IncomingRequest, source: SourcePolicy, snapshot: GatewaySnapshot,
+    static func admitted(_ admitted: AdmittedEvent, request: IncomingRequest, source: SourcePolicy, snapshot: ConfigSnapshot,
                          receivedAt: EpochMillis) -> IngestRecord {
         // A token scheme's secret is never stored: the headers and query keep a marker in its place.
         let stored = CredentialRedaction.redacting(request, profile: source.profile)
@@ -152,7 +152,7 @@ public enum ReadmitOutcome: Sendable, Equatable {
 /// (so freshness is judged against its arrival, not against today), and, if it passes, admitted as if just
 /// received: stored, deduplicated and routed like any new request. It leaves the quarantine once stored.
 struct Readmitter: Sendable {
-    let runtime: GatewayRuntime
+    let runtime: LiveConfig
     let store: any IngestStore & QuarantineStore
     let storeThreads: NIOThreadPool
     let clock: any WallClock

@@ -11,11 +11,11 @@ import UnixSignals
 /// Listener addresses, the store and the delivery concurrency are read at start-up only; changing them needs a
 /// restart, and a reload that changes them says so.
 final class ConfigReloader: Service, Sendable {
-    let runtime: GatewayRuntime
-    let load: @Sendable () throws -> ResolvedGateway
+    let runtime: LiveConfig
+    let load: @Sendable () throws -> ResolvedConfig
     let logger: Logger
 
-    init(runtime: GatewayRuntime, logger: Logger, load: @escaping @Sendable () throws -> ResolvedGateway) {
+    init(runtime: LiveConfig, logger: Logger, load: @escaping @Sendable () throws -> ResolvedConfig) {
         self.runtime = runtime
         self.load = load
         self.logger = logger

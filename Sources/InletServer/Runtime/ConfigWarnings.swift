@@ -5,7 +5,7 @@ import Logging
 /// What an operator must hear about a config that is valid but risky, logged in one shape at start-up and after
 /// every reload: secrets expiring (or expired) within the warning horizon, and published development credentials.
 enum ConfigWarnings {
-    static func log(_ resolved: ResolvedGateway, logger: Logger, now: EpochMillis) {
+    static func log(_ resolved: ResolvedConfig, logger: Logger, now: EpochMillis) {
         for w in resolved.expiryWarnings(now: now) {
             logger.warning("secret expiring", metadata: [
                 "owner": "\(w.owner)", "secret": "\(w.label)", "expires_at": "\(RFC3339.format(w.expiresAt))", "expired": "\(w.expired)",

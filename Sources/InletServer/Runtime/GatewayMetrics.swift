@@ -142,7 +142,7 @@ public struct GatewayMetrics: Sendable {
     }
 
     /// Publishes every secret's expiry time, and whether it falls within the warning horizon.
-    func secretExpiries(_ resolved: ResolvedGateway, now: EpochMillis) {
+    func secretExpiries(_ resolved: ResolvedConfig, now: EpochMillis) {
         let warned = Set(resolved.expiryWarnings(now: now).map { "\($0.owner)|\($0.label)" })
         for e in resolved.secretExpiries(now: now) {
             let dims = [("owner", e.owner), ("secret", e.label)]
@@ -154,7 +154,7 @@ public struct GatewayMetrics: Sendable {
 
 extension GatewayMetrics {
     /// `GET /metrics` in the Prometheus text format; anything else is 404.
-    static func exposition(registry: PrometheusCollectorRegistry) -> SimpleHTTPServer.Handler {
+    static func exposition(registry: PrometheusCollectorRegistry) -> ListenerServer.Handler {
         return { request in
             guard request.method == "GET", request.uri.split(separator: "?").first == "/metrics" else {
                 return SimpleResponse(status: 404, headers: [("Content-Type", "text/plain")], body: Array("not found\n".utf8))

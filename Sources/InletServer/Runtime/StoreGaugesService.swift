@@ -6,10 +6,10 @@ import ServiceLifecycle
 /// Refreshes the gauges that come from the store (queue depth and age, dead letters, pauses, quarantine size)
 /// every two seconds: two small indexed queries, off the hot path.
 final class StoreGaugesService: Service, Sendable {
-    let store: any StoreMaintenance, runtime: GatewayRuntime, clock: any WallClock, storeThreads: NIOThreadPool, metrics: GatewayMetrics
+    let store: any StoreMaintenance, runtime: LiveConfig, clock: any WallClock, storeThreads: NIOThreadPool, metrics: GatewayMetrics
     let interval: Duration
 
-    init(store: any StoreMaintenance, runtime: GatewayRuntime, clock: any WallClock, storeThreads: NIOThreadPool, metrics: GatewayMetrics,
+    init(store: any StoreMaintenance, runtime: LiveConfig, clock: any WallClock, storeThreads: NIOThreadPool, metrics: GatewayMetrics,
          interval: Duration = .seconds(2)) {
         self.store = store
         self.runtime = runtime

@@ -37,7 +37,7 @@ public struct SimpleResponse: Sendable {
 /// development sink, and test destinations. Each listener gets the ingress's guards (`Limits`): bodies are buffered
 /// whole, so without them one unauthenticated 200 MB POST grows the process by its size, and a half-sent head holds
 /// a connection forever.
-public final class SimpleHTTPServer: Sendable {
+public final class ListenerServer: Sendable {
     public typealias Handler = @Sendable (SimpleRequest) async -> SimpleResponse
     /// Looks at a request's head (its `body` is empty) before any body is read; a response here is final and the body
     /// is never read. The admin API answers `401` here, so an unauthenticated client cannot make it buffer anything.
@@ -70,7 +70,7 @@ public final class SimpleHTTPServer: Sendable {
     private init(channel: Channel) { self.channel = channel }
 
     public static func start(host: String = "127.0.0.1", port: Int = 0, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                             limits: Limits = Limits(), headCheck: HeadCheck? = nil, handler: @escaping Handler) async throws -> SimpleHTTPServer {
+                             limits: Limits = Limits(), headCheck: HeadCheck? = nil, handler: @escaping Handler) async throws -> ListenerServer {
         let limiter = ConnectionLimiter(limit: limits.maxConnections)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -87,7 +87,7 @@ public final class SimpleHTTPServer: Sendable {
                 }
             }
             .bind(host: host, port: port).get()
-        return SimpleHTTPServer(channel: channel)
+        return ListenerServer(channel: channel)
     }
 
     public func stop() async {
@@ -100,9 +100,9 @@ public final class SimpleHTTPServer: Sendable {
 private final class SimpleHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
-    let handler: SimpleHTTPServer.Handler
-    let headCheck: SimpleHTTPServer.HeadCheck?
-    let limits: SimpleHTTPServer.Limits
+    let handler: ListenerServer.Handler
+    let headCheck: ListenerServer.HeadCheck?
+    let limits: ListenerServer.Limits
     var head: HTTPRequestHead?
     var body: [UInt8] = []
     /// An answer went out before the body: the rest of the request is dropped.
@@ -112,7 +112,7 @@ private final class SimpleHandler: ChannelInboundHandler {
     var handling = false
     var bodyDeadline: Scheduled<Void>?
 
-    init(handler: @escaping SimpleHTTPServer.Handler, headCheck: SimpleHTTPServer.HeadCheck?, limits: SimpleHTTPServer.Limits) {
+    init(handler: @escaping ListenerServer.Handler, headCheck: ListenerServer.HeadCheck?, limits: ListenerServer.Limits) {
         self.handler = handler
         self.headCheck = headCheck
         self.limits = limits

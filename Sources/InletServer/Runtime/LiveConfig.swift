@@ -4,11 +4,11 @@ import NIOConcurrencyHelpers
 
 /// The configuration the gateway is running now, as one immutable snapshot. Requests read the snapshot once
 /// at their start, so a reload (which swaps the whole snapshot) never mixes two configs within a request.
-public struct GatewaySnapshot: Sendable {
-    public let resolved: ResolvedGateway
+public struct ConfigSnapshot: Sendable {
+    public let resolved: ResolvedConfig
     public let sourcesByPath: [String: SourcePolicy]
 
-    public init(_ resolved: ResolvedGateway) {
+    public init(_ resolved: ResolvedConfig) {
         self.resolved = resolved
         var byPath: [String: SourcePolicy] = [:]
         for s in resolved.sources { byPath[s.path] = s }
@@ -19,12 +19,12 @@ public struct GatewaySnapshot: Sendable {
 }
 
 /// Holds the current snapshot; swapped atomically on reload.
-public final class GatewayRuntime: Sendable {
-    private let box: NIOLockedValueBox<GatewaySnapshot>
+public final class LiveConfig: Sendable {
+    private let box: NIOLockedValueBox<ConfigSnapshot>
 
-    public init(_ resolved: ResolvedGateway) { box = NIOLockedValueBox(GatewaySnapshot(resolved)) }
+    public init(_ resolved: ResolvedConfig) { box = NIOLockedValueBox(ConfigSnapshot(resolved)) }
 
-    public var current: GatewaySnapshot { box.withLockedValue { $0 } }
+    public var current: ConfigSnapshot { box.withLockedValue { $0 } }
 
-    public func replace(with resolved: ResolvedGateway) { box.withLockedValue { $0 = GatewaySnapshot(resolved) } }
+    public func replace(with resolved: ResolvedConfig) { box.withLockedValue { $0 = ConfigSnapshot(resolved) } }
 }

@@ -1,0 +1,162 @@
+import Foundation
+import InletCore
+
+/// A configuration with every secret resolved and every source bound to its profile: what the gateway runs.
+public struct ResolvedConfig: Sendable {
+    public var config: GatewayConfig
+    public var profiles: [String: ProviderProfile]
+    public var sources: [SourcePolicy]
+    public var destinations: [String: ResolvedDestination]
+    public var sinkSigner: StandardWebhooksSigner?
+    /// Bearer tokens the admin API accepts.
+    public var adminTokens: [String] = []
+    /// The PostgreSQL store's URL, resolved (with its password).
+    public var storeURL: String?
+    /// Known development credentials in use, all guarding loopback-only listeners (others are refused): warned about.
+    public var developmentCredentials: [DevelopmentCredentialUse] = []
+
+    /// A secret that stops working soon (or has stopped), for start-up warnings and the expiry metric.
+    public struct SecretExpiry: Sendable, Equatable, CustomStringConvertible {
+        public var owner: String  // "source stripe" or "destination billing"
+        public var label: String
+        public var expiresAt: EpochMillis
+        public var expired: Bool
+        public var description: String {
+            "\(owner): secret '\(label)' \(expired ? "expired" : "expires") at \(RFC3339.format(expiresAt))"
+        }
+    }
+
+    /// Every secret with an `expires_at`, in order of expiry.
+    public func secretExpiries(now: EpochMillis) -> [SecretExpiry] {
+        var out: [SecretExpiry] = []
+        for s in sources {
+            for k in s.keys { if let ex = k.window.expiresAt { out.append(.init(owner: "source \(s.name)", label: k.label, expiresAt: ex, expired: now >= ex)) } }
+        }
+        for (name, d) in destinations {
+            for ref in d.config.secrets {
+                if let ex = ref.expiresAt { out.append(.init(owner: "destination \(name)", label: ref.label, expiresAt: ex, expired: now >= ex)) }
+            }
+        }
+        return out.sorted { ($0.expiresAt, $0.owner, $0.label) < ($1.expiresAt, $1.owner, $1.label) }
+    }
+
+    /// Secrets that expire within the configured horizon (or already have).
+    public func expiryWarnings(now: EpochMillis) -> [SecretExpiry] {
+        let horizon = now + Int64(config.secretExpiryWarningDays) * 86_400_000
+        return secretExpiries(now: now).filter { $0.expiresAt <= horizon }
+    }
+}
+
+public struct ResolvedDestination: Sendable {
+    public var config: DestinationConfig
+    public var signer: StandardWebhooksSigner
+}
+
+extension GatewayConfig {
+    /// Loads profiles, resolves secrets and binds sources. Errors name the key, never a secret's value.
+    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment, profiles preloaded: [String: ProviderProfile]? = nil,
+                        now: EpochMillis = SystemClock().now()) throws(ConfigError) -> ResolvedConfig {
+        let profiles: [String: ProviderProfile]
+        if let preloaded { profiles = preloaded } else { profiles = try ProfileLoader.loadDirectory(providersPath) }
+        let locator = keyLocator ?? KeyLocator(file: file, text: "")
+        func err(_ path: [String], _ m: String) -> ConfigError { locator.error(path, m) }
+
+        func resolveAll(_ refs: [SecretReference], path: [String]) throws(ConfigError) -> [(SecretReference, String)] {
+            var out: [(SecretReference, String)] = []
+            for ref in refs {
+                switch ref.resolve(environment: environment, baseDirectory: baseDirectory) {
+                case .success(let v): out.append((ref, v))
+                case .failure(.envUnset(let name)): throw err(path, "secret '\(ref.label)': environment variable \(name) is not set")
+                case .failure(.fileUnreadable(let p)): throw err(path, "secret '\(ref.label)': cannot read \(p)")
+                case .failure(.empty): throw err(path, "secret '\(ref.label)' is empty")
+                }
+            }
+            return out
+        }
+
+        var policies: [SourcePolicy] = []
+        for s in sources {
+            guard let profile = profiles[s.provider] else {
+                throw err(["sources", s.name, "provider"], "unknown provider '\(s.provider)' (see `inlet providers`)")
+            }
+            let usesCertificate = profile.signatures.contains { $0.algorithm.usesSigningCertificate }
+            if s.secrets.isEmpty && !usesCertificate {
+                throw err(["sources", s.name, "secrets"], "is required (at least one secret)")
+            }
+            if usesCertificate && profile.signatures.contains(where: { $0.algorithm == .paypalRSA }) && s.webhookID == nil {
+                throw err(["sources", s.name, "webhook_id"], "is required: PayPal signs your webhook's ID (from the PayPal dashboard)")
+            }
+            let verifiesSNS = profile.signatures.contains { $0.algorithm == .awsSNS }
+            if verifiesSNS && s.topicARNs.isEmpty {
+                throw err(["sources", s.name, "topic_arns"], "is required for an aws-sns source: AWS signs messages of every account's topics, so list yours (e.g. [\"arn:aws:sns:us-east-1:123456789012:orders\"])")
+            }
+            if !verifiesSNS && !s.topicARNs.isEmpty { throw err(["sources", s.name, "topic_arns"], "only applies to aws-sns sources") }
+            if s.sandbox && !profile.signatures.contains(where: { $0.algorithm == .paypalRSA }) {
+                throw err(["sources", s.name, "sandbox"], "only applies to paypal sources")
+            }
+            var keys: [VerificationKey] = []
+            for (ref, value) in try resolveAll(s.secrets, path: ["sources", s.name, "secrets"]) {
+                guard var k = profile.makeKey(label: ref.label, secret: value) else {
+                    throw err(["sources", s.name, "secrets"], "secret '\(ref.label)' does not decode as the \(profile.name) profile expects (\(profile.keyDescription))")
+                }
+                k.window = ref.window
+                keys.append(k)
+            }
+            // A source whose every secret has expired would reject all traffic: refuse to start instead.
+            if !keys.isEmpty, keys.allSatisfy({ $0.window.hasExpired(at: now) }) {
+                throw err(["sources", s.name, "secrets"], "every secret has expired (\(keys.map { "\($0.label) at \(RFC3339.format($0.window.expiresAt!))" }.joined(separator: ", "))): add a current one")
+            }
+            var verifyToken: String?
+            if let ref = s.verifyToken { verifyToken = try resolveAll([ref], path: ["sources", s.name, "verify_token"])[0].1 }
+            if profile.handshakes.contains(.metaVerifyToken) && verifyToken == nil {
+                throw err(["sources", s.name, "verify_token"], "is required: the \(profile.name) profile answers GET hub.challenge verification with it")
+            }
+            if profile.signatures.contains(where: { $0.signedContent.usesURL || $0.algorithm == .twilio }) && s.publicURL == nil {
+                throw err(["sources", s.name, "public_url"], "is required: the \(profile.name) scheme signs the URL the provider calls")
+            }
+            var allowed = s.allowIPs
+            if s.allowProviderIPs {
+                guard let published = profile.sourceIPs, !published.ranges.isEmpty else {
+                    throw err(["sources", s.name, "allow_provider_ips"], "the \(profile.name) profile publishes no source addresses")
+                }
+                allowed += published.ranges
+            }
+            var verification = VerificationOptions(toleranceSeconds: s.toleranceSeconds.map(Int64.init), allowLegacySignatures: s.allowLegacySignatures,
+                                                   publicURL: s.publicURL, verifyToken: verifyToken, webhookID: s.webhookID, snsAutoConfirm: s.snsAutoConfirm)
+            verification.sandbox = s.sandbox
+            var policy = SourcePolicy(
+                name: s.name, path: s.path, profile: profile, keys: keys,
+                allowlist: IPAllowlist(allowed: allowed, trustedProxies: s.trustedProxies),
+                maxBodyBytes: s.maxBodyBytes, verification: verification,
+                destinations: s.destinations, routes: s.routes)
+            policy.topicARNs = s.topicARNs
+            if let own = s.dedupOnBodyHash { policy.dedupOnBodyHash = own }
+            policies.append(policy)
+        }
+        var dests: [String: ResolvedDestination] = [:]
+        for (name, d) in destinations {
+            let resolvedSecrets = try resolveAll(d.secrets, path: ["destinations", name, "secrets"])
+            guard let signer = try? StandardWebhooksSigner(secrets: resolvedSecrets.map(\.1), windows: resolvedSecrets.map(\.0.window)) else {
+                throw err(["destinations", name, "secrets"], "signing secrets must be whsec_<base64>")
+            }
+            dests[name] = ResolvedDestination(config: d, signer: signer)
+        }
+        var sinkSigner: StandardWebhooksSigner?
+        if let sink {
+            let values = try resolveAll(sink.secrets, path: ["sink", "secrets"]).map(\.1)
+            guard let s = try? StandardWebhooksSigner(secrets: values) else { throw err(["sink", "secrets"], "must be whsec_<base64>") }
+            sinkSigner = s
+        }
+        var resolved = ResolvedConfig(config: self, profiles: profiles, sources: policies, destinations: dests, sinkSigner: sinkSigner)
+        if let admin {
+            resolved.adminTokens = try resolveAll(admin.tokens, path: ["admin", "tokens"]).map(\.1)
+        }
+        if let url = store.url {
+            resolved.storeURL = try resolveAll([url], path: ["store", "url"]).first?.1
+        }
+        // Published values guard nothing: tolerated for local development only (see DevelopmentCredentials).
+        resolved.developmentCredentials = developmentCredentialUses(environment: environment)
+        if let exposed = resolved.developmentCredentials.first(where: { !$0.loopbackOnly }) { throw err(exposed.keyPath, exposed.refusal) }
+        return resolved
+    }
+}
