@@ -16,6 +16,15 @@ struct RawResendTests {
         #expect(headers.first { $0.0 == "Stripe-Signature" }?.1 == "t=1700000000,v1=deadbeef")
     }
 
+    /// One list serves `replay --to` and `raw` deliveries (they differed: a replay copied `Proxy-Authorization`,
+    /// a raw delivery copied `Proxy-Connection`).
+    @Test func proxyCredentialsAndConnectionHeadersAreNeverCopied() {
+        let withProxy = original + [("Proxy-Authorization", "Basic c2VjcmV0"), ("Proxy-Connection", "keep-alive"), ("TE", "trailers")]
+        let headers = RawResend.headers(original: withProxy, body: body, method: "POST", url: "http://127.0.0.1:3000/hooks", resign: nil)
+        #expect(headers.map(\.0) == ["Content-Type", "Stripe-Signature", "User-Agent"])
+        #expect(["proxy-authorization", "proxy-connection", "proxy-authenticate"].allSatisfy(HTTPHeaderList.connectionLevel.contains))
+    }
+
     /// Re-signed, the request verifies under the provider's scheme now, and the stale signature is gone.
     @Test(arguments: ["stripe", "standard-webhooks", "github", "shopify"])
     func resignedRequestVerifiesNow(provider: String) throws {

@@ -2,10 +2,6 @@
 /// minus the connection-level ones, which belong to the original connection, and optionally a fresh signature by the
 /// source's scheme, so a receiver that checks freshness accepts it.
 public enum RawResend {
-    /// Headers that describe the original connection or framing; the new request gets its own.
-    public static let connectionHeaders: Set<String> = ["host", "content-length", "connection", "transfer-encoding", "keep-alive", "expect",
-                                                        "upgrade", "te", "trailer", "proxy-connection"]
-
     public struct Signing: Sendable {
         public var profile: ProviderProfile
         public var key: [UInt8]
@@ -23,7 +19,7 @@ public enum RawResend {
 
     /// The headers to send with `body` to `url`.
     public static func headers(original: [(String, String)], body: [UInt8], method: String, url: String, resign: Signing?) -> [(String, String)] {
-        var headers = original.filter { !connectionHeaders.contains($0.0.lowercased()) }
+        var headers = original.filter { !HTTPHeaderList.connectionLevel.contains($0.0.lowercased()) }
         if let s = resign {
             let signed = s.profile.sign(body: body, key: s.key, timestampSeconds: s.nowSeconds, id: s.eventID, publicURL: url, method: method)
             headers.removeAll { h in signed.contains { $0.0.lowercased() == h.0.lowercased() } }

@@ -107,3 +107,12 @@ enum FormComponent {
         return String(validating: out, as: UTF8.self)
     }
 }
+
+extension HTTPHeaderList {
+    /// Headers that belong to one connection or its framing (RFC 9110 §7.6.1 and the proxy ones), never copied onto a
+    /// new request: a delivery in `raw` mode and `inlet replay --to` build their own.
+    public static let connectionLevel: Set<String> = [
+        "host", "content-length", "connection", "transfer-encoding", "keep-alive", "expect", "upgrade", "te", "trailer",
+        "proxy-connection", "proxy-authorization", "proxy-authenticate",
+    ]
+}

@@ -248,10 +248,6 @@ public final class DeliveryService: Service, Sendable {
         return .attempted(next: next, destinationHealthy: healthy, decidedAt: now)
     }
 
-    /// Hop-by-hop and framing headers never copied from the provider's request in `raw` mode.
-    static let hopByHop: Set<String> = ["host", "content-length", "connection", "transfer-encoding", "keep-alive", "te", "trailer", "upgrade",
-                                        "proxy-authorization", "proxy-authenticate", "expect"]
-
     /// The request for one attempt in the destination's payload mode. Every mode carries the Standard Webhooks
     /// signature over the bytes actually sent, and `Inlet-Event-Id` for tracing.
     static func request(for c: ClaimedDelivery, attempt: Int, destination: ResolvedDestination, timestampSeconds: Int64) -> HTTPClientRequest {
@@ -277,7 +273,7 @@ public final class DeliveryService: Service, Sendable {
             for (k, v) in extensions { headers.add(name: "ce-" + k, value: v) }
         case .raw:
             body = event.body
-            for h in event.headers where !hopByHop.contains(h.name.lowercased()) && !h.name.lowercased().hasPrefix("webhook-") {
+            for h in event.headers where !HTTPHeaderList.connectionLevel.contains(h.name.lowercased()) && !h.name.lowercased().hasPrefix("webhook-") {
                 headers.add(name: h.name, value: h.value)
             }
         }
