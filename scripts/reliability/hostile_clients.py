@@ -111,6 +111,14 @@ class Outcome:
         return [s for s, _ in parse_responses(self.data)]
 
 
+def readable(sock, timeout):
+    """Whether `sock` has something to read within `timeout` seconds. poll, not select: while the idle flood holds
+    thousands of connections, descriptor numbers pass select's limit of 1024."""
+    p = select.poll()
+    p.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(p.poll(timeout * 1000))
+
+
 def exchange(payload, wait=HANG_LIMIT, port=None):
     """Sends `payload` (from a thread, so an early answer and close are seen even mid-send), then reads until the
     gateway closes or `wait` seconds pass after the last byte was sent."""
@@ -134,7 +142,7 @@ def exchange(payload, wait=HANG_LIMIT, port=None):
         if deadline is not None and time.monotonic() > deadline:
             o.end = "open"
             break
-        if not select.select([s], [], [], 0.1)[0]:  # the socket stays blocking for the sender
+        if not readable(s, 0.1):  # the socket stays blocking for the sender
             continue
         try:
             chunk = s.recv(65536)
@@ -532,7 +540,7 @@ def stream_while_reading(port, head, body_bytes, wait=HANG_LIMIT):
     while time.monotonic() < deadline:
         if o.data and deadline > time.monotonic() + wait:
             deadline = time.monotonic() + wait  # answered: the close must follow within the timeouts
-        if not select.select([s], [], [], 0.1)[0]:
+        if not readable(s, 0.1):
             continue
         try:
             chunk = s.recv(65536)
