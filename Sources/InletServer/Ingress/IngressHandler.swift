@@ -196,44 +196,37 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func admit(_ request: IncomingRequest, _ source: SourcePolicy, _ ctx: ChannelHandlerContext) {
-        // Certificate schemes (SNS, PayPal): check the certificate URL, then verify with its key, fetched off the
-        // event loop on a cache miss. The checks that need no certificate (address, size, duplicate keys, SNS topic)
-        // come first, so a caller refused anyway never makes the gateway fetch the URL it chose.
-        if request.method == "POST", let located = source.certificateURL(in: request) {
-            if let reason = source.screen(request) {
-                decide(.reject(reason), request, source, ctx)
-                return
-            }
-            switch located {
-            case .failure(let f):
-                decide(source.admit(request, now: request.receivedAt, signingCertificateKey: nil, rejectWith: f), request, source, ctx)
-            case .success(let url):
-                if let key = context.certificates.cachedKey(for: url, requirement: source.certificateRequirement) {
-                    decide(source.admit(request, now: request.receivedAt, signingCertificateKey: key), request, source, ctx)
-                    return
-                }
-                let promise = ctx.eventLoop.makePromise(of: [UInt8].self)
-                let certificates = context.certificates
-                let requirement = source.certificateRequirement
-                promise.completeWithTask { try await certificates.publicKey(for: url, requirement: requirement) }
-                let logger = context.logger
-                promise.futureResult.assumeIsolated().whenComplete { result in
-                    switch result {
-                    case .success(let key):
-                        self.decide(source.admit(request, now: request.receivedAt, signingCertificateKey: key), request, source, ctx)
-                    case .failure(let error):
-                        logger.warning("signing certificate unavailable", metadata: ["source": "\(source.name)", "url": "\(url)", "error": "\(error)"])
-                        self.decide(.reject(.certificateUnavailable), request, source, ctx)
-                    }
-                }
-            }
+        // Certificate schemes (SNS, PayPal) verify with a key fetched off the event loop on a cache miss.
+        let decision = source.decide(request, now: request.receivedAt)
+        guard case .needsCertificate(let url) = decision else {
+            decide(decision, request, source, ctx)
             return
         }
-        decide(source.admit(request, now: request.receivedAt), request, source, ctx)
+        if let key = context.certificates.cachedKey(for: url, requirement: source.certificateRequirement) {
+            decide(source.decide(request, now: request.receivedAt, certificate: .key(key)), request, source, ctx)
+            return
+        }
+        let promise = ctx.eventLoop.makePromise(of: [UInt8].self)
+        let certificates = context.certificates
+        let requirement = source.certificateRequirement
+        promise.completeWithTask { try await certificates.publicKey(for: url, requirement: requirement) }
+        let logger = context.logger
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let key):
+                self.decide(source.decide(request, now: request.receivedAt, certificate: .key(key)), request, source, ctx)
+            case .failure(let error):
+                logger.warning("signing certificate unavailable", metadata: ["source": "\(source.name)", "url": "\(url)", "error": "\(error)"])
+                self.decide(source.decide(request, now: request.receivedAt, certificate: .unavailable), request, source, ctx)
+            }
+        }
     }
 
     private func decide(_ decision: AdmissionDecision, _ request: IncomingRequest, _ source: SourcePolicy, _ ctx: ChannelHandlerContext) {
         switch decision {
+        case .needsCertificate:
+            // `admit` fetches before it decides; reaching here would be a bug: refuse rather than store unverified.
+            decide(.reject(.certificateUnavailable), request, source, ctx)
         case .reject(let reason):
             context.quarantine.keep(request, source: source, reason: reason)
             context.recordRejection(reason)

@@ -148,22 +148,15 @@ struct Readmitter: Sendable {
                                    peer: entry.peer.flatMap { IPAddress($0) }, receivedAt: entry.receivedAt)
         // The entry holds a commitment, not the token: put back (in memory) the current secret it commits to, if any.
         let request = CredentialRedaction.restoring(kept, profile: source.profile, keys: source.keys)
-        var decision: AdmissionDecision
-        switch request.method == "POST" && source.screen(request) == nil ? source.certificateURL(in: request) : nil {
-        case .none:
-            decision = source.admit(request, now: entry.receivedAt)
-        case .failure(let f)?:
-            decision = source.admit(request, now: entry.receivedAt, signingCertificateKey: nil, rejectWith: f)
-        case .success(let url)?:
-            if let certificates, let key = try? await certificates.publicKey(for: url, requirement: source.certificateRequirement) {
-                decision = source.admit(request, now: entry.receivedAt, signingCertificateKey: key)
-            } else {
-                decision = .reject(.certificateUnavailable)
-            }
+        var decision = source.decide(request, now: entry.receivedAt)
+        if case .needsCertificate(let url) = decision {
+            let key = try? await certificates?.publicKey(for: url, requirement: source.certificateRequirement)
+            decision = source.decide(request, now: entry.receivedAt, certificate: key.map { .key($0) } ?? .unavailable)
         }
         switch decision {
         case .reject(let reason): return .rejected(reason: reason.rawValue)
         case .handshake: return .rejected(reason: "handshake_not_readmitted")
+        case .needsCertificate: return .rejected(reason: RejectionReason.certificateUnavailable.rawValue)
         case .admit(let admitted):
             let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: clock.now())
             let store = self.store, id = entry.id
