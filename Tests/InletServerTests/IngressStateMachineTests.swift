@@ -33,41 +33,31 @@ struct IngressStateMachineTests {
 
     @Test func unknownPathIsAnswered404AndTheBodyDiscarded() {
         var m = IngressStateMachine()
-        guard case .respond(let status, let reason, let close, _) = m.head(head(.POST, "/hooks/nope", [("Content-Length", "5")]), snapshot: Self.snapshot, now: 0) else {
-            Issue.record("no response"); return
-        }
-        #expect(status == .notFound && reason == .unknownSource && close)
+        #expect(m.head(head(.POST, "/hooks/nope", [("Content-Length", "5")]), snapshot: Self.snapshot, now: 0)
+                == .respond(status: .notFound, reason: .unknownSource, close: true, extraHeaders: []))
         var chunk = ByteBuffer(string: "hello")
-        guard case .none = m.body(&chunk) else { Issue.record("body not discarded"); return }
-        guard case .none = m.end(peer: nil) else { Issue.record("end not ignored"); return }
+        #expect(m.body(&chunk) == .none)  // discarded
+        #expect(m.end(peer: nil) == .none)
         // Without a body the connection stays usable.
-        guard case .respond(_, _, let close2, _) = m.head(head(.POST, "/x"), snapshot: Self.snapshot, now: 0) else { return }
-        #expect(!close2)
+        #expect(m.head(head(.POST, "/x"), snapshot: Self.snapshot, now: 0) == .respond(status: .notFound, reason: .unknownSource, close: false, extraHeaders: []))
     }
 
     @Test func wrongMethodGets405WithAllow() {
         var m = IngressStateMachine()
-        guard case .respond(let status, let reason, _, let extra) = m.head(head(.PUT, "/hooks/stripe?x=1"), snapshot: Self.snapshot, now: 0) else {
-            Issue.record("no response"); return
-        }
-        #expect(status == .methodNotAllowed && reason == .methodNotAllowed)
-        #expect(extra.contains { $0.0 == "Allow" && $0.1 == "POST" })
+        #expect(m.head(head(.PUT, "/hooks/stripe?x=1"), snapshot: Self.snapshot, now: 0)
+                == .respond(status: .methodNotAllowed, reason: .methodNotAllowed, close: false, extraHeaders: [("Allow", "POST")]))
     }
 
     @Test func declaredOversizeIsRefusedBeforeAnyBodyByte() {
         var m = IngressStateMachine()
-        guard case .respond(let status, let reason, let close, _) = m.head(head(.POST, "/hooks/stripe", [("Content-Length", "101")]), snapshot: Self.snapshot, now: 0) else {
-            Issue.record("no response"); return
-        }
-        #expect(status == .payloadTooLarge && reason == .bodyTooLarge && close)
+        #expect(m.head(head(.POST, "/hooks/stripe", [("Content-Length", "101")]), snapshot: Self.snapshot, now: 0)
+                == .respond(status: .payloadTooLarge, reason: .bodyTooLarge, close: true, extraHeaders: []))
     }
 
     @Test func conflictingContentLengthsAreMalformed() {
         var m = IngressStateMachine()
-        guard case .respond(let status, let reason, let close, _) = m.head(head(.POST, "/hooks/stripe", [("Content-Length", "5"), ("Content-Length", "6")]), snapshot: Self.snapshot, now: 0) else {
-            Issue.record("no response"); return
-        }
-        #expect(status == .badRequest && reason == .malformedRequest && close)
+        #expect(m.head(head(.POST, "/hooks/stripe", [("Content-Length", "5"), ("Content-Length", "6")]), snapshot: Self.snapshot, now: 0)
+                == .respond(status: .badRequest, reason: .malformedRequest, close: true, extraHeaders: []))
     }
 
     /// The HTTP parser refuses these on the wire; the state machine must not rely on it (a signed length would
@@ -75,20 +65,17 @@ struct IngressStateMachineTests {
     @Test(arguments: ["-1", "+5", "99999999999999999999999", "0x10", "5,6"])
     func contentLengthMustBeDigitsThatFit(_ value: String) {
         var m = IngressStateMachine()
-        guard case .respond(let status, let reason, let close, _) = m.head(head(.POST, "/hooks/stripe", [("Content-Length", value)]), snapshot: Self.snapshot, now: 0) else {
-            Issue.record("accepted Content-Length '\(value)'"); return
-        }
-        #expect(status == .badRequest && reason == .malformedRequest && close)
+        #expect(m.head(head(.POST, "/hooks/stripe", [("Content-Length", value)]), snapshot: Self.snapshot, now: 0)
+                == .respond(status: .badRequest, reason: .malformedRequest, close: true, extraHeaders: []), "Content-Length '\(value)'")
     }
 
     @Test func streamedOversizeIsCutOffMidBody() {
         var m = IngressStateMachine()
-        guard case .none = m.head(head(.POST, "/hooks/stripe", [("Transfer-Encoding", "chunked")]), snapshot: Self.snapshot, now: 0) else { Issue.record("refused"); return }
+        #expect(m.head(head(.POST, "/hooks/stripe", [("Transfer-Encoding", "chunked")]), snapshot: Self.snapshot, now: 0) == .none)
         var c1 = ByteBuffer(repeating: 1, count: 60)
-        guard case .none = m.body(&c1) else { Issue.record("cut too early"); return }
+        #expect(m.body(&c1) == .none)
         var c2 = ByteBuffer(repeating: 1, count: 41)
-        guard case .respond(let status, _, let close, _) = m.body(&c2) else { Issue.record("not cut"); return }
-        #expect(status == .payloadTooLarge && close)
+        #expect(m.body(&c2) == .respond(status: .payloadTooLarge, reason: .bodyTooLarge, close: true, extraHeaders: []))
     }
 
     @Test func completeRequestIsHandedToAdmissionWithExactBytesAndQuery() {

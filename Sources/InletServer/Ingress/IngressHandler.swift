@@ -18,11 +18,25 @@ struct IngressStateMachine {
         case committing
     }
 
-    enum Action {
+    enum Action: Equatable {
         case none
         /// Answer now. `close`: the connection cannot be reused (body unread or oversized).
         case respond(status: HTTPResponseStatus, reason: RejectionReason, close: Bool, extraHeaders: [(String, String)])
         case admit(IncomingRequest, SourcePolicy)
+
+        /// For tests, one `#expect` per step: headers compare in order; an admission compares the request's bytes
+        /// and the source by name.
+        static func == (a: Action, b: Action) -> Bool {
+            switch (a, b) {
+            case (.none, .none): return true
+            case let (.respond(s1, r1, c1, h1), .respond(s2, r2, c2, h2)):
+                return s1 == s2 && r1 == r2 && c1 == c2 && h1.map { [$0.0, $0.1] } == h2.map { [$0.0, $0.1] }
+            case let (.admit(q1, p1), .admit(q2, p2)):
+                return p1.name == p2.name && q1.method == q2.method && q1.path == q2.path && q1.query == q2.query && q1.body == q2.body
+                    && q1.headers == q2.headers && q1.receivedAt == q2.receivedAt
+            default: return false
+            }
+        }
     }
 
     private(set) var state: State = .idle
