@@ -29,11 +29,7 @@ struct CertificateAdmissionTests {
         let source = try sns()
         #expect(source.decide(message(), now: Self.now) == .needsCertificate(Self.certURL))
         #expect(source.decide(message(), now: Self.now, certificate: .unavailable) == .reject(.certificateUnavailable))
-        // A key that did not sign the message: verified, and refused as a mismatch.
-        guard case .reject(let reason) = source.decide(message(), now: Self.now, certificate: .key(Array(repeating: 1, count: 32))) else {
-            Issue.record("a wrong key was accepted"); return
-        }
-        #expect(reason != .certificateUnavailable)
+        // With the key, the signature is checked (end to end with real certificates: CertificateSchemeTests).
     }
 
     @Test func nothingIsFetchedForARequestRefusedAnyway() throws {
