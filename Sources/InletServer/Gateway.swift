@@ -46,9 +46,19 @@ public final class Gateway: Sendable {
         // The two group-commit writers each use one role: ingress's commits ingest, the workers' record attempts.
         let ingestStore: any IngestStore = store, queue: any DeliveryQueue = store
         let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry))
+        let ingestHealth = IngestHealth()
         let writer = GroupCommitter<IngestRecord, IngestResult>(
             name: "ingest", maxBatch: config.store.maxBatch,
-            commit: { try ingestStore.ingest($0) },
+            commit: { batch in
+                do {
+                    let results = try ingestStore.ingest(batch)
+                    ingestHealth.committed()
+                    return results
+                } catch {
+                    ingestHealth.failed(at: clock.now())
+                    throw error
+                }
+            },
             afterCommit: { _ in doorbell.ring() },
             observe: { size, seconds in
                 metrics.commitBatch(size: size, seconds: seconds)
@@ -109,7 +119,8 @@ public final class Gateway: Sendable {
         var adminListener: HTTPListenerService?
         if let admin = config.admin {
             let api = AdminAPI(runtime: runtime, store: store, storeThreads: storeThreads, clock: clock,
-                               circuitStates: { [delivery] in delivery.circuitStates() }, wake: { doorbell.ring() }, certificates: certificates)
+                               circuitStates: { [delivery] in delivery.circuitStates() }, wake: { doorbell.ring() }, certificates: certificates,
+                               ingestFailing: { ingestHealth.isFailing(now: $0) })
             var adminLimits = listenerLimits
             adminLimits.maxBodyBytes = admin.maxBodyBytes
             adminLimits.maxConnections = admin.maxConnections

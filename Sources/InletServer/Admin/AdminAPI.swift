@@ -27,11 +27,15 @@ public struct AdminAPI: Sendable {
     /// False only for the CLI's in-process use, whose caller already holds the config and the store file.
     let requiresToken: Bool
     let readiness: ReadinessCache
+    /// Whether ingest commits are failing now (see `IngestHealth`); never, for the CLI's in-process use.
+    let ingestFailing: @Sendable (EpochMillis) -> Bool
 
     public init(runtime: LiveConfig, store: any Store, storeThreads: NIOThreadPool, clock: any WallClock,
                 circuitStates: @escaping @Sendable () -> [String: String]? = { nil }, wake: @escaping @Sendable () -> Void = {},
-                certificates: SigningCertificateCache? = nil, requiresToken: Bool = true) {
+                certificates: SigningCertificateCache? = nil, requiresToken: Bool = true,
+                ingestFailing: @escaping @Sendable (EpochMillis) -> Bool = { _ in false }) {
         self.requiresToken = requiresToken
+        self.ingestFailing = ingestFailing
         readiness = ReadinessCache(clock: clock)
         self.runtime = runtime
         self.store = store
@@ -63,9 +67,10 @@ public struct AdminAPI: Sendable {
             return SimpleResponse(status: 405, headers: [("Content-Type", "application/json"), ("Allow", "GET")], body: Array(#"{"error":"method_not_allowed"}"#.utf8))
         case ("GET", "/healthz"): return json(200, ["status": "ok"])
         case ("GET", "/readyz"):
-            let store = self.store, storeThreads = self.storeThreads, clock = self.clock
+            let store = self.store, storeThreads = self.storeThreads, clock = self.clock, ingestFailing = self.ingestFailing
             let ready = await readiness.ready {
                 let now = clock.now()
+                guard !ingestFailing(now) else { return false }
                 return (try? await storeThreads.runIfActive { try store.checkWritable(now: now) }) != nil
             }
             return ready ? json(200, ["status": "ready"]) : json(503, ["status": "unavailable", "reason": "store_unavailable"])
