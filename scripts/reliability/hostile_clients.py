@@ -119,6 +119,22 @@ def readable(sock, timeout):
     return bool(p.poll(timeout * 1000))
 
 
+def read_some(sock, o):
+    """Reads what arrived within 0.1 s into `o.data`; True once the peer closed or reset (recorded in `o.end`)."""
+    if not readable(sock, 0.1):
+        return False
+    try:
+        chunk = sock.recv(65536)
+    except OSError:
+        o.end = "reset"
+        return True
+    if not chunk:
+        o.end = "closed"
+        return True
+    o.data += chunk
+    return False
+
+
 def exchange(payload, wait=HANG_LIMIT, port=None):
     """Sends `payload` (from a thread, so an early answer and close are seen even mid-send), then reads until the
     gateway closes or `wait` seconds pass after the last byte was sent."""
@@ -142,17 +158,8 @@ def exchange(payload, wait=HANG_LIMIT, port=None):
         if deadline is not None and time.monotonic() > deadline:
             o.end = "open"
             break
-        if not readable(s, 0.1):  # the socket stays blocking for the sender
-            continue
-        try:
-            chunk = s.recv(65536)
-        except OSError:
-            o.end = "reset"
+        if read_some(s, o):  # the socket stays blocking for the sender, so it waits with poll
             break
-        if not chunk:
-            o.end = "closed"
-            break
-        o.data += chunk
     o.after = time.monotonic() - t0
     s.close()
     return o
@@ -540,17 +547,8 @@ def stream_while_reading(port, head, body_bytes, wait=HANG_LIMIT):
     while time.monotonic() < deadline:
         if o.data and deadline > time.monotonic() + wait:
             deadline = time.monotonic() + wait  # answered: the close must follow within the timeouts
-        if not readable(s, 0.1):
-            continue
-        try:
-            chunk = s.recv(65536)
-        except OSError:
-            o.end = "reset"
+        if read_some(s, o):
             break
-        if not chunk:
-            o.end = "closed"
-            break
-        o.data += chunk
     o.end = o.end or "open"
     o.after = time.monotonic() - t0
     s.close()
