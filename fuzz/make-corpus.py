@@ -2,7 +2,7 @@
 """Writes the seed corpus (fuzz/corpus/<target>/) and dictionaries (fuzz/dicts/) from the repository's own files.
 
 Seeds are the real thing where the repository has it: the signature test vectors and SDK fixtures as requests,
-every providers/*.toml, config/inlet.toml and the bench configs, bench/body.json and the fixture bodies. A few
+every providers/*.toml, config/inlet.toml and the bench configs, benchmarks/load/body.json and the fixture bodies. A few
 hand-written seeds add what those lack (every config section, pointer + document inputs). Run it after adding
 providers or fixtures; the output is committed. Only the standard library is used.
 """
@@ -146,7 +146,7 @@ ranges = ["192.0.2.0/24", "2001:db8::/32"]
 
 def config_corpus():
     n = 0
-    for path in [os.path.join(ROOT, "config", "inlet.toml")] + sorted(glob.glob(os.path.join(ROOT, "bench", "*.toml"))):
+    for path in [os.path.join(ROOT, "config", "inlet.toml")] + sorted(glob.glob(os.path.join(ROOT, "benchmarks", "load", "*.toml"))):
         n += write("config", slug(os.path.relpath(path, ROOT)), open(path, "rb").read())
     n += write("config", "x-every-section.toml", """providers_dir = "../providers"
 
@@ -270,7 +270,7 @@ destinations = ["svc"]
 
 def json_corpus():
     n = 0
-    n += write("json", "bench-body.json", open(os.path.join(ROOT, "bench", "body.json"), "rb").read())
+    n += write("json", "bench-body.json", open(os.path.join(ROOT, "benchmarks", "load", "body.json"), "rb").read())
     seen = set()
     for fname in ("provider_vectors.json", "sdk_fixtures.json", "more_fixtures.json"):
         for v in json.load(open(os.path.join(FIXTURES, fname))):

@@ -224,7 +224,7 @@ struct OperationsTests {
 struct RetentionUnderLoadTests {
     /// Retention deletes old events in small batches while requests keep arriving: every request in the burst is
     /// acknowledged and stored, and only the old events go. (How long acks take meanwhile is measured by
-    /// `bench/run-operations.sh`, not here.)
+    /// `benchmarks/load/run-operations.sh`, not here.)
     @Test func pruningOldEventsNeverRefusesOrLosesNewOnes() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-prune-\(UUID().uuidString)/inlet.sqlite").path
         let old = SystemClock().now() - 40 * 86_400_000

@@ -21,7 +21,7 @@ latency per phase, the queue's peak depth, attempts made, time to drain. Exits 1
 
 Env: INLET_BIN (default .build/release/inlet, built if missing) · RATE (events/s offered, all connections: 300) ·
 CONNS (8) · UP_SECS (4) · DOWN_SECS (8) · AFTER_SECS (4) · ACK_P99_BUDGET (seconds: 0.1, generous for a debug build
-and a Python client; the release figure belongs in bench/RESULTS.md) · DRAIN_TIMEOUT (30) · KEEP=1 (keep the work
+and a Python client; the release figure belongs in benchmarks/load/RESULTS.md) · DRAIN_TIMEOUT (30) · KEEP=1 (keep the work
 dir). Python 3 standard library only.
 """
 import collections, json, math, os, sys, tempfile, threading, time, shutil

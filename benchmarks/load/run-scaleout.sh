@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Scale-out benchmark: the same ingress load against SQLite and PostgreSQL stores, and two Inlet instances on one
-# PostgreSQL schema, in one run, on loopback. The load is bench/run-ingress.sh's: wrk with bench/unique.lua replaying
-# pre-signed Stripe-style events (bench/make-requests.py, bench/body.json, every request a new event), one Stripe
-# source with no destinations (bench/inlet-bench.toml: ingest only, so delivery work does not share the cores).
+# PostgreSQL schema, in one run, on loopback. The load is benchmarks/load/run-ingress.sh's: wrk with benchmarks/load/unique.lua replaying
+# pre-signed Stripe-style events (benchmarks/load/make-requests.py, benchmarks/load/body.json, every request a new event), one Stripe
+# source with no destinations (benchmarks/load/inlet-bench.toml: ingest only, so delivery work does not share the cores).
 #
 #   runs                    what answers wrk
 #   sqlite-fsync            one instance, SQLite, durability fsync
@@ -16,10 +16,10 @@
 #
 # Every PostgreSQL run gets its own schema (migrated with `inlet migrate`, dropped at the end unless KEEP=1).
 # PostgreSQL acknowledges a commit after its WAL flush (synchronous_commit = on, the default), which is the same
-# promise as SQLite's fsync. Prints a markdown table and writes it to bench/out/scaleout-<date>.md.
+# promise as SQLite's fsync. Prints a markdown table and writes it to benchmarks/load/out/scaleout-<date>.md.
 #
-#   bash bench/run-scaleout.sh                  # SECS=10 per run, six runs, about 2 minutes
-#   SECS=3 RUNS="pg-1 pg-2-lb" bash bench/run-scaleout.sh
+#   bash benchmarks/load/run-scaleout.sh                  # SECS=10 per run, six runs, about 2 minutes
+#   SECS=3 RUNS="pg-1 pg-2-lb" bash benchmarks/load/run-scaleout.sh
 #
 # Env: INLET_BIN (default .build/release/inlet, built if missing) · SECS (10) · CONNS (64) · THREADS (2, wrk -t) ·
 #      RUNS (all six, in the order above) · PG_CONNECTIONS (8, [store] connections per instance) · LB_WORKERS (1,
@@ -28,26 +28,16 @@
 # Needs (installed when missing, as root or with sudo): wrk, nginx-light, sqlite3, curl from Debian; PostgreSQL
 # through scripts/ensure-postgres.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)
+LOG_PREFIX=scaleout; source "$here/lib.sh"
 SECS=${SECS:-10}; CONNS=${CONNS:-64}; THREADS=${THREADS:-2}; REQS=${REQS:-200000}
 RUNS=${RUNS:-"sqlite-fsync pg-1 pg-1-lb pg-2-lb pg-2-split lb-ceiling"}
 PG_CONNECTIONS=${PG_CONNECTIONS:-8}; LB_WORKERS=${LB_WORKERS:-1}
 INLET_BIN=${INLET_BIN:-$root/.build/release/inlet}
-log() { echo "[scaleout $(date +%T)] $*" >&2; }
 want() { [[ " $RUNS " == *" $1 "* ]]; }
 
 # --- what the benchmark needs ---------------------------------------------------------------------------------------
-if [ "${NO_INSTALL:-0}" != 1 ]; then
-  missing=()
-  for pair in wrk:wrk nginx:nginx-light sqlite3:sqlite3 curl:curl; do
-    command -v "${pair%%:*}" >/dev/null || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    log "apt-get install ${missing[*]}"
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-fi
+ensure_tools wrk:wrk nginx:nginx-light sqlite3:sqlite3 curl:curl
 export PATH="$PATH:/usr/sbin"
 if [ ! -x "$INLET_BIN" ]; then
   [ "$INLET_BIN" = "$root/.build/release/inlet" ] || { echo "INLET_BIN=$INLET_BIN is not executable" >&2; exit 1; }
@@ -71,14 +61,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() {  # any HTTP answer on the port means the server is up
-  for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
-  echo "nothing answered on port $1" >&2; return 1
-}
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-record() { echo "$*" >> "$results"; }
 # Was a compiler running (the machine may be shared)? Sampled around each run.
 compiling() { pgrep -f 'swift-frontend|swift-build|swiftc' >/dev/null && echo yes || echo no; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -110,8 +92,8 @@ inlet_config() {
     store="backend = \"postgres\"\nurl = \"$PG_URL?schema=$3\"\nconnections = $PG_CONNECTIONS\nmigrate_on_start = true"
   fi
   # inlet-bench.toml's [store] table holds `path` and `durability`: both are replaced by STORE.
-  sed -e "s#\"../providers\"#\"$root/providers\"#" -e "s#127.0.0.1:18090#127.0.0.1:$2#" \
-      -e "s#^path = \"../.bench-data/inlet.sqlite\"#@STORE@#" -e '/^durability = /d' "$here/inlet-bench.toml" \
+  sed -e "s#\"../../providers\"#\"$root/providers\"#" -e "s#127.0.0.1:18090#127.0.0.1:$2#" \
+      -e "s#^path = \"../../.bench-data/inlet.sqlite\"#@STORE@#" -e '/^durability = /d' "$here/inlet-bench.toml" \
     | awk -v s="$store" '{ if ($0 == "@STORE@") { gsub(/\\n/, "\n", s); print s } else print }' > "$dir/inlet.toml"
   echo "$dir/inlet.toml"
 }
@@ -126,7 +108,6 @@ new_schema() {  # new_schema RUN -> sets schema: a migrated, empty schema (dropp
   "$INLET_BIN" migrate --config "$cfg" >&2
 }
 stored_pg() { psql_q "SELECT count(*) FROM $1.events" 2>/dev/null || echo 0; }
-stored_sqlite() { sqlite3 "$1" 'select count(*) from events' 2>/dev/null || echo 0; }
 
 nginx_lb() {  # nginx_lb PORT BACKEND_PORT... -> sets lb_pid; BACKEND_PORT "return200:P" adds a `return 200` server on P
   local port=$1; shift

@@ -4,9 +4,9 @@ import InletCore
 import InletStore
 
 // Micro-benchmarks of Inlet's per-request work (issue 6). Each benchmark times one operation per iteration
-// unless its name says otherwise ("×N" loops N times per iteration; bench/run-micro.sh divides by N).
+// unless its name says otherwise ("×N" loops N times per iteration; benchmarks/load/run-micro.sh divides by N).
 //
-// Names are "<group> <case> <size>" and are read by bench/run-micro.sh, which derives ns per KB and ns per record
+// Names are "<group> <case> <size>" and are read by benchmarks/load/run-micro.sh, which derives ns per KB and ns per record
 // from them: keep sizes as "1KB", "16KB", "256KB" and batches as "batch=N".
 
 /// How long each benchmark runs: `INLET_BENCH_MAX_MS` (milliseconds), default 400.

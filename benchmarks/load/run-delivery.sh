@@ -2,15 +2,15 @@
 # Delivery figures, on loopback with a release build:
 #  1. ingress ack latency while the only destination is DOWN (events pile up in the queue), then
 #  2. forwarding throughput once the destination (a quiet `inlet sink`) comes up and the queue drains.
-#   bash bench/run-delivery.sh [ingest-seconds] [connections]
+#   bash benchmarks/load/run-delivery.sh [ingest-seconds] [connections]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)
 secs=${1:-8}; conns=${2:-64}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
 [ -x "$root/.build/release/inlet" ] || (cd "$root" && swift build -c release --product inlet)
 work=$(mktemp -d); bin="$root/.build/release/inlet"
 trap 'kill $pid $sink 2>/dev/null || true; rm -rf "$work"' EXIT
-sed -e "s#\"../providers\"#\"$root/providers\"#" -e "s#\"../.bench-data/delivery.sqlite\"#\"$work/inlet.sqlite\"#" "$here/inlet-delivery.toml" > "$work/inlet.toml"
+sed -e "s#\"../../providers\"#\"$root/providers\"#" -e "s#\"../../.bench-data/delivery.sqlite\"#\"$work/inlet.sqlite\"#" "$here/inlet-delivery.toml" > "$work/inlet.toml"
 python3 "$here/make-requests.py" 300000 "$work/requests.tsv" "$here/body.json"
 "$bin" serve --config "$work/inlet.toml" > "$work/serve.log" 2>&1 & pid=$!; sink=""
 for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18090/ 2>/dev/null && break; sleep 0.1; done

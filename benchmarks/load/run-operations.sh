@@ -3,10 +3,10 @@
 #  1. ack latency while retention prunes OLD events (100,000 by default, with their deliveries, attempts and
 #     idempotency keys), next to the same load on the same store with nothing to prune;
 #  2. bulk replay throughput: POST /v1/replays of the events just ingested, at the highest rate, to a quiet sink.
-#   bash bench/run-operations.sh [old-events] [seconds] [connections]
+#   bash benchmarks/load/run-operations.sh [old-events] [seconds] [connections]
 # Needs: apt-get install -y wrk sqlite3 curl ; a release build (swift build -c release --product inlet).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)
 old=${1:-100000}; secs=${2:-10}; conns=${3:-64}
 for tool in wrk sqlite3 curl; do command -v $tool >/dev/null || { echo "$tool is not installed (apt-get install -y $tool)" >&2; exit 1; }; done
 bin=${INLET_BIN:-$root/.build/release/inlet}
@@ -17,7 +17,7 @@ token=bench-admin-token
 
 # retention_days: 3650 for the baseline (nothing old enough), 1 for the pruning run.
 write_config() {
-  sed -e "s#\"../providers\"#\"$root/providers\"#" -e "s#\"../.bench-data/inlet.sqlite\"#\"$work/inlet.sqlite\"#" "$here/inlet-bench.toml" \
+  sed -e "s#\"../../providers\"#\"$root/providers\"#" -e "s#\"../../.bench-data/inlet.sqlite\"#\"$work/inlet.sqlite\"#" "$here/inlet-bench.toml" \
     | sed -e "s#^durability = \"fsync\"#durability = \"fsync\"\nevent_retention_days = $1\nidempotency_retention_days = $1#" > "$work/inlet.toml"
   printf '\n[admin]\nlisten = "127.0.0.1:18190"\ntokens = ["%s"]\n' "$token" >> "$work/inlet.toml"
 }

@@ -8,12 +8,13 @@ import InletCore
 /// Everything here runs in a benchmark's setup, never inside the measured region. Each signed request is checked
 /// once (`SignedCase.init` traps on a failed verification), so a benchmark can never time a rejection by mistake.
 enum Fixtures {
-    /// The repository root: `INLET_ROOT`, or two levels above this package (benchmarks/ sits in the root).
+    /// The repository root: `INLET_ROOT`, or two levels above this package (benchmarks/micro/ sits in the root).
     static let repositoryRoot: String = {
         if let root = ProcessInfo.processInfo.environment["INLET_ROOT"], !root.isEmpty { return root }
         return URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent()  // InletMicro
             .deletingLastPathComponent()  // Benchmarks
+            .deletingLastPathComponent()  // micro
             .deletingLastPathComponent()  // benchmarks
             .deletingLastPathComponent()  // root
             .path
@@ -31,10 +32,10 @@ enum Fixtures {
         return p
     }
 
-    /// The shared 1.3 KB Stripe `invoice.paid` body of the ingress benchmarks (`bench/body.json`, 1,278 bytes).
+    /// The shared 1.3 KB Stripe `invoice.paid` body of the ingress benchmarks (`benchmarks/load/body.json`, 1,278 bytes).
     static let eventBody: [UInt8] = {
-        guard let data = FileManager.default.contents(atPath: repositoryRoot + "/bench/body.json") else {
-            fatalError("cannot read \(repositoryRoot)/bench/body.json")
+        guard let data = FileManager.default.contents(atPath: repositoryRoot + "/benchmarks/load/body.json") else {
+            fatalError("cannot read \(repositoryRoot)/benchmarks/load/body.json")
         }
         return Array(data)
     }()

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Micro-benchmarks of Inlet's per-request work (issue 6): signature verification per scheme and body size, the whole
 # admission decision, signature-header parsing, HTTP request decoding, JSON pointer extraction, CloudEvents encoding
-# and one group-commit batch in the SQLite store. ordo-one/benchmark, in the separate package benchmarks/ (so the
-# gateway never depends on the framework); release build in benchmarks/.build.
-#   bash bench/run-micro.sh [filter-regex]
+# and one group-commit batch in the SQLite store. ordo-one/benchmark, in the separate package benchmarks/micro/ (so the
+# gateway never depends on the framework); release build in benchmarks/micro/.build.
+#   bash benchmarks/load/run-micro.sh [filter-regex]
 # INLET_BENCH_MAX_MS: how long each benchmark runs (default 1000 ms; 46 benchmarks, each in its own process; about 100 s in all).
-# Prints a markdown table and writes it to bench/out/micro-<date>.md, with the raw percentile files beside it.
+# Prints a markdown table and writes it to benchmarks/load/out/micro-<date>.md, with the raw percentile files beside it.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)
 filter=${1:-}
 export INLET_BENCH_MAX_MS=${INLET_BENCH_MAX_MS:-1000}
 export INLET_ROOT="$root"
@@ -16,7 +16,7 @@ raw="$here/out/micro-$stamp"
 report="$here/out/micro-$stamp.md"
 mkdir -p "$raw"
 
-cd "$root/benchmarks"
+cd "$root/benchmarks/micro"
 t0=$(date +%s)
 nice -n 10 swift build -c release --product InletMicro 2>&1 | grep -E "error|warning: .*InletMicro|Compiling Inlet|Build of product" || true
 [ -x .build/release/InletMicro ] || { echo "build failed" >&2; exit 1; }

@@ -1,45 +1,37 @@
 #!/usr/bin/env bash
 # The side-by-side benchmark of issue 6, in one run, on loopback, with one load tool (wrk) and the same signed
-# Stripe-style body (bench/body.json, ~1.3 KB, a unique event id per request) for every server:
+# Stripe-style body (benchmarks/load/body.json, ~1.3 KB, a unique event id per request) for every server:
 #   nginx `return 200` (the ceiling) · Inlet, durability fsync · Inlet, durability relaxed ·
-#   the Starlette + stripe SDK + SQLite receiver (shared/bench/py_receiver.py) · adnanh/webhook (Debian)
+#   the Starlette + stripe SDK + SQLite receiver (shared/benchmarks/load/py_receiver.py) · adnanh/webhook (Debian)
 # then, for Inlet with fsync: req/s and ack latency vs connections and vs body size, the ack latency at a fixed
-# offered load of half the measured maximum (bench/openloop.c, open loop, no coordinated omission), and the peak RSS
-# with 1024 connections. Prints a markdown table with the issue's targets and writes it to bench/out/suite-<date>.md.
+# offered load of half the measured maximum (benchmarks/load/openloop.c, open loop, no coordinated omission), and the peak RSS
+# with 1024 connections. Prints a markdown table with the issue's targets and writes it to benchmarks/load/out/suite-<date>.md.
 #
-#   bash bench/run-suite.sh                       # everything, SECS=10 per run (about 4 minutes)
-#   SECS=3 PHASES="peers half" bash bench/run-suite.sh
+#   bash benchmarks/load/run-suite.sh                       # everything, SECS=10 per run (about 4 minutes)
+#   SECS=3 PHASES="peers half" bash benchmarks/load/run-suite.sh
 #
 # Env: INLET_BIN (default .build/release/inlet, built if missing) · SECS (10) · CONNS (64, the peer runs) ·
 #      THREADS (2, wrk -t) · SWEEP_CONNS ("16 64 256 1024") · SIZES ("1024 16384 262144") ·
 #      PHASES ("peers conns sizes half") · HALF_RATE (default: half of Inlet fsync's req/s in the peer run) ·
 #      OPEN_CONNS (256 open-loop connections, enough that due requests rarely wait for one: see "max backlog") ·
 #      WARMUP (1 s, open loop only) · REQS (300000 pre-signed requests) · REQ_BUDGET_MB (2048: fewer, larger
-#      requests for big bodies) · SHARED (../shared/bench) · VENV (bench/.venv) · NO_INSTALL=1 (install nothing).
+#      requests for big bodies) · SHARED (../shared/bench) · VENV (benchmarks/load/.venv) · NO_INSTALL=1 (install nothing).
 # Installs what it needs when missing (root or sudo): apt-get install wrk nginx-light webhook sqlite3 gcc curl, and a
 # venv with starlette, uvicorn and stripe.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)
+LOG_PREFIX=suite; source "$here/lib.sh"
 SECS=${SECS:-10}; CONNS=${CONNS:-64}; THREADS=${THREADS:-2}
 SWEEP_CONNS=${SWEEP_CONNS:-"16 64 256 1024"}; SIZES=${SIZES:-"1024 16384 262144"}
 PHASES=${PHASES:-"peers conns sizes half"}; OPEN_CONNS=${OPEN_CONNS:-256}; WARMUP=${WARMUP:-1}
 REQS=${REQS:-300000}; REQ_BUDGET_MB=${REQ_BUDGET_MB:-2048}
 SHARED=${SHARED:-$root/../shared/bench}; VENV=${VENV:-$here/.venv}
 INLET_BIN=${INLET_BIN:-$root/.build/release/inlet}
-log() { echo "[suite $(date +%T)] $*" >&2; }
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
 
 # --- what the suite needs -------------------------------------------------------------------------------------------
+ensure_tools wrk:wrk nginx:nginx-light webhook:webhook sqlite3:sqlite3 gcc:gcc curl:curl
 if [ "${NO_INSTALL:-0}" != 1 ]; then
-  missing=()
-  for pair in wrk:wrk nginx:nginx-light webhook:webhook sqlite3:sqlite3 gcc:gcc curl:curl; do
-    command -v "${pair%%:*}" >/dev/null || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    log "apt-get install ${missing[*]}"
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
   if ! "$VENV/bin/python" -c "import starlette, uvicorn, stripe" 2>/dev/null; then
     log "creating $VENV (starlette, uvicorn, stripe)"
     python3 -m venv "$VENV" && "$VENV/bin/pip" install -q starlette uvicorn stripe
@@ -58,15 +50,6 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 gcc -O2 -o "$work/openloop" "$here/openloop.c"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() {  # any HTTP answer on the port means the server is up
-  for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done
-  echo "nothing answered on port $1" >&2; return 1
-}
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-record() { echo "$*" >> "$results"; }
 
 # Pre-signed requests: signatures are valid for 300 s, so a file older than 150 s is made again.
 requests() {  # requests SIZE(0 = body.json as is) SCHEME -> path
@@ -90,7 +73,7 @@ run_wrk() {  # run_wrk URL CONNS REQFILE SIGHDR -> the wrk-summary line
 inlet_start() {  # inlet_start DURABILITY MAX_BODY -> sets inlet_pid, inlet_port, inlet_dir (a fresh data dir)
   inlet_dir=$(mktemp -d "$work/inlet.XXXX"); inlet_port=$(free_port)
   # inlet-bench.toml ends with the [sources.stripe] table, so an appended key belongs to it.
-  sed -e "s#\"../providers\"#\"$root/providers\"#" -e "s#\"../.bench-data/inlet.sqlite\"#\"$inlet_dir/inlet.sqlite\"#" \
+  sed -e "s#\"../../providers\"#\"$root/providers\"#" -e "s#\"../../.bench-data/inlet.sqlite\"#\"$inlet_dir/inlet.sqlite\"#" \
       -e "s#127.0.0.1:18090#127.0.0.1:$inlet_port#" -e "s#durability = \"fsync\"#durability = \"$1\"#" \
       "$here/inlet-bench.toml" > "$inlet_dir/inlet.toml"
   echo "max_body_bytes = $2" >> "$inlet_dir/inlet.toml"
@@ -108,8 +91,11 @@ inlet_wrk() {  # inlet_wrk NAME DURABILITY CONNS SIZE
   f=$(requests "$4" stripe)
   inlet_start "$2" "$max"
   log "$1: Inlet $2, $3 connections, body ${4} B (0 = body.json), ${SECS}s"
+  local rows0; rows0=$(stored_sqlite "$inlet_dir/inlet.sqlite"); cpu_threads "$inlet_pid" > "$work/cpu-before"
   s=$(run_wrk "http://127.0.0.1:$inlet_port/hooks/stripe" "$3" "$f" Stripe-Signature)
-  record "run=$1 conns=$3 size=$4 $s $(inlet_stop) unique_requests=$(wc -l < "$f")"
+  cpu_threads "$inlet_pid" > "$work/cpu-after"
+  local cpu; cpu=$(cpu_report "$work/cpu-before" "$work/cpu-after" $(( $(stored_sqlite "$inlet_dir/inlet.sqlite") - rows0 )))
+  record "run=$1 conns=$3 size=$4 $s $cpu $(inlet_stop) unique_requests=$(wc -l < "$f")"
 }
 
 # --- peers at CONNS connections -------------------------------------------------------------------------------------
@@ -176,6 +162,7 @@ def f(run, key, default=None):
     except (KeyError, ValueError): return default
 def ms(v): return "—" if v is None else (f"{v:.2f} ms" if v < 10 else f"{v:.1f} ms")
 def rps(v): return "—" if v is None else f"{v:,.0f}"
+def us(v): return "—" if v is None else f"{v:.0f}"
 def mb(kb): return "—" if not kb else f"{kb / 1024:.0f} MB"
 def ratio(a, b, fmt="{:.2f}×"): return "—" if a is None or not b else fmt.format(a / b)
 def errs(run):
@@ -192,30 +179,30 @@ out = [f"# Inlet side-by-side benchmark, {time.strftime('%Y-%m-%d %H:%M')}", "",
 nginx, py, fs = f("nginx", "rps"), f("python", "rps"), f("inlet-fsync", "rps")
 if any(k in runs for k in ("nginx", "inlet-fsync", "python", "webhook")):
     out += [f"## Side by side ({conns} connections, the same ~1.3 KB Stripe-style body)", "",
-            "| server | req/s | p50 | p99 | p99.9 | peak RSS | vs nginx | vs Python | errors |", "|---|---|---|---|---|---|---|---|---|"]
+            "| server | req/s | CPU µs/event | p50 | p99 | p99.9 | peak RSS | vs nginx | vs Python | errors |", "|---|---|---|---|---|---|---|---|---|---|"]
     for run, name in (("nginx", "nginx `return 200` (ceiling)"), ("inlet-fsync", "Inlet, fsync-durable acks"),
                       ("inlet-relaxed", "Inlet, relaxed durability"), ("python", "Starlette + stripe SDK + SQLite (1 worker)"),
                       ("webhook", "adnanh/webhook (HMAC rule, exec /bin/true)")):
         if run not in runs: continue
         v = f(run, "rps")
-        out.append(f"| {name} | {rps(v)} | {ms(f(run, 'p50_ms'))} | {ms(f(run, 'p99_ms'))} | {ms(f(run, 'p999_ms'))} | "
+        out.append(f"| {name} | {rps(v)} | {us(f(run, 'cpu_us_per_event'))} | {ms(f(run, 'p50_ms'))} | {ms(f(run, 'p99_ms'))} | {ms(f(run, 'p999_ms'))} | "
                    f"{mb(f(run, 'rss_kb'))} | {ratio(v, nginx, '{:.1%}')} | {ratio(v, py, '{:.1f}×')} | {errs(run)} |")
     out += ["", "Inlet runs store every event: " + ", ".join(
         f"{r}: {int(f(r, 'stored', 0)):,} stored for {int(f(r, 'requests', 0)):,} acks" for r in ("inlet-fsync", "inlet-relaxed") if r in runs)
         + " (a few more stored than acked is the requests in flight when wrk stopped).", ""]
 sweep = sorted((r for r in runs if r.startswith("conns-")), key=lambda r: int(r.split("-")[1]))
 if sweep:
-    out += ["## Inlet, fsync: connections", "", "| connections | req/s | p50 | p99 | p99.9 | peak RSS | errors |", "|---|---|---|---|---|---|---|"]
-    out += [f"| {r.split('-')[1]} | {rps(f(r, 'rps'))} | {ms(f(r, 'p50_ms'))} | {ms(f(r, 'p99_ms'))} | {ms(f(r, 'p999_ms'))} | {mb(f(r, 'rss_kb'))} | {errs(r)} |" for r in sweep]
+    out += ["## Inlet, fsync: connections", "", "| connections | req/s | CPU µs/event | p50 | p99 | p99.9 | peak RSS | errors |", "|---|---|---|---|---|---|---|---|"]
+    out += [f"| {r.split('-')[1]} | {rps(f(r, 'rps'))} | {us(f(r, 'cpu_us_per_event'))} | {ms(f(r, 'p50_ms'))} | {ms(f(r, 'p99_ms'))} | {ms(f(r, 'p999_ms'))} | {mb(f(r, 'rss_kb'))} | {errs(r)} |" for r in sweep]
     out.append("")
 sizes = sorted((r for r in runs if r.startswith("size-")), key=lambda r: int(r.split("-")[1]))
 if sizes:
     out += [f"## Inlet, fsync: body size ({conns} connections)", "",
-            "| body | req/s | MB/s in | p50 | p99 | p99.9 | peak RSS | unique requests | errors |", "|---|---|---|---|---|---|---|---|---|"]
+            "| body | req/s | MB/s in | CPU µs/event | p50 | p99 | p99.9 | peak RSS | unique requests | errors |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in sizes:
         z = int(r.split("-")[1]); v = f(r, "rps"); u = int(f(r, "unique_requests", 0)); n = int(f(r, "requests", 0))
         note = f"{u:,}" + (" (cycled: later acks were duplicates)" if n > u else "")
-        out.append(f"| {z // 1024} KB | {rps(v)} | {v * z / 1e6:.1f} | {ms(f(r, 'p50_ms'))} | {ms(f(r, 'p99_ms'))} | "
+        out.append(f"| {z // 1024} KB | {rps(v)} | {v * z / 1e6:.1f} | {us(f(r, 'cpu_us_per_event'))} | {ms(f(r, 'p50_ms'))} | {ms(f(r, 'p99_ms'))} | "
                    f"{ms(f(r, 'p999_ms'))} | {mb(f(r, 'rss_kb'))} | {note} | {errs(r)} |")
     out.append("")
 if "half" in runs:
@@ -230,14 +217,19 @@ if "half" in runs:
 def verdict(ok): return "—" if ok is None else ("yes" if ok else "**no**")
 p99n, p99i = f("nginx", "p99_ms"), f("inlet-fsync", "p99_ms")
 half99 = f("half", "p99_ms"); rss1024 = f("conns-1024", "rss_kb")
+cpu = f("inlet-fsync", "cpu_us_per_event"); c16, c64 = f("conns-16", "rps"), f("conns-64", "rps")
+big = f("size-262144", "rps"); big_mbs = None if big is None else big * 262144 / 1e6
 rows = [
-    ("durable acks ≥ 50% of nginx req/s", f"{rps(fs)} vs {rps(nginx)} req/s", ratio(fs, nginx, "{:.1%}"), None if fs is None or not nginx else fs / nginx >= 0.5),
-    ("ack p99 at saturation ≤ 2× nginx p99", f"{ms(p99i)} vs {ms(p99n)}", ratio(p99i, p99n), None if p99i is None or not p99n else p99i <= 2 * p99n),
-    ("ack p99 at half load ≤ 5 ms", f"{ms(half99)} at {rps(f('half', 'target_rps'))} req/s", "—", None if half99 is None else half99 <= 5),
+    ("CPU per acknowledged event ≤ 75 µs", f"{us(cpu)} µs ({runs.get('inlet-fsync', {}).get('cpu_split', '—')})", "—", None if cpu is None else cpu <= 75),
+    ("durable acks ≥ 25% of nginx req/s", f"{rps(fs)} vs {rps(nginx)} req/s", ratio(fs, nginx, "{:.1%}"), None if fs is None or not nginx else fs / nginx >= 0.25),
+    ("ack p99 at saturation ≤ 3× nginx p99", f"{ms(p99i)} vs {ms(p99n)}", ratio(p99i, p99n), None if p99i is None or not p99n else p99i <= 3 * p99n),
     ("≥ 40× the Python receiver", f"{rps(fs)} vs {rps(py)} req/s", ratio(fs, py, "{:.1f}×"), None if fs is None or not py else fs / py >= 40),
+    ("16 connections ≥ 60% of 64", f"{rps(c16)} vs {rps(c64)} req/s", ratio(c16, c64, "{:.0%}"), None if c16 is None or not c64 else c16 / c64 >= 0.6),
+    ("≥ 400 MB/s ingested at 256 KB", "—" if big_mbs is None else f"{big_mbs:.0f} MB/s", "—", None if big_mbs is None else big_mbs >= 400),
+    ("ack p99 at half load ≤ 5 ms", f"{ms(half99)} at {rps(f('half', 'target_rps'))} req/s", "—", None if half99 is None else half99 <= 5),
     ("RSS ≤ 150 MB at 1024 connections", mb(rss1024), "—", None if not rss1024 else rss1024 / 1024 <= 150),
 ]
-out += ["## Targets (issue 6)", "", "| target | today | ratio | met |", "|---|---|---|---|"]
+out += ["## Targets (issues 6 and 14)", "", "| target | today | ratio | met |", "|---|---|---|---|"]
 out += [f"| {t} | {today} | {r} | {verdict(ok)} |" for t, today, r, ok in rows]
 print("\n".join(out))
 PY

@@ -8,7 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [
         // Named, so the product references below do not depend on the name of the checkout's directory.
-        .package(name: "Inlet", path: ".."),
+        .package(name: "Inlet", path: "../.."),
         // MallocInterposer (malloc counts, no jemalloc needed on Swift 6.3) without the default RuntimeInterposer
         // trait, whose package this machine's mirrors do not carry.
         .package(url: "https://github.com/ordo-one/package-benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
