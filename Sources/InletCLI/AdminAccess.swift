@@ -76,7 +76,7 @@ struct AdminAccess: ParsableArguments {
         case .success(let value): return value
         case .failure(.envUnset(let name)): throw CLIError("the admin token's environment variable \(name) is not set")
         case .failure(.fileUnreadable(let path)): throw CLIError("cannot read the admin token file \(path)")
-        case .failure(.empty): throw CLIError("the admin token (\(reference.hasPrefix("env:") || reference.hasPrefix("file:") ? reference : "given") is empty")
+        case .failure(.empty): throw CLIError("the admin token (\(SecretReference.isIndirect(reference) ? reference : "given") is empty")
         }
     }
 

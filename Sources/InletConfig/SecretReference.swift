@@ -19,9 +19,13 @@ public struct SecretReference: Sendable, Equatable, CustomStringConvertible {
 
     public var window: SecretWindow { SecretWindow(notBefore: notBefore, expiresAt: expiresAt) }
 
+    /// Whether the reference names where the secret lives (`env:`/`file:`) rather than being the value itself: only
+    /// such a reference may be printed.
+    public static func isIndirect(_ reference: String) -> Bool { reference.hasPrefix("env:") || reference.hasPrefix("file:") }
+
     /// Describes where the secret comes from, never its value.
     public var description: String {
-        if reference.hasPrefix("env:") || reference.hasPrefix("file:") { return "\(label) (\(reference))" }
+        if Self.isIndirect(reference) { return "\(label) (\(reference))" }
         return "\(label) (literal)"
     }
 

@@ -76,7 +76,7 @@ struct Secrets: AsyncParsableCommand {
             print("  { label = \"\(label)\", value = \"env:\(env)\" },")
             for r in refs {
                 let expiry = r.expiresAt.map { min($0, now + Int64(overlapDays) * 86_400_000) }.map { RFC3339.format($0).replacingOccurrences(of: ".000Z", with: "Z") } ?? retireAt
-                print("  { label = \"\(r.label)\", value = \"\(r.reference.hasPrefix("env:") || r.reference.hasPrefix("file:") ? r.reference : "<the current secret>")\", expires_at = \(expiry) },")
+                print("  { label = \"\(r.label)\", value = \"\(SecretReference.isIndirect(r.reference) ? r.reference : "<the current secret>")\", expires_at = \(expiry) },")
             }
             print("]")
             if let newValue {

@@ -184,17 +184,26 @@ public final class SQLiteEventStore: EventStore {
             let insertAttempt = try db.cachedStatement(sql: SQLiteSchema.insertAttempt)
             for c in completions {
                 let a = c.attempt
-                let nextAt: EpochMillis? = { if case .retry(let at) = c.next { return at }; return nil }()
-                try insertAttempt.execute(arguments: [a.deliveryID, a.attempt, a.startedAt, a.durationMillis, a.statusCode, a.error,
-                                                      a.responseSnippet.map { Data($0) }, nextAt])
+                // One switch that yields both the row's next state and its retry time: Swift 6.3.1's release
+                // optimizer crashed (CopyPropagation ownership error) on a second pattern match over `c.next` here.
+                let nextAt: EpochMillis?, mark: Statement, markArguments: StatementArguments
                 switch c.next {
                 case .delivered:
-                    try db.cachedStatement(sql: SQLiteSchema.markDelivered).execute(arguments: [a.attempt, a.statusCode, now, now, a.deliveryID])
+                    nextAt = nil
+                    mark = try db.cachedStatement(sql: SQLiteSchema.markDelivered)
+                    markArguments = [a.attempt, a.statusCode, now, now, a.deliveryID]
                 case .retry(let at):
-                    try db.cachedStatement(sql: SQLiteSchema.markRetry).execute(arguments: [a.attempt, at, a.statusCode, a.error, now, a.deliveryID])
+                    nextAt = at
+                    mark = try db.cachedStatement(sql: SQLiteSchema.markRetry)
+                    markArguments = [a.attempt, at, a.statusCode, a.error, now, a.deliveryID]
                 case .dead:
-                    try db.cachedStatement(sql: SQLiteSchema.markDead).execute(arguments: [a.attempt, a.statusCode, a.error, now, a.deliveryID])
+                    nextAt = nil
+                    mark = try db.cachedStatement(sql: SQLiteSchema.markDead)
+                    markArguments = [a.attempt, a.statusCode, a.error, now, a.deliveryID]
                 }
+                try insertAttempt.execute(arguments: [a.deliveryID, a.attempt, a.startedAt, a.durationMillis, a.statusCode, a.error,
+                                                      a.responseSnippet.map { Data($0) }, nextAt])
+                try mark.execute(arguments: markArguments)
             }
         }
     }
