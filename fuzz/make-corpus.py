@@ -92,11 +92,13 @@ def profile_corpus():
     n = 0
     for path in sorted(glob.glob(os.path.join(ROOT, "providers", "*.toml"))):
         n += write("profile", os.path.basename(path), open(path, "rb").read())
-    n += write("profile", "x-minimal.toml", 'name = "x"\n[[signature]]\nheaders = ["X-Sig"]\nalgorithm = "hmac-sha256"\n')
+    n += write("profile", "x-minimal.toml", 'name = "x"\nconfidence = "docs"\nreference = "r"\n[[signature]]\nheaders = ["X-Sig"]\nalgorithm = "hmac-sha256"\n')
     n += write("profile", "x-every-key.toml", """name = "every-key"
 display_name = "Every key"
 content_type = "application/json"
 description = "d"
+confidence = "secondary"
+reference = "https://example.com/webhooks"
 docs = ["https://example.com"]
 secret_encoding = "base64"
 secret_prefix = "whsec_"

@@ -90,11 +90,23 @@ public enum ProfileLoader {
             event.typeSources = try sources(&e, "type") ?? []
             try e.rejectUnknownKeys()
         }
+        // Checked last, so a profile with a broken scheme is told about the scheme first.
+        guard let confidenceText = try r.string("confidence") else {
+            throw r.error("confidence", "is required: what the scheme was read in (\(ProfileConfidence.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard let confidence = ProfileConfidence(rawValue: confidenceText) else {
+            throw r.error("confidence", "unknown confidence '\(confidenceText)' (\(ProfileConfidence.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard let reference = try r.string("reference"), !reference.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw r.error("reference", "is required: where the scheme was read (SDK file, documentation URL or sources)")
+        }
         try r.rejectUnknownKeys()
         var profile = ProviderProfile(name: name, displayName: displayName, signatures: specs, signedIDSources: signedID,
                                       secretEncoding: secretEncoding, timestamp: timestamp, event: event, contentType: contentType, handshakes: handshakes)
         profile.sourceIPs = sourceIPs
         profile.dedupOnBodyHash = dedupOnBodyHash
+        profile.confidence = confidence
+        profile.reference = reference
         return profile
     }
 

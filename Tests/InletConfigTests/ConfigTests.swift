@@ -156,9 +156,42 @@ struct ConfigTests {
         #expect(e3?.key == "timestamp")
     }
 
+    @Test func aProfileMustSayWhatItsSchemeWasReadIn() throws {
+        let scheme = """
+        name = "acme"
+        [[signature]]
+        headers = ["X-Sig"]
+        algorithm = "hmac-sha256"
+        """
+        let noConfidence = #expect(throws: ConfigError.self) { try ProfileLoader.parse("reference = \"docs.acme.test\"\n" + scheme, file: "providers/acme.toml") }
+        #expect(noConfidence?.key == "confidence" && noConfidence?.message.contains("is required") == true)
+        #expect(noConfidence?.description.hasPrefix("providers/acme.toml") == true, "\(noConfidence?.description ?? "")")
+
+        let unknown = #expect(throws: ConfigError.self) {
+            try ProfileLoader.parse("confidence = \"hearsay\"\nreference = \"docs.acme.test\"\n" + scheme, file: "providers/acme.toml")
+        }
+        #expect(unknown?.key == "confidence" && unknown?.line == 1 && unknown?.message.contains("sdk, docs, secondary") == true)
+
+        let noReference = #expect(throws: ConfigError.self) { try ProfileLoader.parse("confidence = \"sdk\"\n" + scheme, file: "providers/acme.toml") }
+        #expect(noReference?.key == "reference" && noReference?.description.hasPrefix("providers/acme.toml") == true)
+        #expect(throws: ConfigError.self) { try ProfileLoader.parse("confidence = \"sdk\"\nreference = \"  \"\n" + scheme, file: "providers/acme.toml") }
+
+        let profile = try ProfileLoader.parse("confidence = \"secondary\"\nreference = \"public receivers\"\n" + scheme, file: "providers/acme.toml")
+        #expect(profile.confidence == .secondary && profile.reference == "public receivers")
+    }
+
+    @Test func everyShippedProfileStatesItsConfidenceAndReference() {
+        for profile in Repo.profiles.values {
+            #expect(!profile.reference.isEmpty, "\(profile.name)")
+        }
+        #expect(Set(Repo.profiles.values.map(\.confidence)) == Set(ProfileConfidence.allCases))
+    }
+
     @Test func aNewHMACProviderIsJustAFile() throws {
         let text = """
         name = "acme"
+        confidence = "docs"
+        reference = "docs.acme.test/webhooks"
         [[signature]]
         headers = ["X-Acme-Signature"]
         format = "key-value"

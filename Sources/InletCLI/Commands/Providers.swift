@@ -22,14 +22,20 @@ struct Providers: AsyncParsableCommand {
         func run() async throws {
             let profiles: [String: ProviderProfile]
             do { profiles = try ProfileLoader.loadDirectory(dir) } catch { throw CLIError(error.description) }
+            let width = max(18, profiles.keys.map(\.count).max() ?? 0)
+            print("\("PROFILE".padding(toLength: width, withPad: " ", startingAt: 0)) \("CONFIDENCE".padding(toLength: 10, withPad: " ", startingAt: 0)) SCHEME")
             for p in profiles.values.sorted(by: { $0.name < $1.name }) {
                 let id = p.event.idSources.map(\.description).joined(separator: " | ")
-                var line = "\(p.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(p.schemeSummary); id: \(id.isEmpty ? "body sha256" : id + " (else body sha256)")"
+                // The confidence says what the scheme was read in (sdk, docs, secondary): a secondary profile deserves
+                // a test delivery before real traffic relies on it.
+                let confidence = p.confidence.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                var line = "\(p.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(confidence) \(p.schemeSummary); id: \(id.isEmpty ? "body sha256" : id + " (else body sha256)")"
                 if !p.handshakes.isEmpty { line += "; handshake: \(p.handshakes.map(\.rawValue).joined(separator: ", "))" }
                 if let ips = p.sourceIPs { line += "; source IPs: \(ips.ranges.count) as of \(ips.asOf)" }
                 print(line)
             }
-            print("\(profiles.count) profiles")
+            let counts = ProfileConfidence.allCases.map { c in "\(profiles.values.filter { $0.confidence == c }.count) \(c.rawValue)" }
+            print("\(profiles.count) profiles (\(counts.joined(separator: ", ")))")
         }
     }
 

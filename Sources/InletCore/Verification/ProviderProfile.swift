@@ -237,6 +237,17 @@ public struct EventSpec: Sendable, Equatable {
     }
 }
 
+/// How well a profile's scheme is established: what its facts were read in. Shown to operators so a profile that
+/// rests on secondary sources is not mistaken for one checked against the provider's own code.
+public enum ProfileConfidence: String, Sendable, Equatable, CaseIterable {
+    /// Read in the provider's own SDK, official sample or sender code.
+    case sdk
+    /// Read in the provider's official documentation (or the documentation of the platform that signs for it).
+    case docs
+    /// Only independent public implementations or third-party tables agree; not checked against the provider.
+    case secondary
+}
+
 /// A provider's webhook scheme as data: loaded from `providers/<name>.toml`.
 public struct ProviderProfile: Sendable, Equatable {
     public var name: String
@@ -257,6 +268,10 @@ public struct ProviderProfile: Sendable, Equatable {
     /// Sources deduplicate on the body's SHA-256 unless they say otherwise (`dedup_on_body_hash`): set for profiles
     /// whose event ID is an unsigned header and that sign no timestamp, so nothing signed tells a replay apart.
     public var dedupOnBodyHash = false
+    /// What the profile's scheme was read in (every shipped profile states it; `ProfileLoader` requires it).
+    public var confidence: ProfileConfidence = .secondary
+    /// Where the scheme was read: the SDK file, documentation page or sources, for an operator to check.
+    public var reference = ""
 
     public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json", handshakes: [Handshake] = []) {
         self.handshakes = handshakes
