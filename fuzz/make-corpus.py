@@ -50,7 +50,7 @@ def request_seed(method, target, headers, body, secret=None, now=None):
 def signature_corpus():
     seen = set()
     n = 0
-    for fname in ("provider_vectors.json", "sdk_fixtures.json", "more_fixtures.json"):
+    for fname in ("provider_vectors.json", "sdk_fixtures.json", "more_fixtures.json", "catalog_fixtures.json"):
         for v in json.load(open(os.path.join(FIXTURES, fname))):
             provider = v.get("provider") or v.get("scheme") or "x"
             secret = v.get("secret") or v.get("public_key") or (v.get("secrets") or [None])[0]
@@ -274,7 +274,7 @@ def json_corpus():
     n = 0
     n += write("json", "bench-body.json", open(os.path.join(ROOT, "benchmarks", "load", "body.json"), "rb").read())
     seen = set()
-    for fname in ("provider_vectors.json", "sdk_fixtures.json", "more_fixtures.json"):
+    for fname in ("provider_vectors.json", "sdk_fixtures.json", "more_fixtures.json", "catalog_fixtures.json"):
         for v in json.load(open(os.path.join(FIXTURES, fname))):
             body = (v.get("body") or "").encode()
             if not body.strip() or body in seen:

@@ -8,6 +8,9 @@ import Testing
 ///   svix, slack-sdk), each recording what the SDK decided.
 /// - `more_fixtures.json` (Fixtures/generate_more_fixtures.py): the rest of the catalog, handshakes included, made with
 ///   svix (Clerk, Resend), PyNaCl (Discord) and Python's hmac per the documented scheme.
+/// - `catalog_fixtures.json` (Fixtures/generate_catalog_fixtures.py): the profiles added from the provider catalog, made
+///   with Python's hmac per each profile's reference and PyNaCl (Telnyx), cross-checked with the official SDK's verify
+///   where it imports (standardwebhooks, razorpay, gocardless-pro, pusher; recorded in `sdk` and `sdk_accepts`).
 struct KnownAnswerFixture: Decodable, CustomTestStringConvertible, Sendable {
     struct Expected: Decodable, Sendable {
         let status: Int
@@ -30,9 +33,11 @@ struct KnownAnswerFixture: Decodable, CustomTestStringConvertible, Sendable {
     let publicURL: String?
     let verifyToken: String?
     let expectedResponse: Expected?
+    /// What the official SDK decided for this request, where it was run (null otherwise).
+    let sdkAccepts: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case provider, `case`, secrets, headers, body, now, expected, method, query
+        case provider, `case`, secrets, headers, body, now, expected, method, query, sdkAccepts = "sdk_accepts"
         case expectedEventId = "expected_event_id", expectedEventType = "expected_event_type", publicURL = "public_url"
         case verifyToken = "verify_token", expectedResponse = "expected_response"
     }
@@ -47,6 +52,8 @@ struct KnownAnswerFixture: Decodable, CustomTestStringConvertible, Sendable {
 
     static let sdk = load("sdk_fixtures.json")
     static let more = load("more_fixtures.json")
+    static let catalog = load("catalog_fixtures.json")
+    static let all = sdk + more + catalog
 }
 
 @Suite("Known-answer fixtures")
@@ -58,12 +65,29 @@ struct KnownAnswerFixtureTests {
 
     @Test func everyProfileHasKnownAnswers() {
         // Profiles covered by provider_vectors.json, the two fixture files, or (SNS, PayPal) a local CA.
-        let covered = Set((KnownAnswerFixture.sdk + KnownAnswerFixture.more).map(\.provider))
+        let covered = Set(KnownAnswerFixture.all.map(\.provider))
             .union(ProviderVector.covered.compactMap(\.profileName)).union(["aws-sns", "paypal"])
         #expect(Set(Repo.profiles.keys).subtracting(covered).isEmpty, "no known-answer test: \(Set(Repo.profiles.keys).subtracting(covered))")
     }
 
-    @Test(arguments: KnownAnswerFixture.sdk + KnownAnswerFixture.more)
+    @Test func everyCatalogProfileHasTheStandardCases() {
+        // Each profile added from the catalog: accepted when valid, refused when tampered (tokens: a wrong token), with
+        // the wrong secret and without a signature; timestamped ones also refuse a timestamp past their tolerance.
+        for (provider, fixtures) in Dictionary(grouping: KnownAnswerFixture.catalog, by: \.provider) {
+            let cases = Set(fixtures.map(\.case))
+            #expect(cases.isSuperset(of: ["valid", "wrong_secret", "missing_signature"]), "\(provider): \(cases)")
+            #expect(cases.contains("tampered_body") || cases.contains("wrong_token"), "\(provider): \(cases)")
+            if let profile = Repo.profiles[provider], profile.timestamp != nil {
+                #expect(cases.contains("expired_timestamp"), "\(provider) checks a timestamp but has no expired case")
+            }
+        }
+        // Where the official SDK was run, it agreed with the expected answer.
+        for f in KnownAnswerFixture.catalog where f.sdkAccepts != nil {
+            #expect(f.sdkAccepts == (f.expected == "accepted"), "\(f.testDescription): the SDK said \(f.sdkAccepts!)")
+        }
+    }
+
+    @Test(arguments: KnownAnswerFixture.all)
     func inletAnswersAsExpected(_ f: KnownAnswerFixture) throws {
         let profile = try #require(Repo.profiles[f.provider])
         let keys = try f.secrets.enumerated().map { n, s in try #require(profile.makeKey(label: "s\(n)", secret: s)) }
