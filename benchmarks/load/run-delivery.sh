@@ -3,12 +3,15 @@
 #  1. ingress ack latency while the only destination is DOWN (events pile up in the queue), then
 #  2. forwarding throughput once the destination (a quiet `inlet sink`) comes up and the queue drains.
 #   bash benchmarks/load/run-delivery.sh [ingest-seconds] [connections]
+# (INLET_BIN=path picks another build; the drain also reports the gateway's CPU µs per delivery, split by thread)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)
+LOG_PREFIX=delivery; source "$here/lib.sh"
 secs=${1:-8}; conns=${2:-64}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
-[ -x "$root/.build/release/inlet" ] || (cd "$root" && swift build -c release --product inlet)
-work=$(mktemp -d); bin="$root/.build/release/inlet"
+INLET_BIN=${INLET_BIN:-$root/.build/release/inlet}
+[ -x "$INLET_BIN" ] || (cd "$root" && swift build -c release --product inlet)
+work=$(mktemp -d); bin="$INLET_BIN"
 trap 'kill $pid $sink 2>/dev/null || true; rm -rf "$work"' EXIT
 sed -e "s#\"../../providers\"#\"$root/providers\"#" -e "s#\"../../.bench-data/delivery.sqlite\"#\"$work/inlet.sqlite\"#" "$here/inlet-delivery.toml" > "$work/inlet.toml"
 python3 "$here/make-requests.py" 300000 "$work/requests.tsv" "$here/body.json"
@@ -21,10 +24,12 @@ queued=$(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where sta
 echo "queued: $queued"
 echo "== destination up: draining"
 "$bin" sink --quiet --listen 127.0.0.1:18091 --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw > "$work/sink.log" 2>&1 & sink=$!
-start=$(date +%s.%N)
+start=$(date +%s.%N); cpu_threads "$pid" > "$work/cpu-before"
 for _ in $(seq 600); do
   left=$(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='pending'" 2>/dev/null || echo 1)
   [ "$left" = "0" ] && break; sleep 0.5
 done
+cpu_threads "$pid" > "$work/cpu-after"
+echo "gateway CPU per delivery: $(cpu_report "$work/cpu-before" "$work/cpu-after" "$(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='delivered'")" | sed 's/cpu_us_per_event/cpu_us_per_delivery/')"
 sqlite3 "$work/inlet.sqlite" "select count(*) || ' delivered between first and last success in ' || round((max(delivered_at)-min(delivered_at))/1000.0, 2) || ' s: ' || cast(count(*)*1000.0/max(1, max(delivered_at)-min(delivered_at)) as int) || ' events/s' from deliveries where state='delivered'"
 echo "drain wall time (incl. waiting for the circuit probe): $(echo "$(date +%s.%N) - $start" | bc) s; dead: $(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='dead'")"

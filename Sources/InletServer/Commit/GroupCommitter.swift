@@ -78,9 +78,15 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
         thread.start()
         let loop = MultiThreadedEventLoopGroup.singleton.any()
         let done = thread.runIfActive(eventLoop: loop) { self.commitLoop() }
-        await withGracefulShutdownHandler {
-            try? await done.get()
-        } onGracefulShutdown: {
+        // Cancellation (another service failed) stops the loop as graceful shutdown does: without it, the group
+        // waited here for ever and the process never exited.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await done.get()
+            } onGracefulShutdown: {
+                self.stop()
+            }
+        } onCancel: {
             self.stop()
         }
         try await thread.shutdownGracefully()

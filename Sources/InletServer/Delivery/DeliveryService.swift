@@ -73,7 +73,10 @@ public final class DeliveryService: Service, Sendable {
         try await storeThreads.runIfActive { try store.releaseAllClaims(now: now) }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                while !stopping.withLockedValue({ $0 }) {
+                // Cancellation ends the loop too: when another service fails (the ingress port is taken, say), the
+                // group cancels rather than shuts down gracefully, and a loop that only watched for shutdown spun on
+                // CancellationError from every claim, logging it, and kept the process from exiting.
+                while !stopping.withLockedValue({ $0 }) && !Task.isCancelled {
                     let moreDue = await claimRound(group: &group)
                     if moreDue { continue }
                     await doorbell.wait(timeout: await sleepBudget())
@@ -106,6 +109,8 @@ public final class DeliveryService: Service, Sendable {
             let claimed: [ClaimedDelivery]
             do {
                 claimed = try await storeThreads.runIfActive { try store.claimDue(now: now, limit: allowance, leaseMillis: lease, destination: name) }
+            } catch is CancellationError {
+                return false
             } catch {
                 logger.error("cannot claim deliveries", metadata: ["destination": "\(name)", "error": "\(error)"])
                 continue
