@@ -94,16 +94,7 @@ struct AdminReplayTests {
     @Test func replayDeadLettersRedeliverAndDiscard() async throws {
         let accept = NIOLockedValueBox(false)
         let destination = try await TestDestination { _, _ in accept.withLockedValue { $0 } ? 204 : 400 }  // 400: dead at once
-        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + """
-            [admin]
-            listen = "127.0.0.1:0"
-            tokens = ["t0k"]
-
-            [sources.stripe]
-            provider = "stripe"
-            secrets = ["\(stripeSecret)"]
-            destinations = ["svc"]
-            """)
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + adminSection + stripeSource)
         let admin = "http://127.0.0.1:\(try await gw.gateway.adminPort())"
         var ids: [String] = []
         for n in 0..<2 {
@@ -151,11 +142,7 @@ struct AdminReplayTests {
 struct AdminListTests {
     @Test func filtersAndCursorPagination() async throws {
         let destination = try await TestDestination()
-        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + """
-            [admin]
-            listen = "127.0.0.1:0"
-            tokens = ["t0k"]
-
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + adminSection + """
             [sources.stripe]
             provider = "stripe"
             secrets = ["\(stripeSecret)"]

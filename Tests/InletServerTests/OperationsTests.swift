@@ -37,13 +37,6 @@ struct AdminClient {
     }
 }
 
-let adminSection = """
-    [admin]
-    listen = "127.0.0.1:0"
-    tokens = ["t0k"]
-
-    """
-
 @Suite("Operations: quarantine, bulk replay, pause")
 struct OperationsTests {
     /// A mis-set secret: genuine requests are refused and quarantined; once the secret is fixed, re-admitting admits

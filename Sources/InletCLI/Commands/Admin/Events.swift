@@ -15,18 +15,12 @@ struct Events: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stored events, newest first.")
         @OptionGroup var access: AdminAccess
-        @Option(help: "Only this source.") var source: String?
-        @Option(help: "Only this event type.") var type: String?
-        @Option(help: "pending, dead, delivered or unrouted.") var status: String?
-        @Option(name: .customLong("event-key"), help: "The provider's event ID.") var eventKey: String?
-        @Option(help: "Received at or after (RFC 3339).") var since: String?
-        @Option(help: "Received before (RFC 3339).") var until: String?
+        @OptionGroup var filter: EventFilterOptions
         @Option(help: "At most this many (1-500).") var limit: Int = 50
         @Option(help: "Continue after this event ID (from the previous page).") var cursor: String?
 
         func run() async throws {
-            let q = queryString([("source", source), ("type", type), ("status", status), ("event_key", eventKey), ("since", since),
-                                 ("until", until), ("limit", String(limit)), ("cursor", cursor)])
+            let q = queryString(filter.queryPairs + [("limit", String(limit)), ("cursor", cursor)])
             let reply = try await access.call(.GET, "/v1/events" + q)
             try access.show(reply, as: AdminAPI.EventList.self) { list in
                 for e in list.events {
@@ -57,18 +51,14 @@ struct Events: AsyncParsableCommand {
                 print("duplicates      \(e.duplicates)")
                 if e.unrouted { print("routing         unrouted: no route matched (stored, replayable)") }
                 print("request         \(e.method) \(e.path)\(e.query.map { "?" + $0 } ?? "")  \(e.bodyBytes) bytes")
-                for h in e.headers where h.count == 2 { print("  \(h[0]): \(h[1])") }
+                printHeaders(e.headers)
                 for d in e.deliveries {
                     print("delivery \(d.id) → \(d.destination): \(d.state), \(d.attempts) attempt(s)\(d.lastError.map { ", last error: " + $0 } ?? "")")
                     for a in d.attemptLog {
                         print("  attempt \(a.attempt) at \(a.startedAt) \(a.durationMs) ms: \(text(a.status.map(String.init) ?? a.error))\(a.nextAttemptAt.map { ", next at " + $0 } ?? "")")
                     }
                 }
-                if body, let bytes = Base64.decode(e.bodyBase64) {
-                    print("")
-                    FileHandle.standardOutput.write(Data(bytes))
-                    print("")
-                }
+                if body { printRawBody(base64: e.bodyBase64) }
             }
         }
     }

@@ -44,12 +44,8 @@ struct Quarantine: AsyncParsableCommand {
                 print("entry      \(q.id)  \(q.source) (\(q.provider))")
                 print("rejected   \(q.reason) at \(q.receivedAt) from \(text(q.peer)); kept until \(q.expiresAt)")
                 print("request    \(q.method) \(q.path)\(q.query.map { "?" + $0 } ?? "")  \(q.bodyBytes) bytes")
-                for h in q.headers where h.count == 2 { print("  \(h[0]): \(h[1])") }
-                if body, let bytes = Base64.decode(q.bodyBase64) {
-                    print("")
-                    FileHandle.standardOutput.write(Data(bytes))
-                    print("")
-                }
+                printHeaders(q.headers)
+                if body { printRawBody(base64: q.bodyBase64) }
             }
         }
     }

@@ -26,12 +26,7 @@ struct Replay: AsyncParsableCommand {
     @Argument(help: "Inlet event ID (evt_…). Omit to replay by filter.") var id: String?
     @Option(name: .customLong("destination"), help: "Replay to this destination (repeatable). Default: what the source's routes choose now.")
     var destinations: [String] = []
-    @Option(help: "Filter: source.") var source: String?
-    @Option(help: "Filter: event type.") var type: String?
-    @Option(help: "Filter: pending, dead, delivered or unrouted.") var status: String?
-    @Option(name: .customLong("event-key"), help: "Filter: the provider's event ID.") var eventKey: String?
-    @Option(help: "Filter: received at or after (RFC 3339).") var since: String?
-    @Option(help: "Filter: received before (RFC 3339).") var until: String?
+    @OptionGroup var filter: EventFilterOptions
     @Option(help: "Bulk replay rate, events per second.") var rate: Double = 50
     @Option(help: "Replay at most this many events.") var limit: Int?
     @Flag(help: "Only count what the filter matches.") var dryRun = false
@@ -39,7 +34,7 @@ struct Replay: AsyncParsableCommand {
     @Flag(help: "With --to: sign the request again with the source's current secret (fresh timestamp).") var resign = false
 
     func validate() throws {
-        let filtered = [source, type, status, eventKey, since, until].contains { $0 != nil }
+        let filtered = !filter.isEmpty
         if id != nil && filtered { throw ValidationError("give an event ID or filters, not both") }
         if id == nil && !filtered { throw ValidationError("give an event ID, or at least one filter (--source, --type, --status, --event-key, --since, --until)") }
         if resign && to == nil { throw ValidationError("--resign only applies to --to") }
@@ -56,7 +51,8 @@ struct Replay: AsyncParsableCommand {
             }
             return
         }
-        let request = AdminAPI.BulkReplayRequest(source: source, type: type, eventKey: eventKey, since: since, until: until, status: status,
+        let request = AdminAPI.BulkReplayRequest(source: filter.source, type: filter.type, eventKey: filter.eventKey, since: filter.since,
+                                                 until: filter.until, status: filter.status,
                                                  destinations: destinations.isEmpty ? nil : destinations, ratePerSecond: rate, dryRun: dryRun, limit: limit)
         let reply = try await access.call(.POST, "/v1/replays", body: AdminJSON.encode(request))
         if dryRun {
@@ -75,8 +71,7 @@ struct Replay: AsyncParsableCommand {
         if let id { ids = [id] } else {
             var cursor: String?
             repeat {
-                let q = queryString([("source", source), ("type", type), ("status", status), ("event_key", eventKey), ("since", since), ("until", until),
-                                     ("limit", "500"), ("cursor", cursor)])
+                let q = queryString(filter.queryPairs + [("limit", "500"), ("cursor", cursor)])
                 let page = try await access.call(.GET, "/v1/events" + q).decode(AdminAPI.EventList.self)
                 ids += page.events.map(\.id)
                 cursor = page.nextCursor
