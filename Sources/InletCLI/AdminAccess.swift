@@ -11,7 +11,8 @@ import NIOPosix
 
 /// How an operator's command reaches the gateway: by default in-process, running the admin API's own handler on the
 /// store next to the config (the machine the gateway runs on); with `--admin`, over HTTP to a remote admin API.
-/// Either way the command sees the same JSON, so the CLI mirrors the API exactly.
+/// Either way the command sees the same JSON, decoded into the API's own types (`AdminAPI.SourceList`, …), so the
+/// CLI mirrors the API exactly.
 struct AdminAccess: ParsableArguments {
     @OptionGroup var options: ConfigOption
     @Option(name: .customLong("admin"), help: "Admin API base URL, e.g. http://10.0.0.5:9190 (default: $INLET_ADMIN_URL; unset: open the local store).")
@@ -24,7 +25,13 @@ struct AdminAccess: ParsableArguments {
     struct Reply {
         let status: Int
         let body: [UInt8]
-        var object: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:] }
+
+        /// The answer as the API's type for it.
+        func decode<Answer: Decodable>(_ type: Answer.Type) throws -> Answer {
+            do { return try AdminJSON.decode(type, from: body) } catch {
+                throw CLIError("the admin API's answer is not \(type): \(String(decoding: body.prefix(300), as: UTF8.self))")
+            }
+        }
     }
 
     var remoteURL: String? { adminURL ?? ProcessInfo.processInfo.environment["INLET_ADMIN_URL"] }
@@ -33,9 +40,12 @@ struct AdminAccess: ParsableArguments {
     func call(_ method: HTTPMethod, _ path: String, body: [UInt8] = [], allow: Set<Int> = []) async throws -> Reply {
         let reply = try await perform(method, path, body: body)
         guard reply.status < 400 || allow.contains(reply.status) else {
-            let o = reply.object
-            let detail = ["error", "destination", "parameter", "hint", "reason"].compactMap { k in (o[k] as? String).map { "\(k == "error" ? "" : k + ": ")\($0)" } }
-            throw CLIError("\(reply.status) \(detail.isEmpty ? String(decoding: reply.body.prefix(300), as: UTF8.self) : detail.joined(separator: ", "))")
+            guard let refusal = try? reply.decode(AdminAPI.ErrorBody.self) else {
+                throw CLIError("\(reply.status) \(String(decoding: reply.body.prefix(300), as: UTF8.self))")
+            }
+            let detail = [refusal.error] + [("destination", refusal.destination), ("parameter", refusal.parameter), ("hint", refusal.hint)]
+                .compactMap { k, v in v.map { "\(k): \($0)" } }
+            throw CLIError("\(reply.status) \(detail.joined(separator: ", "))")
         }
         return reply
     }
@@ -80,9 +90,14 @@ struct AdminAccess: ParsableArguments {
         }
     }
 
-    /// Prints the JSON as is (`--json`), or runs the summary printer.
-    func show(_ reply: Reply, _ summary: ([String: Any]) -> Void) {
-        if json { print(String(decoding: reply.body, as: UTF8.self)) } else { summary(reply.object) }
+    /// Prints the JSON as is (`--json`), or the summary of the answer decoded as `type`.
+    func show<Answer: Decodable>(_ reply: Reply, as type: Answer.Type, _ summary: (Answer) -> Void) throws {
+        if json { print(String(decoding: reply.body, as: UTF8.self)) } else { summary(try reply.decode(type)) }
+    }
+
+    /// Prints the JSON as is (`--json`), or a summary that needs nothing from the answer.
+    func show(_ reply: Reply, _ summary: () -> Void) {
+        if json { print(String(decoding: reply.body, as: UTF8.self)) } else { summary() }
     }
 }
 
@@ -93,11 +108,7 @@ func queryString(_ pairs: [(String, String?)]) -> String {
     return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
 }
 
-func text(_ v: Any?) -> String {
-    switch v {
-    case let s as String: return s
-    case let n as NSNumber: return n.stringValue
-    case nil: return "-"
-    default: return "\(v!)"
-    }
+/// An optional field as printed in a summary: `-` when absent.
+func text(_ v: (any CustomStringConvertible)?) -> String {
+    v.map(\.description) ?? "-"
 }

@@ -23,3 +23,11 @@ public func destinationTOML(_ name: String, url: String, _ extra: String = "") -
 
     """
 }
+
+/// An admin listener on a free loopback port whose token is `t0k`.
+public let adminSection = """
+    [admin]
+    listen = "127.0.0.1:0"
+    tokens = ["t0k"]
+
+    """

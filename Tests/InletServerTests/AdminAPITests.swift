@@ -16,9 +16,6 @@ struct AdminAPITests {
         return (Int(response.status.code), Array(buffer: body), response.headers.first(name: "content-type"))
     }
 
-    func json(_ bytes: [UInt8]) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
-    }
 
     @Test func endpointsAuthAndNoSecrets() async throws {
         let healthy = NIOLockedValueBox(false)
@@ -51,26 +48,26 @@ struct AdminAPITests {
         #expect(sStatus == 200)
         let sourcesText = String(decoding: sBody, as: UTF8.self)
         #expect(!sourcesText.contains(stripeSecret) && !sourcesText.contains("whsec_next_secret_value"))
-        let source = try #require((try json(sBody)["sources"] as? [[String: Any]])?.first)
-        let secrets = try #require(source["secrets"] as? [[String: Any]])
-        #expect(secrets.map { $0["label"] as? String } == ["current", "next"])
-        #expect(secrets.map { $0["state"] as? String } == ["active", "not_yet_valid"])
-        #expect(secrets[0]["verified_24h"] as? Int == 1 && secrets[0]["last_verified_at"] != nil)
+        let source = try #require(try AdminJSON.decode(AdminAPI.SourceList.self, from: sBody).sources.first)
+        let secrets = source.secrets
+        #expect(secrets.map(\.label) == ["current", "next"])
+        #expect(secrets.map(\.state.rawValue) == ["active", "not_yet_valid"])
+        #expect(secrets[0].verified24h == 1 && secrets[0].lastVerifiedAt != nil)
 
         let (dStatus, dBody, _) = try await get(admin + "/v1/destinations")
         #expect(dStatus == 200)
-        let dest = try #require((try json(dBody)["destinations"] as? [[String: Any]])?.first)
-        #expect(dest["circuit"] as? String == "open")
-        #expect(dest["pending"] as? Int == 1)
+        let dest = try #require(try AdminJSON.decode(AdminAPI.DestinationList.self, from: dBody).destinations.first)
+        #expect(dest.circuit == "open")
+        #expect(dest.pending == 1)
 
         let (eStatus, eBody, _) = try await get(admin + "/v1/events/\(id)")
         #expect(eStatus == 200)
-        let event = try json(eBody)
-        #expect(event["verified_by"] as? String == "current")
-        #expect(event["event_key"] as? String == "evt_admin")
-        #expect((event["body_base64"] as? String).flatMap { Base64.decode($0) } == Array(body.utf8))
-        let delivery = try #require((event["deliveries"] as? [[String: Any]])?.first)
-        #expect(delivery["state"] as? String == "pending" && (delivery["attempt_log"] as? [[String: Any]])?.first?["status"] as? Int == 500)
+        let event = try AdminJSON.decode(AdminAPI.EventDetail.self, from: eBody)
+        #expect(event.verifiedBy == "current")
+        #expect(event.eventKey == "evt_admin")
+        #expect(Base64.decode(event.bodyBase64) == Array(body.utf8))
+        let delivery = try #require(event.deliveries.first)
+        #expect(delivery.state == "pending" && delivery.attemptLog.first?.status == 500)
 
         let (bStatus, raw, contentType) = try await get(admin + "/v1/events/\(id)/body")
         #expect(bStatus == 200 && raw == Array(body.utf8) && contentType == "application/json")
@@ -85,28 +82,19 @@ struct AdminAPITests {
 
 @Suite("Admin API: replay and dead letters")
 struct AdminReplayTests {
-    func call(_ method: HTTPMethod, _ url: String) async throws -> (Int, [String: Any]) {
+    func call(_ method: HTTPMethod, _ url: String) async throws -> (Int, [UInt8]) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer t0k")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(Array(buffer: body))) as? [String: Any]) ?? [:])
+        return (Int(response.status.code), Array(buffer: body))
     }
 
     @Test func replayDeadLettersRedeliverAndDiscard() async throws {
         let accept = NIOLockedValueBox(false)
         let destination = try await TestDestination { _, _ in accept.withLockedValue { $0 } ? 204 : 400 }  // 400: dead at once
-        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + """
-            [admin]
-            listen = "127.0.0.1:0"
-            tokens = ["t0k"]
-
-            [sources.stripe]
-            provider = "stripe"
-            secrets = ["\(stripeSecret)"]
-            destinations = ["svc"]
-            """)
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + adminSection + stripeSource)
         let admin = "http://127.0.0.1:\(try await gw.gateway.adminPort())"
         var ids: [String] = []
         for n in 0..<2 {
@@ -115,25 +103,26 @@ struct AdminReplayTests {
         }
         try await eventually("two dead letters") { try gw.gateway.store.counts().dead == 2 }
 
-        let (listStatus, list) = try await call(.GET, admin + "/v1/dead-letters?limit=1")
+        let (listStatus, listBody) = try await call(.GET, admin + "/v1/dead-letters?limit=1")
         #expect(listStatus == 200)
-        let first = try #require((list["dead_letters"] as? [[String: Any]])?.first)
-        #expect(first["last_status"] as? Int == 400 && first["event_id"] as? String == ids[0])
-        let cursor = try #require(list["next_cursor"] as? String)
-        let (_, page2) = try await call(.GET, admin + "/v1/dead-letters?limit=1&cursor=\(cursor)")
-        #expect((page2["dead_letters"] as? [[String: Any]])?.first?["event_id"] as? String == ids[1])
+        let list = try AdminJSON.decode(AdminAPI.DeadLetterList.self, from: listBody)
+        let first = try #require(list.deadLetters.first)
+        #expect(first.lastStatus == 400 && first.eventID == ids[0])
+        let cursor = try #require(list.nextCursor)
+        let page2 = try AdminJSON.decode(AdminAPI.DeadLetterList.self, from: try await call(.GET, admin + "/v1/dead-letters?limit=1&cursor=\(cursor)").1)
+        #expect(page2.deadLetters.first?.eventID == ids[1])
 
         accept.withLockedValue { $0 = true }
-        let deliveryA = try #require(first["delivery_id"] as? Int)
+        let deliveryA = first.deliveryID
         #expect(try await call(.POST, admin + "/v1/dead-letters/\(deliveryA)/redeliver").0 == 200)
         #expect(try await call(.POST, admin + "/v1/dead-letters/\(deliveryA)/redeliver").0 == 404)  // no longer dead
-        let deliveryB = try #require((page2["dead_letters"] as? [[String: Any]])?.first?["delivery_id"] as? Int)
+        let deliveryB = try #require(page2.deadLetters.first?.deliveryID)
         #expect(try await call(.DELETE, admin + "/v1/dead-letters/\(deliveryB)").0 == 200)
         #expect(try await call(.GET, admin + "/v1/dead-letters/\(deliveryB)").0 == 405)
 
         // Replay: the same bytes again, marked as a replay.
         let (replayStatus, replay) = try await call(.POST, admin + "/v1/events/\(ids[1])/replay")
-        #expect(replayStatus == 202 && replay["destinations"] as? [String] == ["svc"])
+        #expect(try replayStatus == 202 && AdminJSON.decode(AdminAPI.ReplayQueued.self, from: replay).destinations == ["svc"])
         #expect(try await call(.POST, admin + "/v1/events/\(ids[1])/replay?destination=nope").0 == 422)
         #expect(try await call(.POST, admin + "/v1/events/evt_missing/replay").0 == 404)
         try await eventually("redelivered and replayed") { try gw.gateway.store.counts().delivered == 2 }
@@ -153,11 +142,7 @@ struct AdminReplayTests {
 struct AdminListTests {
     @Test func filtersAndCursorPagination() async throws {
         let destination = try await TestDestination()
-        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + """
-            [admin]
-            listen = "127.0.0.1:0"
-            tokens = ["t0k"]
-
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + adminSection + """
             [sources.stripe]
             provider = "stripe"
             secrets = ["\(stripeSecret)"]
@@ -170,18 +155,18 @@ struct AdminListTests {
             let body = stripeEvent("evt_list_\(n)", type: n == 4 ? "customer.created" : "invoice.paid")
             #expect(try await post(gw.baseURL + "/hooks/stripe", body: body, headers: stripeHeaders(body: body)).status == 200)
         }
-        func list(_ query: String) async throws -> (Int, [String: Any]) {
+        func list(_ query: String) async throws -> (Int, AdminAPI.EventList?) {
             var request = HTTPClientRequest(url: admin + "/v1/events" + query)
             request.headers.add(name: "Authorization", value: "Bearer t0k")
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)
-            return (Int(response.status.code), (try JSONSerialization.jsonObject(with: Data(Array(buffer: body))) as? [String: Any]) ?? [:])
+            return (Int(response.status.code), try? AdminJSON.decode(AdminAPI.EventList.self, from: Array(buffer: body)))
         }
-        func keys(_ r: [String: Any]) -> [String] { (r["events"] as? [[String: Any]] ?? []).compactMap { $0["event_key"] as? String } }
+        func keys(_ r: AdminAPI.EventList?) -> [String] { r?.events.map(\.eventKey) ?? [] }
 
         let (_, page1) = try await list("?limit=2")
         #expect(keys(page1) == ["evt_list_4", "evt_list_3"])  // newest first
-        let (_, page2) = try await list("?limit=2&cursor=\(try #require(page1["next_cursor"] as? String))")
+        let (_, page2) = try await list("?limit=2&cursor=\(try #require(page1?.nextCursor))")
         #expect(keys(page2) == ["evt_list_2", "evt_list_1"])
         #expect(keys(try await list("?type=customer.created").1) == ["evt_list_4"])
         #expect(keys(try await list("?unrouted=true").1) == ["evt_list_4"])

@@ -11,39 +11,8 @@ import Testing
 @Suite("Forgery and replay end to end", .timeLimit(.minutes(2)))
 struct ForgeryEndToEndTests {
     /// A gateway with one SNS source (`extra` added to it) whose certificate fetches and confirmations are recorded.
-    struct SNSGateway {
-        let gateway: Gateway
-        let task: Task<Void, Error>
-        let url: String
-        let fetched: NIOLockedValueBox<[String]>
-        let confirmed: NIOLockedValueBox<[String]>
-
-        static func start(pki: LocalPKI, extra: String) async throws -> SNSGateway {
-            let fetched = NIOLockedValueBox<[String]>([])
-            let confirmed = NIOLockedValueBox<[String]>([])
-            let toml = """
-            providers_dir = "\(Repo.root)/providers"
-            [server]
-            listen = "127.0.0.1:0"
-            [store]
-            path = "\(FileManager.default.temporaryDirectory.appendingPathComponent("inlet-forgery-\(UUID().uuidString)/inlet.sqlite").path)"
-            [sources.sns]
-            provider = "aws-sns"
-            sns_auto_confirm = true
-            \(extra)
-            """
-            let resolved = try GatewayConfig.parse(toml, file: "/tmp/forgery.toml").resolve(environment: [:])
-            let gateway = try Gateway(resolved: resolved, logger: quietLogger, certificateFetcher: FixedCertificate(pem: pki.leafPEM, fetched: fetched),
-                                      followUpGET: { url in confirmed.withLockedValue { $0.append(url) }; return 200 })
-            let task = Task { try await gateway.run() }
-            let url = "http://127.0.0.1:\(try await gateway.ingress.listeningPort())/hooks/sns"
-            return SNSGateway(gateway: gateway, task: task, url: url, fetched: fetched, confirmed: confirmed)
-        }
-
-        func stop() async throws {
-            await gateway.shutdown()
-            try await task.value
-        }
+    static func snsGateway(pki: LocalPKI, extra: String) async throws -> CertificateGateway {
+        try await CertificateGateway.start(pki: pki, source: "sns", sourceTOML: "provider = \"aws-sns\"\nsns_auto_confirm = true\n" + extra)
     }
 
     static let snsHeaders = [("Content-Type", "text/plain; charset=UTF-8")]
@@ -51,7 +20,7 @@ struct ForgeryEndToEndTests {
     /// Item 9: from a refused address nothing is fetched, whatever URL the body names.
     @Test func aRefusedAddressNeverMakesTheGatewayFetchACertificate() async throws {
         let pki = try LocalPKI(commonName: "sns.amazonaws.com")
-        let gw = try await SNSGateway.start(pki: pki, extra: snsTopicTOML + "allow_ips = [\"192.0.2.0/24\"]\n")
+        let gw = try await Self.snsGateway(pki: pki, extra: snsTopicTOML + "allow_ips = [\"192.0.2.0/24\"]\n")
         let attackerURL = "https://sns.us-east-1.amazonaws.com/attacker-chosen.pem"
         let reply = try await post(gw.url, body: try snsBody(pki: pki, certURL: attackerURL), headers: Self.snsHeaders)
         let confirmation = try await post(gw.url, body: try snsBody(type: "SubscriptionConfirmation", pki: pki), headers: Self.snsHeaders)
@@ -65,7 +34,7 @@ struct ForgeryEndToEndTests {
     /// Item 4: a message AWS really signed, for a topic of the attacker's own account.
     @Test func anotherAccountsTopicIsRefusedBeforeTheFetchAndNeverConfirmed() async throws {
         let pki = try LocalPKI(commonName: "sns.amazonaws.com")
-        let gw = try await SNSGateway.start(pki: pki, extra: snsTopicTOML)
+        let gw = try await Self.snsGateway(pki: pki, extra: snsTopicTOML)
         let foreign = "arn:aws:sns:us-east-1:210987654321:MyTopic"
         let notification = try await post(gw.url, body: try snsBody(pki: pki, certURL: "https://sns.us-east-1.amazonaws.com/foreign.pem", topic: foreign),
                                            headers: Self.snsHeaders)
@@ -85,7 +54,7 @@ struct ForgeryEndToEndTests {
     /// Item 5: a genuine SNS message with a second "Message" appended: the signature (over the first) still verifies.
     @Test func anAppendedSNSMessageIsRefused() async throws {
         let pki = try LocalPKI(commonName: "sns.amazonaws.com")
-        let gw = try await SNSGateway.start(pki: pki, extra: snsTopicTOML)
+        let gw = try await Self.snsGateway(pki: pki, extra: snsTopicTOML)
         let genuine = try snsBody(message: "pay 10", pki: pki)
         let forged = String(genuine.dropLast()) + #","Message":"pay 10000"}"#
         let reply = try await post(gw.url, body: forged, headers: Self.snsHeaders)
@@ -133,15 +102,13 @@ struct ForgeryEndToEndTests {
     // MARK: Item 7: PayPal transmissions
 
     func paypalRequest(pki: LocalPKI, id: String = "dfb3be50-fd74-11e4-8bf3-77339302725b", time: String, body: String) throws -> IncomingRequest {
-        let message = Array("\(id)|\(time)|1JE4291016473214C|\(CRC32.checksum(Array(body.utf8)))".utf8)
-        let headers = HTTPHeaderList([("PAYPAL-TRANSMISSION-ID", id), ("PAYPAL-TRANSMISSION-TIME", time), ("PAYPAL-TRANSMISSION-SIG", try pki.sign(message)),
-                                      ("PAYPAL-CERT-URL", "https://api.paypal.com/v1/notifications/certs/CERT-1"), ("PAYPAL-AUTH-ALGO", "SHA256withRSA")])
-        return IncomingRequest(method: "POST", path: "/", headers: headers, body: Array(body.utf8), peer: nil, receivedAt: 0)
+        IncomingRequest(method: "POST", path: "/", headers: try paypalHeaders(pki: pki, id: id, time: time, body: body), body: Array(body.utf8),
+                        peer: nil, receivedAt: 0)
     }
 
     @Test func aPayPalTransmissionIsFreshForFiveMinutesAndKeyedByItsID() throws {
         let pki = try LocalPKI(commonName: "messageverificationcerts.paypal.com")
-        let source = try GatewayConfig.parse("[sources.pp]\nprovider = \"paypal\"\nwebhook_id = \"1JE4291016473214C\"\n", file: "t.toml")
+        let source = try GatewayConfig.parse("[sources.pp]\nprovider = \"paypal\"\nwebhook_id = \"\(paypalWebhookID)\"\n", file: "t.toml")
             .resolve(environment: [:], profiles: try ProfileLoader.loadDirectory(Repo.root + "/providers")).sources[0]
         let sent = try #require(RFC3339.parse("2026-01-01T00:00:00Z"))
         let body = #"{"id":"WH-1","event_type":"PAYMENT.SALE.COMPLETED"}"#
@@ -174,27 +141,12 @@ struct ForgeryEndToEndTests {
     /// used, although it comes from PayPal's host and its key verifies the signature.
     @Test func aPayPalCertificateThatDoesNotChainIsNotUsed() async throws {
         let pki = try LocalPKI(commonName: "messageverificationcerts.paypal.com")
-        let fetched = NIOLockedValueBox<[String]>([])
-        let toml = """
-        providers_dir = "\(Repo.root)/providers"
-        [server]
-        listen = "127.0.0.1:0"
-        [store]
-        path = "\(FileManager.default.temporaryDirectory.appendingPathComponent("inlet-forgery-\(UUID().uuidString)/inlet.sqlite").path)"
-        [sources.paypal]
-        provider = "paypal"
-        webhook_id = "1JE4291016473214C"
-        """
-        let gateway = try Gateway(resolved: try GatewayConfig.parse(toml, file: "/tmp/forgery.toml").resolve(environment: [:]), logger: quietLogger,
-                                  certificateFetcher: FixedCertificate(pem: pki.leafPEM, fetched: fetched))
-        let task = Task { try await gateway.run() }
-        let url = "http://127.0.0.1:\(try await gateway.ingress.listeningPort())/hooks/paypal"
+        let gw = try await CertificateGateway.start(pki: pki, source: "paypal", sourceTOML: "provider = \"paypal\"\nwebhook_id = \"\(paypalWebhookID)\"\n")
         let body = #"{"id":"WH-1","event_type":"PAYMENT.SALE.COMPLETED"}"#
         let signed = try paypalRequest(pki: pki, time: RFC3339.format(SystemClock().now()), body: body)
-        let reply = try await post(url, body: body, headers: signed.headers.entries.map { ($0.name, $0.value) })
-        await gateway.shutdown()
-        try await task.value
-        #expect(fetched.withLockedValue { $0.count } == 1)
+        let reply = try await post(gw.url, body: body, headers: signed.headers.entries.map { ($0.name, $0.value) })
+        try await gw.stop()
+        #expect(gw.fetched.withLockedValue { $0.count } == 1)
         #expect(reply.status == 503 && reply.json["reason"] == "certificate_unavailable")
     }
 }

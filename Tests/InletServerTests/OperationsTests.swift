@@ -13,7 +13,17 @@ struct AdminClient {
     let base: String
     var token: String? = "t0k"
 
-    func call(_ method: HTTPMethod, _ path: String, json body: String? = nil) async throws -> (status: Int, json: [String: Any]) {
+    /// An answer, read as the API's types.
+    struct Answer {
+        let status: Int
+        let body: [UInt8]
+
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try AdminJSON.decode(type, from: body) }
+        /// The refusal's body, when it is one.
+        var refusal: AdminAPI.ErrorBody? { try? decode(AdminAPI.ErrorBody.self) }
+    }
+
+    func call(_ method: HTTPMethod, _ path: String, json body: String? = nil) async throws -> Answer {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -23,16 +33,9 @@ struct AdminClient {
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 8 << 20)
-        return (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(Array(buffer: bytes))) as? [String: Any]) ?? [:])
+        return Answer(status: Int(response.status.code), body: Array(buffer: bytes))
     }
 }
-
-let adminSection = """
-    [admin]
-    listen = "127.0.0.1:0"
-    tokens = ["t0k"]
-
-    """
 
 @Suite("Operations: quarantine, bulk replay, pause")
 struct OperationsTests {
@@ -69,50 +72,54 @@ struct OperationsTests {
 
         try await eventually("five entries kept") { try gw.gateway.store.quarantineSize() == 5 }
         #expect(try await AdminClient(base: admin.base, token: nil).call(.GET, "/v1/quarantine").status == 401)
-        let (listStatus, list) = try await admin.call(.GET, "/v1/quarantine?limit=2")
-        #expect(listStatus == 200)
-        let page1 = try #require(list["quarantine"] as? [[String: Any]])
+        let listed = try await admin.call(.GET, "/v1/quarantine?limit=2")
+        #expect(listed.status == 200)
+        let list = try listed.decode(AdminAPI.QuarantineList.self)
+        let page1 = list.quarantine
         // Newest first; with the wrong secret, even the stale request fails on its signature (checked before freshness).
-        #expect(page1.count == 2 && page1[0]["reason"] as? String == "signature_mismatch")
-        let (_, rest) = try await admin.call(.GET, "/v1/quarantine?cursor=\(try #require(list["next_cursor"] as? String))")
-        #expect((rest["quarantine"] as? [[String: Any]])?.count == 3)
-        let mismatched = try await admin.call(.GET, "/v1/quarantine?reason=signature_mismatch").json["quarantine"] as? [[String: Any]] ?? []
+        #expect(page1.count == 2 && page1[0].reason == "signature_mismatch")
+        let rest = try await admin.call(.GET, "/v1/quarantine?cursor=\(try #require(list.nextCursor))").decode(AdminAPI.QuarantineList.self)
+        #expect(rest.quarantine.count == 3)
+        let mismatched = try await admin.call(.GET, "/v1/quarantine?reason=signature_mismatch").decode(AdminAPI.QuarantineList.self).quarantine
         #expect(mismatched.count == 5)
-        #expect((try await admin.call(.GET, "/v1/quarantine?reason=ip_not_allowed").json["quarantine"] as? [[String: Any]])?.isEmpty == true)
-        let oldest = try #require(mismatched.last?["id"] as? Int)
-        let (detailStatus, detail) = try await admin.call(.GET, "/v1/quarantine/\(oldest)")
-        #expect(detailStatus == 200 && detail["source"] as? String == "stripe" && detail["method"] as? String == "POST")
-        #expect((detail["body_base64"] as? String).flatMap { Base64.decode($0) } == Array(genuine[0].utf8))
-        #expect((detail["headers"] as? [[String]])?.contains { $0[0].lowercased() == "stripe-signature" } == true)
+        #expect(try await admin.call(.GET, "/v1/quarantine?reason=ip_not_allowed").decode(AdminAPI.QuarantineList.self).quarantine.isEmpty == true)
+        let oldest = try #require(mismatched.last?.id)
+        let shown = try await admin.call(.GET, "/v1/quarantine/\(oldest)")
+        let detail = try shown.decode(AdminAPI.QuarantineDetail.self)
+        #expect(shown.status == 200 && detail.source == "stripe" && detail.method == "POST")
+        #expect(Base64.decode(detail.bodyBase64) == Array(genuine[0].utf8))
+        #expect(detail.headers.contains { $0[0].lowercased() == "stripe-signature" } == true)
         #expect(try await admin.call(.GET, "/v1/quarantine/999999").status == 404)
         #expect(try await admin.call(.GET, "/v1/quarantine/abc").status == 404)
         // Re-admitting before the fix changes nothing.
         let early = try await admin.call(.POST, "/v1/quarantine/\(oldest)/readmit")
-        #expect(early.status == 200 && early.json["outcome"] as? String == "rejected" && early.json["reason"] as? String == "signature_mismatch")
+        let earlyResult = try early.decode(AdminAPI.ReadmitResult.self)
+        #expect(early.status == 200 && earlyResult.outcome.rawValue == "rejected" && earlyResult.reason == "signature_mismatch")
 
         // Fix the secret; one of the events is meanwhile retried by the provider and admitted normally.
         try gw.rewriteConfig(config(secret: stripeSecret))
         #expect(try await post(hook, body: genuine[0], headers: stripeHeaders(body: genuine[0])).json["status"] == "accepted")
 
-        let (readmitStatus, readmitted) = try await admin.call(.POST, "/v1/quarantine/readmit?source=stripe")
-        #expect(readmitStatus == 200)
-        #expect(readmitted["accepted"] as? Int == 2 && readmitted["duplicate"] as? Int == 1 && readmitted["rejected"] as? Int == 2)
-        let results = try #require(readmitted["results"] as? [[String: Any]])
-        #expect(results.map { $0["outcome"] as? String } == ["duplicate", "accepted", "accepted", "rejected", "rejected"])  // oldest first
-        #expect(Set(results.compactMap { $0["reason"] as? String }) == ["signature_mismatch", "timestamp_outside_tolerance"])
+        let readmitAnswer = try await admin.call(.POST, "/v1/quarantine/readmit?source=stripe")
+        #expect(readmitAnswer.status == 200)
+        let readmitted = try readmitAnswer.decode(AdminAPI.ReadmitSummary.self)
+        #expect(readmitted.accepted == 2 && readmitted.duplicate == 1 && readmitted.rejected == 2)
+        let results = readmitted.results
+        #expect(results.map(\.outcome.rawValue) == ["duplicate", "accepted", "accepted", "rejected", "rejected"])  // oldest first
+        #expect(Set(results.compactMap(\.reason)) == ["signature_mismatch", "timestamp_outside_tolerance"])
 
         try await destination.waitForRequests(3)
         try await Task.sleep(for: .milliseconds(300))
         let delivered = destination.requests.compactMap { JSONScanner.scalarText(at: JSONPointer("/inleteventkey")!, in: $0.body) }
         #expect(delivered.sorted() == ["evt_q_0", "evt_q_1", "evt_q_2"])
         // A re-admitted event is stored like a new arrival, with the secret that verified it.
-        let readmittedID = try #require(results[1]["event_id"] as? String)
+        let readmittedID = try #require(results[1].eventID)
         #expect(try gw.gateway.store.event(id: readmittedID)?.secretLabel == "secret-1")
 
         // What still does not verify stays, until discarded.
-        let left = try #require(try await admin.call(.GET, "/v1/quarantine").json["quarantine"] as? [[String: Any]])
+        let left = try await admin.call(.GET, "/v1/quarantine").decode(AdminAPI.QuarantineList.self).quarantine
         #expect(left.count == 2)
-        let leftID = try #require(left[0]["id"] as? Int)
+        let leftID = try #require(left.first?.id)
         #expect(try await admin.call(.DELETE, "/v1/quarantine/\(leftID)").status == 200)
         #expect(try await admin.call(.DELETE, "/v1/quarantine/\(leftID)").status == 404)
         #expect(try gw.gateway.store.quarantineSize() == 1)
@@ -137,22 +144,23 @@ struct OperationsTests {
         }
         try await destination.waitForRequests(10)
 
-        #expect(try await admin.call(.POST, "/v1/replays", json: "{}").json["error"] as? String == "filter_required")
-        #expect(try await admin.call(.POST, "/v1/replays", json: "not json").json["error"] as? String == "invalid_body")
-        #expect(try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","surprise":1}"#).json["error"] as? String == "invalid_body")
-        #expect(try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","rate_per_second":0}"#).json["error"] as? String == "invalid_rate")
-        #expect(try await admin.call(.POST, "/v1/replays", json: #"{"since":"last week"}"#).json["error"] as? String == "invalid_time")
+        #expect(try await admin.call(.POST, "/v1/replays", json: "{}").refusal?.error == "filter_required")
+        #expect(try await admin.call(.POST, "/v1/replays", json: "not json").refusal?.error == "invalid_body")
+        #expect(try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","surprise":1}"#).refusal?.error == "invalid_body")
+        #expect(try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","rate_per_second":0}"#).refusal?.error == "invalid_rate")
+        #expect(try await admin.call(.POST, "/v1/replays", json: #"{"since":"last week"}"#).refusal?.error == "invalid_time")
         let unknown = try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","destinations":["nope"]}"#)
-        #expect(unknown.status == 422 && unknown.json["destination"] as? String == "nope")
+        #expect(unknown.status == 422 && unknown.refusal?.destination == "nope")
         #expect(try await AdminClient(base: admin.base, token: "wrong").call(.POST, "/v1/replays", json: #"{"source":"stripe"}"#).status == 401)
 
         let dry = try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","type":"invoice.paid","dry_run":true}"#)
-        #expect(dry.status == 200 && dry.json["matched"] as? Int == 8)
+        #expect(try dry.status == 200 && dry.decode(AdminAPI.BulkReplayDryRun.self).matched == 8)
         #expect(arrivals.withLockedValue { $0.count } == 10)  // a dry run queues nothing
 
         let requested = ContinuousClock.now
-        let (status, queued) = try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","type":"invoice.paid","rate_per_second":10}"#)
-        #expect(status == 202 && queued["matched"] as? Int == 8 && queued["queued"] as? Int == 8 && queued["skipped"] as? Int == 0)
+        let bulk = try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","type":"invoice.paid","rate_per_second":10}"#)
+        let queued = try bulk.decode(AdminAPI.BulkReplayQueued.self)
+        #expect(bulk.status == 202 && queued.matched == 8 && queued.queued == 8 && queued.skipped == 0)
         try await eventually("eight replays arrived") { arrivals.withLockedValue { $0.count } == 18 }
         let replays = arrivals.withLockedValue { $0 }.filter(\.replay)
         // Queued oldest first; the workers deliver concurrently, so on a loaded machine a slowed delivery can arrive
@@ -187,31 +195,31 @@ struct OperationsTests {
             #expect(try await post(gw.baseURL + "/hooks/stripe", body: body, headers: stripeHeaders(body: body)).status == 200)
         }
         try await eventually("three dead letters") { try gw.gateway.store.counts().dead == 3 }
-        let dead = try await admin.call(.GET, "/v1/events?status=dead").json["events"] as? [[String: Any]]
-        #expect(dead?.count == 3)
+        let dead = try await admin.call(.GET, "/v1/events?status=dead").decode(AdminAPI.EventList.self).events
+        #expect(dead.count == 3)
         #expect(try await admin.call(.GET, "/v1/events?status=bogus").status == 400)
 
         let paused = try await admin.call(.POST, "/v1/destinations/svc/pause")
-        #expect(paused.status == 200 && paused.json["paused"] as? Bool == true)
+        #expect(try paused.status == 200 && paused.decode(AdminAPI.PauseState.self).paused == true)
         #expect(try await admin.call(.POST, "/v1/destinations/nope/pause").status == 404)
-        #expect(try await admin.call(.POST, "/v1/dead-letters/redeliver?destination=other").json["redelivered"] as? Int == 0)
-        #expect(try await admin.call(.POST, "/v1/dead-letters/redeliver?destination=svc").json["redelivered"] as? Int == 3)
+        #expect(try await admin.call(.POST, "/v1/dead-letters/redeliver?destination=other").decode(AdminAPI.RedeliveredCount.self).redelivered == 0)
+        #expect(try await admin.call(.POST, "/v1/dead-letters/redeliver?destination=svc").decode(AdminAPI.RedeliveredCount.self).redelivered == 3)
         accept.withLockedValue { $0 = true }
         try await Task.sleep(for: .milliseconds(600))
         #expect(destination.requests.count == 3, "a paused destination received a delivery")
-        let listed = try #require((try await admin.call(.GET, "/v1/destinations").json["destinations"] as? [[String: Any]])?.first)
-        #expect(listed["paused"] as? Bool == true && listed["pending"] as? Int == 3 && listed["dead_letters"] as? Int == 0)
-        #expect((try await admin.call(.GET, "/v1/events?status=pending").json["events"] as? [[String: Any]])?.count == 3)
+        let listed = try #require(try await admin.call(.GET, "/v1/destinations").decode(AdminAPI.DestinationList.self).destinations.first)
+        #expect(listed.paused == true && listed.pending == 3 && listed.deadLetters == 0)
+        #expect(try await admin.call(.GET, "/v1/events?status=pending").decode(AdminAPI.EventList.self).events.count == 3)
         try await eventually("gauges show the held queue") {
             let text = String(decoding: gw.gateway.metricsRegistry.emitToBuffer(), as: UTF8.self)
             return text.contains(#"inlet_queue_depth{destination="svc"} 3"#) && text.contains(#"inlet_destination_paused{destination="svc"} 1"#)
         }
 
         let resumed = try await admin.call(.POST, "/v1/destinations/svc/resume")
-        #expect(resumed.status == 200 && resumed.json["paused"] as? Bool == false)
+        #expect(try resumed.status == 200 && resumed.decode(AdminAPI.PauseState.self).paused == false)
         try await destination.waitForRequests(6)
         try await eventually("all delivered") { try gw.gateway.store.counts().delivered == 3 }
-        #expect((try await admin.call(.GET, "/v1/events?status=delivered").json["events"] as? [[String: Any]])?.count == 3)
+        #expect(try await admin.call(.GET, "/v1/events?status=delivered").decode(AdminAPI.EventList.self).events.count == 3)
         let text = String(decoding: gw.gateway.metricsRegistry.emitToBuffer(), as: UTF8.self)
         #expect(text.contains("inlet_commit_batch_size_count") && text.contains("inlet_commit_duration_seconds_bucket"))
         #expect(text.contains(#"inlet_ack_latency_seconds_count{source="stripe",outcome="accepted"} 3"#))

@@ -109,7 +109,7 @@ struct SecretLeakTests {
         let byQuery = try #require(try gw.gateway.store.event(id: ids[3]))
         #expect(byQuery.query == "token=\(CredentialRedaction.marker)&x=1")
         let list = try await Self.adminText(adminBase, "/v1/quarantine")
-        let entryID = try #require((try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [String: Any])?["quarantine"] as? [[String: Any]])[0]["id"] as? Int
+        let entryID = try AdminJSON.decode(AdminAPI.QuarantineList.self, from: Array(list.utf8)).quarantine.first?.id
         let entry = try await Self.adminText(adminBase, "/v1/quarantine/\(try #require(entryID))")
         #expect(!entry.contains(Self.laterToken) && !entry.contains(Self.encoded(Self.laterToken)))
         #expect(entry.contains("inlet-redacted.hmac-sha256."))
@@ -123,7 +123,7 @@ struct SecretLeakTests {
         #expect(answer.contains(#""outcome":"accepted""#), "\(answer)")
         try await destination.waitForRequests(5)
 
-        let readmittedID = try #require((try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])?["event_id"] as? String)
+        let readmittedID = try #require(try AdminJSON.decode(AdminAPI.ReadmitResult.self, from: Array(answer.utf8)).eventID)
         let readmitted = try #require(try gw.gateway.store.event(id: readmittedID))
         #expect(readmitted.query == "token=\(CredentialRedaction.marker)")
 

@@ -21,13 +21,12 @@ struct DeadLetters: AsyncParsableCommand {
 
         func run() async throws {
             let reply = try await access.call(.GET, "/v1/dead-letters" + queryString([("destination", destination), ("limit", String(limit)), ("cursor", cursor)]))
-            access.show(reply) { o in
-                let rows = o["dead_letters"] as? [[String: Any]] ?? []
-                for d in rows {
-                    print("\(text(d["delivery_id"]))  \(text(d["event_id"]))  \(text(d["source"])) → \(text(d["destination"]))  \(text(d["type"]))  \(text(d["attempts"])) attempt(s)  last: \(text(d["last_status"] ?? d["last_error"]))  at \(text(d["dead_at"]))")
+            try access.show(reply, as: AdminAPI.DeadLetterList.self) { list in
+                for d in list.deadLetters {
+                    print("\(d.deliveryID)  \(d.eventID)  \(d.source) → \(d.destination)  \(text(d.type))  \(d.attempts) attempt(s)  last: \(text(d.lastStatus.map(String.init) ?? d.lastError))  at \(d.deadAt)")
                 }
-                if rows.isEmpty { print("no dead letters") }
-                if let next = o["next_cursor"] as? String { print("more: --cursor \(next)") }
+                if list.deadLetters.isEmpty { print("no dead letters") }
+                if let next = list.nextCursor { print("more: --cursor \(next)") }
             }
         }
     }
@@ -47,10 +46,10 @@ struct DeadLetters: AsyncParsableCommand {
         func run() async throws {
             if let deliveryID {
                 let reply = try await access.call(.POST, "/v1/dead-letters/\(deliveryID)/redeliver")
-                access.show(reply) { _ in print("delivery \(deliveryID) queued again with fresh attempts") }
+                access.show(reply) { print("delivery \(deliveryID) queued again with fresh attempts") }
             } else {
                 let reply = try await access.call(.POST, "/v1/dead-letters/redeliver" + queryString([("destination", destination), ("source", source)]))
-                access.show(reply) { o in print("\(text(o["redelivered"])) dead letter(s) queued again with fresh attempts") }
+                try access.show(reply, as: AdminAPI.RedeliveredCount.self) { print("\($0.redelivered) dead letter(s) queued again with fresh attempts") }
             }
         }
     }
@@ -61,7 +60,7 @@ struct DeadLetters: AsyncParsableCommand {
 
         func run() async throws {
             let reply = try await access.call(.DELETE, "/v1/dead-letters/\(deliveryID)")
-            access.show(reply) { _ in print("dead letter \(deliveryID) discarded (the event stays stored and replayable)") }
+            access.show(reply) { print("dead letter \(deliveryID) discarded (the event stays stored and replayable)") }
         }
     }
 }

@@ -18,10 +18,10 @@ struct Destinations: AsyncParsableCommand {
 
         func run() async throws {
             let reply = try await access.call(.GET, "/v1/destinations")
-            access.show(reply) { o in
-                for d in o["destinations"] as? [[String: Any]] ?? [] {
-                    let oldest = d["oldest_due_age_seconds"].map { ", oldest due \(text($0)) s ago" } ?? ""
-                    print("\(text(d["name"]))  \(text(d["url"]))  \(d["paused"] as? Bool == true ? "PAUSED  " : "")circuit \(text(d["circuit"]))  pending \(text(d["pending"]))\(oldest)  dead \(text(d["dead_letters"]))")
+            try access.show(reply, as: AdminAPI.DestinationList.self) { list in
+                for d in list.destinations {
+                    let oldest = d.oldestDueAgeSeconds.map { ", oldest due \($0) s ago" } ?? ""
+                    print("\(d.name)  \(d.url)  \(d.paused ? "PAUSED  " : "")circuit \(d.circuit)  pending \(d.pending)\(oldest)  dead \(d.deadLetters)")
                 }
             }
         }
@@ -34,7 +34,7 @@ struct Destinations: AsyncParsableCommand {
 
         func run() async throws {
             let reply = try await access.call(.POST, "/v1/destinations/\(name)/pause")
-            access.show(reply) { _ in print("\(name) paused: nothing is delivered to it until `inlet destinations resume \(name)`") }
+            access.show(reply) { print("\(name) paused: nothing is delivered to it until `inlet destinations resume \(name)`") }
         }
     }
 
@@ -44,7 +44,7 @@ struct Destinations: AsyncParsableCommand {
 
         func run() async throws {
             let reply = try await access.call(.POST, "/v1/destinations/\(name)/resume")
-            access.show(reply) { _ in print("\(name) resumed") }
+            access.show(reply) { print("\(name) resumed") }
         }
     }
 }

@@ -15,26 +15,19 @@ struct Events: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stored events, newest first.")
         @OptionGroup var access: AdminAccess
-        @Option(help: "Only this source.") var source: String?
-        @Option(help: "Only this event type.") var type: String?
-        @Option(help: "pending, dead, delivered or unrouted.") var status: String?
-        @Option(name: .customLong("event-key"), help: "The provider's event ID.") var eventKey: String?
-        @Option(help: "Received at or after (RFC 3339).") var since: String?
-        @Option(help: "Received before (RFC 3339).") var until: String?
+        @OptionGroup var filter: EventFilterOptions
         @Option(help: "At most this many (1-500).") var limit: Int = 50
         @Option(help: "Continue after this event ID (from the previous page).") var cursor: String?
 
         func run() async throws {
-            let q = queryString([("source", source), ("type", type), ("status", status), ("event_key", eventKey), ("since", since),
-                                 ("until", until), ("limit", String(limit)), ("cursor", cursor)])
+            let q = queryString(filter.queryPairs + [("limit", String(limit)), ("cursor", cursor)])
             let reply = try await access.call(.GET, "/v1/events" + q)
-            access.show(reply) { o in
-                let events = o["events"] as? [[String: Any]] ?? []
-                for e in events {
-                    print("\(text(e["id"]))  \(text(e["received_at"]))  \(text(e["source"]))  \(text(e["type"]))  key \(text(e["event_key"]))  \(text(e["body_bytes"])) B\(e["unrouted"] as? Bool == true ? "  unrouted" : "")")
+            try access.show(reply, as: AdminAPI.EventList.self) { list in
+                for e in list.events {
+                    print("\(e.id)  \(e.receivedAt)  \(e.source)  \(text(e.type))  key \(e.eventKey)  \(e.bodyBytes) B\(e.unrouted ? "  unrouted" : "")")
                 }
-                if events.isEmpty { print("no events") }
-                if let next = o["next_cursor"] as? String { print("more: --cursor \(next)") }
+                if list.events.isEmpty { print("no events") }
+                if let next = list.nextCursor { print("more: --cursor \(next)") }
             }
         }
     }
@@ -47,29 +40,25 @@ struct Events: AsyncParsableCommand {
 
         func run() async throws {
             let reply = try await access.call(.GET, "/v1/events/\(id)")
-            access.show(reply) { e in
-                print("id              \(text(e["id"]))")
-                print("source          \(text(e["source"])) (\(text(e["provider"])))")
-                print("event key       \(text(e["event_key"])) (\(text(e["key_origin"])))")
-                print("type            \(text(e["type"]))")
-                print("received        \(text(e["received_at"])) from \(text(e["client_address"] ?? e["peer"]))")
-                if let t = e["provider_timestamp"] { print("provider time   \(text(t))") }
-                print("verified by     \(text(e["verified_by"]))")
-                print("duplicates      \(text(e["duplicates"]))")
-                if e["unrouted"] as? Bool == true { print("routing         unrouted: no route matched (stored, replayable)") }
-                print("request         \(text(e["method"])) \(text(e["path"]))\((e["query"] as? String).map { "?" + $0 } ?? "")  \(text(e["body_bytes"])) bytes")
-                for h in e["headers"] as? [[String]] ?? [] where h.count == 2 { print("  \(h[0]): \(h[1])") }
-                for d in e["deliveries"] as? [[String: Any]] ?? [] {
-                    print("delivery \(text(d["id"])) → \(text(d["destination"])): \(text(d["state"])), \(text(d["attempts"])) attempt(s)\((d["last_error"] as? String).map { ", last error: " + $0 } ?? "")")
-                    for a in d["attempt_log"] as? [[String: Any]] ?? [] {
-                        print("  attempt \(text(a["attempt"])) at \(text(a["started_at"])) \(text(a["duration_ms"])) ms: \(text(a["status"] ?? a["error"]))\((a["next_attempt_at"] as? String).map { ", next at " + $0 } ?? "")")
+            try access.show(reply, as: AdminAPI.EventDetail.self) { e in
+                print("id              \(e.id)")
+                print("source          \(e.source) (\(e.provider))")
+                print("event key       \(e.eventKey) (\(e.keyOrigin))")
+                print("type            \(text(e.type))")
+                print("received        \(e.receivedAt) from \(text(e.clientAddress))")
+                if let t = e.providerTimestamp { print("provider time   \(t)") }
+                print("verified by     \(text(e.verifiedBy))")
+                print("duplicates      \(e.duplicates)")
+                if e.unrouted { print("routing         unrouted: no route matched (stored, replayable)") }
+                print("request         \(e.method) \(e.path)\(e.query.map { "?" + $0 } ?? "")  \(e.bodyBytes) bytes")
+                printHeaders(e.headers)
+                for d in e.deliveries {
+                    print("delivery \(d.id) → \(d.destination): \(d.state), \(d.attempts) attempt(s)\(d.lastError.map { ", last error: " + $0 } ?? "")")
+                    for a in d.attemptLog {
+                        print("  attempt \(a.attempt) at \(a.startedAt) \(a.durationMs) ms: \(text(a.status.map(String.init) ?? a.error))\(a.nextAttemptAt.map { ", next at " + $0 } ?? "")")
                     }
                 }
-                if body, let b64 = e["body_base64"] as? String, let bytes = Base64.decode(b64) {
-                    print("")
-                    FileHandle.standardOutput.write(Data(bytes))
-                    print("")
-                }
+                if body { printRawBody(base64: e.bodyBase64) }
             }
         }
     }

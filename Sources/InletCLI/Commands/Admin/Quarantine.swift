@@ -23,13 +23,12 @@ struct Quarantine: AsyncParsableCommand {
 
         func run() async throws {
             let reply = try await access.call(.GET, "/v1/quarantine" + queryString([("source", source), ("reason", reason), ("limit", String(limit)), ("cursor", cursor)]))
-            access.show(reply) { o in
-                let rows = o["quarantine"] as? [[String: Any]] ?? []
-                for q in rows {
-                    print("\(text(q["id"]))  \(text(q["received_at"]))  \(text(q["source"]))  \(text(q["reason"]))  from \(text(q["peer"]))  \(text(q["body_bytes"])) B  until \(text(q["expires_at"]))")
+            try access.show(reply, as: AdminAPI.QuarantineList.self) { list in
+                for q in list.quarantine {
+                    print("\(q.id)  \(q.receivedAt)  \(q.source)  \(q.reason)  from \(text(q.peer))  \(q.bodyBytes) B  until \(q.expiresAt)")
                 }
-                if rows.isEmpty { print("quarantine is empty") }
-                if let next = o["next_cursor"] as? String { print("more: --cursor \(next)") }
+                if list.quarantine.isEmpty { print("quarantine is empty") }
+                if let next = list.nextCursor { print("more: --cursor \(next)") }
             }
         }
     }
@@ -41,16 +40,12 @@ struct Quarantine: AsyncParsableCommand {
 
         func run() async throws {
             let reply = try await access.call(.GET, "/v1/quarantine/\(id)")
-            access.show(reply) { q in
-                print("entry      \(text(q["id"]))  \(text(q["source"])) (\(text(q["provider"])))")
-                print("rejected   \(text(q["reason"])) at \(text(q["received_at"])) from \(text(q["peer"])); kept until \(text(q["expires_at"]))")
-                print("request    \(text(q["method"])) \(text(q["path"]))\((q["query"] as? String).map { "?" + $0 } ?? "")  \(text(q["body_bytes"])) bytes")
-                for h in q["headers"] as? [[String]] ?? [] where h.count == 2 { print("  \(h[0]): \(h[1])") }
-                if body, let bytes = (q["body_base64"] as? String).flatMap(Base64.decode) {
-                    print("")
-                    FileHandle.standardOutput.write(Data(bytes))
-                    print("")
-                }
+            try access.show(reply, as: AdminAPI.QuarantineDetail.self) { q in
+                print("entry      \(q.id)  \(q.source) (\(q.provider))")
+                print("rejected   \(q.reason) at \(q.receivedAt) from \(text(q.peer)); kept until \(q.expiresAt)")
+                print("request    \(q.method) \(q.path)\(q.query.map { "?" + $0 } ?? "")  \(q.bodyBytes) bytes")
+                printHeaders(q.headers)
+                if body { printRawBody(base64: q.bodyBase64) }
             }
         }
     }
@@ -69,17 +64,17 @@ struct Quarantine: AsyncParsableCommand {
         }
 
         func run() async throws {
-            func line(_ r: [String: Any]) -> String {
-                "\(text(r["id"])): \(text(r["outcome"]))\((r["event_id"] as? String).map { " as " + $0 } ?? "")\((r["reason"] as? String).map { " (" + $0 + ")" } ?? "")"
+            func line(_ r: AdminAPI.ReadmitResult) -> String {
+                "\(r.id): \(r.outcome.rawValue)\(r.eventID.map { " as " + $0 } ?? "")\(r.reason.map { " (" + $0 + ")" } ?? "")"
             }
             if let id {
                 let reply = try await access.call(.POST, "/v1/quarantine/\(id)/readmit")
-                access.show(reply) { print(line($0)) }
+                try access.show(reply, as: AdminAPI.ReadmitResult.self) { print(line($0)) }
             } else {
                 let reply = try await access.call(.POST, "/v1/quarantine/readmit" + queryString([("source", source), ("reason", reason)]))
-                access.show(reply) { o in
-                    for r in o["results"] as? [[String: Any]] ?? [] { print(line(r)) }
-                    print("accepted \(text(o["accepted"])), duplicate \(text(o["duplicate"])), still rejected \(text(o["rejected"]))")
+                try access.show(reply, as: AdminAPI.ReadmitSummary.self) { summary in
+                    for r in summary.results { print(line(r)) }
+                    print("accepted \(summary.accepted), duplicate \(summary.duplicate), still rejected \(summary.rejected)")
                 }
             }
         }
@@ -91,7 +86,7 @@ struct Quarantine: AsyncParsableCommand {
 
         func run() async throws {
             let reply = try await access.call(.DELETE, "/v1/quarantine/\(id)")
-            access.show(reply) { _ in print("quarantine entry \(id) discarded") }
+            access.show(reply) { print("quarantine entry \(id) discarded") }
         }
     }
 }

@@ -26,12 +26,7 @@ struct Replay: AsyncParsableCommand {
     @Argument(help: "Inlet event ID (evt_…). Omit to replay by filter.") var id: String?
     @Option(name: .customLong("destination"), help: "Replay to this destination (repeatable). Default: what the source's routes choose now.")
     var destinations: [String] = []
-    @Option(help: "Filter: source.") var source: String?
-    @Option(help: "Filter: event type.") var type: String?
-    @Option(help: "Filter: pending, dead, delivered or unrouted.") var status: String?
-    @Option(name: .customLong("event-key"), help: "Filter: the provider's event ID.") var eventKey: String?
-    @Option(help: "Filter: received at or after (RFC 3339).") var since: String?
-    @Option(help: "Filter: received before (RFC 3339).") var until: String?
+    @OptionGroup var filter: EventFilterOptions
     @Option(help: "Bulk replay rate, events per second.") var rate: Double = 50
     @Option(help: "Replay at most this many events.") var limit: Int?
     @Flag(help: "Only count what the filter matches.") var dryRun = false
@@ -39,7 +34,7 @@ struct Replay: AsyncParsableCommand {
     @Flag(help: "With --to: sign the request again with the source's current secret (fresh timestamp).") var resign = false
 
     func validate() throws {
-        let filtered = [source, type, status, eventKey, since, until].contains { $0 != nil }
+        let filtered = !filter.isEmpty
         if id != nil && filtered { throw ValidationError("give an event ID or filters, not both") }
         if id == nil && !filtered { throw ValidationError("give an event ID, or at least one filter (--source, --type, --status, --event-key, --since, --until)") }
         if resign && to == nil { throw ValidationError("--resign only applies to --to") }
@@ -51,21 +46,20 @@ struct Replay: AsyncParsableCommand {
         if let id {
             let q = queryString(destinations.map { ("destination", $0) })
             let reply = try await access.call(.POST, "/v1/events/\(id)/replay" + q)
-            access.show(reply) { o in
-                print("queued \(id) for \((o["destinations"] as? [String] ?? []).joined(separator: ", ")) (deliveries \((o["delivery_ids"] as? [Any] ?? []).map(text).joined(separator: ", ")))")
+            try access.show(reply, as: AdminAPI.ReplayQueued.self) { queued in
+                print("queued \(id) for \(queued.destinations.joined(separator: ", ")) (deliveries \(queued.deliveryIDs.map(String.init).joined(separator: ", ")))")
             }
             return
         }
-        var body: [String: Any] = ["rate_per_second": rate, "dry_run": dryRun]
-        for (k, v) in [("source", source), ("type", type), ("status", status), ("event_key", eventKey), ("since", since), ("until", until)] { if let v { body[k] = v } }
-        if !destinations.isEmpty { body["destinations"] = destinations }
-        if let limit { body["limit"] = limit }
-        let reply = try await access.call(.POST, "/v1/replays", body: Array(try JSONSerialization.data(withJSONObject: body)))
-        access.show(reply) { o in
-            if dryRun {
-                print("\(text(o["matched"])) event(s) match; run again without --dry-run to replay them at \(rate)/s")
-            } else {
-                print("queued \(text(o["queued"])) delivery(ies) for \(text(o["matched"])) event(s) at \(text(o["rate_per_second"]))/s, done by \(text(o["completes_at"]))\((o["skipped"] as? Int ?? 0) > 0 ? "; \(text(o["skipped"])) skipped (no route or destination)" : "")")
+        let request = AdminAPI.BulkReplayRequest(source: filter.source, type: filter.type, eventKey: filter.eventKey, since: filter.since,
+                                                 until: filter.until, status: filter.status,
+                                                 destinations: destinations.isEmpty ? nil : destinations, ratePerSecond: rate, dryRun: dryRun, limit: limit)
+        let reply = try await access.call(.POST, "/v1/replays", body: AdminJSON.encode(request))
+        if dryRun {
+            try access.show(reply, as: AdminAPI.BulkReplayDryRun.self) { print("\($0.matched) event(s) match; run again without --dry-run to replay them at \(rate)/s") }
+        } else {
+            try access.show(reply, as: AdminAPI.BulkReplayQueued.self) { r in
+                print("queued \(r.queued) delivery(ies) for \(r.matched) event(s) at \(r.ratePerSecond)/s, done by \(r.completesAt)\(r.skipped > 0 ? "; \(r.skipped) skipped (no route or destination)" : "")")
             }
         }
     }
@@ -77,31 +71,30 @@ struct Replay: AsyncParsableCommand {
         if let id { ids = [id] } else {
             var cursor: String?
             repeat {
-                let q = queryString([("source", source), ("type", type), ("status", status), ("event_key", eventKey), ("since", since), ("until", until),
-                                     ("limit", "500"), ("cursor", cursor)])
-                let page = try await access.call(.GET, "/v1/events" + q).object
-                ids += (page["events"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
-                cursor = page["next_cursor"] as? String
+                let q = queryString(filter.queryPairs + [("limit", "500"), ("cursor", cursor)])
+                let page = try await access.call(.GET, "/v1/events" + q).decode(AdminAPI.EventList.self)
+                ids += page.events.map(\.id)
+                cursor = page.nextCursor
             } while cursor != nil && ids.count < (limit ?? Int.max)
             ids = Array(ids.prefix(limit ?? Int.max).reversed())  // oldest first
         }
         let resolved = resign ? try access.options.resolve() : nil
         var failures = 0
         for id in ids {
-            let e = try await access.call(.GET, "/v1/events/\(id)").object
-            guard let bytes = (e["body_base64"] as? String).flatMap(Base64.decode) else { throw CLIError("\(id): no body in the API's answer") }
-            let original = (e["headers"] as? [[String]] ?? []).filter { $0.count == 2 }.map { ($0[0], $0[1]) }
+            let e = try await access.call(.GET, "/v1/events/\(id)").decode(AdminAPI.EventDetail.self)
+            guard let bytes = Base64.decode(e.bodyBase64) else { throw CLIError("\(id): no body in the API's answer") }
+            let original = e.headers.filter { $0.count == 2 }.map { ($0[0], $0[1]) }
             var signing: RawResend.Signing?
             if let resolved {
                 let now = SystemClock().now()
-                guard let source = resolved.sources.first(where: { $0.name == text(e["source"]) }), let key = source.keys.first(where: { $0.window.isActive(at: now) }) else {
-                    throw CLIError("\(id): source '\(text(e["source"]))' has no active secret in \(access.options.config) to sign with")
+                guard let source = resolved.sources.first(where: { $0.name == e.source }), let key = source.keys.first(where: { $0.window.isActive(at: now) }) else {
+                    throw CLIError("\(id): source '\(e.source)' has no active secret in \(access.options.config) to sign with")
                 }
-                signing = RawResend.Signing(profile: source.profile, key: key.keyBytes, eventID: text(e["event_key"]), nowSeconds: now / 1000)
+                signing = RawResend.Signing(profile: source.profile, key: key.keyBytes, eventID: e.eventKey, nowSeconds: now / 1000)
             }
-            let headers = RawResend.headers(original: original, body: bytes, method: text(e["method"]), url: url, resign: signing)
+            let headers = RawResend.headers(original: original, body: bytes, method: e.method, url: url, resign: signing)
             var request = HTTPClientRequest(url: url)
-            request.method = HTTPMethod(rawValue: text(e["method"]))
+            request.method = HTTPMethod(rawValue: e.method)
             for (n, v) in headers { request.headers.add(name: n, value: v) }
             request.body = .bytes(ByteBuffer(bytes: bytes))
             do {

@@ -1,0 +1,113 @@
+/// A configured source, resolved and ready to admit requests: the unit the admission pipeline works on.
+public struct SourcePolicy: Sendable {
+    public var name: String
+    public var path: String
+    public var profile: ProviderProfile
+    public var keys: [VerificationKey]
+    public var allowlist: IPAllowlist
+    public var maxBodyBytes: Int
+    public var verification: VerificationOptions
+    /// Where admitted events go. An event no route matches is stored and marked unrouted.
+    public var routes: [Route]
+    /// The idempotency key is the body's SHA-256 rather than the provider's event ID. For profiles whose ID comes
+    /// from an unsigned header and that sign no timestamp, a captured request re-sent with a fresh delivery header
+    /// would otherwise be a new event; the provider's own retries send the same body, so they still deduplicate.
+    public var dedupOnBodyHash = false
+    /// AWS SNS: the topics this source accepts messages from. Checked before any certificate is fetched.
+    public var topicARNs: [SNSTopicPattern] = []
+
+    /// Every destination some route of this source may use.
+    public var destinations: [String] {
+        var out: [String] = []
+        for r in routes where !out.contains(r.destination) { out.append(r.destination) }
+        return out
+    }
+
+    public init(name: String, path: String, profile: ProviderProfile, keys: [VerificationKey], allowlist: IPAllowlist = .init(), maxBodyBytes: Int = 1 << 20, verification: VerificationOptions = .init(), destinations: [String] = [], routes: [Route] = []) {
+        self.dedupOnBodyHash = profile.dedupOnBodyHash
+        self.name = name
+        self.path = path
+        self.profile = profile
+        self.keys = keys
+        self.allowlist = allowlist
+        self.maxBodyBytes = maxBodyBytes
+        self.verification = verification
+        self.routes = destinations.map { Route(destination: $0) } + routes
+    }
+}
+
+extension SourcePolicy {
+    /// The checks that need no signature and no certificate, in order: the client address, the body size, duplicate
+    /// JSON keys and (SNS) the topic. The ingress runs them before it fetches a signing certificate, so a refused
+    /// caller never makes the gateway fetch the URL it chose; `admit` runs them again, so the order holds everywhere.
+    public func screen(_ request: IncomingRequest) -> RejectionReason? {
+        guard allowlist.permits(clientAddress(of: request)) else { return .ipNotAllowed }
+        if request.body.count > maxBodyBytes { return .bodyTooLarge }
+        guard request.method != "GET" else { return nil }
+        if readsJSONFields, JSONScanner.firstDuplicateKey(in: request.body) != nil { return .duplicateJSONKey }
+        if profile.signatures.contains(where: { $0.algorithm == .awsSNS }) {
+            // Before the certificate and the signature: a message AWS signed for someone else's topic verifies.
+            guard let arn = JSONScanner.scalarText(at: JSONPointer(tokens: ["TopicArn"]), in: request.body),
+                  topicARNs.contains(where: { $0.matches(arn) }) else { return .topicNotAllowed }
+        }
+        return nil
+    }
+
+    func clientAddress(of request: IncomingRequest) -> IPAddress? {
+        allowlist.clientAddress(peer: request.peer, forwardedFor: allowlist.trustedProxies.isEmpty ? [] : request.headers.all("X-Forwarded-For"))
+    }
+
+    /// Whether admission reads anything out of the body (an ID, type, signature, timestamp, signed field, route
+    /// filter or handshake field): then the body must not repeat a key, or what the gateway reads and what the
+    /// consumer reads may differ.
+    public var readsJSONFields: Bool {
+        func json(_ sources: [ValueSource]) -> Bool { sources.contains { if case .json = $0 { return true }; return false } }
+        if json(profile.event.idSources) || json(profile.event.typeSources) || json(profile.signedIDSources) || json(profile.timestamp?.sources ?? []) {
+            return true
+        }
+        for spec in profile.signatures {
+            if json(spec.sources) || spec.algorithm.usesSigningCertificate { return true }
+            if spec.signedContent.segments.contains(where: { if case .json = $0 { return true }; return false }) { return true }
+        }
+        if profile.handshakes.contains(where: { !$0.isGET }) { return true }
+        return routes.contains { !$0.conditions.isEmpty }
+    }
+
+    /// Where the signing certificate of a certificate scheme (SNS, PayPal) is, checked against the provider's hosts
+    /// (PayPal's sandbox hosts only for a `sandbox` source); nil for other schemes.
+    public func certificateURL(in request: IncomingRequest) -> Result<String, VerificationFailure>? {
+        CertificateSchemes.certificateURL(for: profile, in: request, sandbox: verification.sandbox)
+    }
+
+    /// What the fetched certificate itself must satisfy.
+    public var certificateRequirement: SigningCertificateRequirement {
+        CertificateSchemes.requirement(for: profile, sandbox: verification.sandbox)
+    }
+}
+
+extension SourcePolicy {
+    /// Whether this source answers GET (a provider's verification request).
+    public var acceptsGET: Bool { profile.handshakes.contains { $0.isGET } }
+
+    func answerGET(_ request: IncomingRequest, now: EpochMillis) -> AdmissionDecision {
+        for h in profile.handshakes where h.isGET {
+            switch h {
+            case .metaVerifyToken:
+                guard request.queryParameter("hub.mode") != nil || request.queryParameter("hub.challenge") != nil else { continue }
+                guard request.queryParameter("hub.mode") == "subscribe", let challenge = request.queryParameter("hub.challenge"),
+                      let expected = verification.verifyToken, let given = request.queryParameter("hub.verify_token"),
+                      secretsEqual(expected, given)
+                else { return .reject(.handshakeRefused) }
+                return .handshake(HandshakeResponse(status: 200, contentType: "text/plain", body: Array(challenge.utf8)))
+            case .oktaVerification:
+                guard let challenge = request.headers.first("X-Okta-Verification-Challenge") else { continue }
+                switch profile.verify(request, keys: keys, options: verification, now: now) {
+                case .failure(let f): return .reject(RejectionReason(f))
+                case .success: return .handshake(.json([("verification", challenge)]))
+                }
+            default: continue
+            }
+        }
+        return .reject(.methodNotAllowed)
+    }
+}
