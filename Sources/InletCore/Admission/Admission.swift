@@ -28,6 +28,14 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
     case duplicateJSONKey = "duplicate_json_key"
     /// An AWS SNS message from a topic the source does not list in `topic_arns`.
     case topicNotAllowed = "topic_not_allowed"
+    /// A JWT whose `alg` the profile does not accept (`none` included), or with a critical extension.
+    case jwtAlgorithmRefused = "jwt_algorithm_refused"
+    /// A JWT claim the profile checks (`iss`, `aud`, `sub`, a required one) is missing or wrong.
+    case jwtClaimInvalid = "jwt_claim_invalid"
+    /// The signed body-hash claim does not match the body received.
+    case bodyHashMismatch = "body_hash_mismatch"
+    /// The provider's key set has no key with the token's `kid`, even after a refresh.
+    case signingKeyUnknown = "signing_key_unknown"
 
     /// The answer's JSON body, the same wherever a refusal is written (the ingress handler, the head-timeout guard
     /// below the HTTP codec): `{"status":"rejected","reason":"<code>"}`.
@@ -41,7 +49,8 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .bodyTooLarge: return 413
         case .ipNotAllowed, .handshakeRefused, .topicNotAllowed: return 403
         case .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused,
-             .signatureMismatch, .secretExpired, .missingTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed:
+             .signatureMismatch, .secretExpired, .missingTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed,
+             .jwtAlgorithmRefused, .jwtClaimInvalid, .bodyHashMismatch, .signingKeyUnknown:
             return 401
         case .malformedTimestamp, .malformedRequest, .duplicateJSONKey: return 400
         case .requestTimeout: return 408
@@ -65,6 +74,10 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .certificateURLNotAllowed: self = .certificateURLNotAllowed
         case .certificateUnavailable: self = .certificateUnavailable
         case .secretExpired: self = .secretExpired
+        case .jwtAlgorithmRefused: self = .jwtAlgorithmRefused
+        case .jwtClaimInvalid: self = .jwtClaimInvalid
+        case .bodyHashMismatch: self = .bodyHashMismatch
+        case .signingKeyUnknown: self = .signingKeyUnknown
         }
     }
 }
@@ -184,7 +197,7 @@ extension SourcePolicy {
             eventKey: providerID ?? sha256Hex(request.body),
             keyOrigin: providerID == nil ? .bodyHash : .provider,
             eventType: eventType,
-            secretLabel: keys.indices.contains(verified.keyIndex) ? keys[verified.keyIndex].label : "certificate",
+            secretLabel: keys.indices.contains(verified.keyIndex) ? keys[verified.keyIndex].label : (keySetURL == nil ? "certificate" : "jwks"),
             providerTimestamp: verified.timestamp,
             clientAddress: client,
             destinations: routes.destinations(eventType: eventType, body: request.body)
@@ -231,13 +244,35 @@ extension SourcePolicy {
 
     /// Where the signing certificate of a certificate scheme (SNS, PayPal) is, checked against the provider's hosts
     /// (PayPal's sandbox hosts only for a `sandbox` source); nil for other schemes.
+    /// JWT sources with a key set answer the key set's URL with the token's `kid` (`KeySetLocator`), after the token's
+    /// `alg` passed: a token the profile refuses anyway (`alg: none`) never makes the gateway fetch.
     public func certificateURL(in request: IncomingRequest) -> Result<String, VerificationFailure>? {
-        CertificateSchemes.certificateURL(for: profile, in: request, sandbox: verification.sandbox)
+        if let url = keySetURL { return keySetLocator(url, in: request) }
+        return CertificateSchemes.certificateURL(for: profile, in: request, sandbox: verification.sandbox)
     }
 
-    /// What the fetched certificate itself must satisfy.
+    /// What the fetched certificate itself must satisfy (for a key set: that it is one).
     public var certificateRequirement: SigningCertificateRequirement {
-        CertificateSchemes.requirement(for: profile, sandbox: verification.sandbox)
+        if keySetURL != nil { return SigningCertificateRequirement(keySet: true) }
+        return CertificateSchemes.requirement(for: profile, sandbox: verification.sandbox)
+    }
+
+    /// The JWKS this source verifies JWTs with, if it uses one.
+    public var keySetURL: String? { profile.keySetURL(sourceURL: verification.jwksURL) }
+
+    func keySetLocator(_ url: String, in request: IncomingRequest) -> Result<String, VerificationFailure> {
+        guard let spec = profile.signatures.first(where: { $0.algorithm == .jwt }),
+              let value = spec.sources.lazy.compactMap({ ProviderProfile.value(of: $0, in: request) }).first else { return .failure(.missingSignature) }
+        let token: CompactJWT
+        switch CompactJWT.parse(CompactJWT.token(fromHeader: value)) {
+        case .success(let t): token = t
+        case .failure(let f): return .failure(f)
+        }
+        guard let alg = JWTAlgorithm(rawValue: token.algorithm), profile.jwt?.algorithms.contains(alg) == true, !alg.isHMAC else {
+            return .failure(.jwtAlgorithmRefused)
+        }
+        if let kid = token.keyID, !KeySetLocator.isPlausible(kid) { return .failure(.signingKeyUnknown) }
+        return .success(KeySetLocator(url: url, keyID: token.keyID).text)
     }
 }
 
@@ -304,7 +339,8 @@ extension RejectionReason {
         switch self {
         case .ipNotAllowed, .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused, .signatureMismatch,
              .secretExpired, .missingTimestamp, .malformedTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed,
-             .certificateUnavailable, .sourceMisconfigured, .topicNotAllowed:
+             .certificateUnavailable, .sourceMisconfigured, .topicNotAllowed, .jwtAlgorithmRefused, .jwtClaimInvalid, .bodyHashMismatch,
+             .signingKeyUnknown:
             return true
         // A body with a repeated key is refused for what it is, not for a setting an operator could change.
         case .unknownSource, .methodNotAllowed, .bodyTooLarge, .malformedRequest, .requestTimeout, .handshakeRefused, .storeUnavailable,

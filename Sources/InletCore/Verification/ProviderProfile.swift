@@ -1,4 +1,5 @@
 import Crypto
+import _CryptoExtras
 import Foundation
 
 /// Where a value (event ID, type, timestamp, signed ID) is read from in a request.
@@ -64,6 +65,8 @@ public enum SignatureAlgorithm: Sendable, Equatable {
     case awsSNS
     /// PayPal: SHA256withRSA over `id|time|webhook_id|crc32(body)`, key from `PAYPAL-CERT-URL`.
     case paypalRSA
+    /// A JWT in the signature header, checked as the profile's `[jwt]` table says (`JWTSpec`).
+    case jwt
 
     public var name: String {
         switch self {
@@ -74,6 +77,7 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case .twilio: return "twilio"
         case .awsSNS: return "aws-sns"
         case .paypalRSA: return "paypal-rsa"
+        case .jwt: return "jwt"
         }
     }
 
@@ -88,6 +92,7 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case "twilio": self = .twilio
         case "aws-sns": self = .awsSNS
         case "paypal-rsa": self = .paypalRSA
+        case "jwt": self = .jwt
         default: return nil
         }
     }
@@ -257,6 +262,8 @@ public struct ProviderProfile: Sendable, Equatable {
     /// Sources deduplicate on the body's SHA-256 unless they say otherwise (`dedup_on_body_hash`): set for profiles
     /// whose event ID is an unsigned header and that sign no timestamp, so nothing signed tells a replay apart.
     public var dedupOnBodyHash = false
+    /// The JWT scheme, for profiles whose signature algorithm is `jwt`.
+    public var jwt: JWTSpec?
 
     public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json", handshakes: [Handshake] = []) {
         self.handshakes = handshakes
@@ -279,6 +286,12 @@ public struct ProviderProfile: Sendable, Equatable {
         case .twilio: return "twilio (hmac-sha1/base64 over URL + sorted params) in \(where_)"
         case .awsSNS: return "aws-sns (RSA over the canonical message; certificate from sns.<region>.amazonaws.com)"
         case .paypalRSA: return "paypal-rsa (SHA256withRSA over id|time|webhook_id|crc32; certificate from api.paypal.com)"
+        case .jwt:
+            guard let j = jwt else { return "jwt in \(where_)" }
+            var parts = [j.algorithms.map(\.rawValue).joined(separator: "/")]
+            if let bh = j.bodyHash { parts.append("body SHA-256 in claim \(bh.claim) (\(bh.encoding.rawValue))") }
+            if let url = j.jwksURL { parts.append("keys from \(url)") }
+            return "jwt (\(parts.joined(separator: "; "))) in \(where_)"
         default: return "\(s.algorithm.name)/\(s.encoding.rawValue) over \(s.signedContent.text) in \(where_)"
         }
     }
@@ -293,6 +306,8 @@ public struct VerificationKey: Sendable, CustomStringConvertible {
         case symmetric([UInt8])
         case ed25519(raw: [UInt8])
         case p256(der: [UInt8])
+        /// An RSA public key (2048 to 8192 bits), read by `PublicKeys` from a configured PEM or DER.
+        case rsa(_RSA.Signing.PublicKey)
     }
 
     public let label: String
@@ -327,6 +342,13 @@ extension ProviderProfile {
         switch signatures.first?.algorithm {
         case .ed25519?: return "the provider's Ed25519 public key, \(secretEncoding)"
         case .ecdsaP256SHA256?: return "the provider's P-256 public key (DER SubjectPublicKeyInfo), \(secretEncoding)"
+        case .jwt?:
+            let spec = jwt ?? JWTSpec(algorithms: [])
+            switch (spec.acceptsHMAC, spec.acceptsPublicKeys) {
+            case (true, false): return "the signing secret (\(secretEncoding)); a PEM public key is refused as an HMAC secret"
+            case (false, _): return "the provider's public key (\(spec.algorithms.map(\.rawValue).joined(separator: "/"))) as PEM"
+            case (true, true): return "the signing secret (\(secretEncoding)), or the provider's public key as PEM"
+            }
         default: return "\(secretEncoding)"
         }
     }
@@ -334,6 +356,7 @@ extension ProviderProfile {
     /// Turns a configured secret string into a key for this profile: decoded per `secret_encoding`, and parsed as
     /// a public key when the profile verifies with one. Nil when it does not decode.
     public func makeKey(label: String, secret: String) -> VerificationKey? {
+        if signatures.first?.algorithm == .jwt { return makeJWTKey(label: label, secret: secret) }
         guard let bytes = secretEncoding.decode(secret) else { return nil }
         switch signatures.first?.algorithm {
         case .ed25519?:
@@ -342,9 +365,36 @@ extension ProviderProfile {
         case .ecdsaP256SHA256?:
             guard (try? P256.Signing.PublicKey(derRepresentation: bytes)) != nil else { return nil }
             return VerificationKey(label: label, material: .p256(der: bytes))
+        case .jwt?:
+            return makeJWTKey(label: label, secret: secret)
         default:
             return VerificationKey(label: label, keyBytes: bytes)
         }
+    }
+}
+
+extension ProviderProfile {
+    /// A JWT profile's key: a PEM public key becomes an RSA or P-256 key (only if the profile accepts RS256/ES256),
+    /// anything else a shared secret (only if it accepts HS*). The kind of key, fixed here, decides which algorithms
+    /// it can ever verify: a public key is never used as an HMAC secret.
+    func makeJWTKey(label: String, secret: String) -> VerificationKey? {
+        guard let spec = jwt else { return nil }
+        if PublicKeys.looksLikePEM(secret) {
+            guard spec.acceptsPublicKeys, let der = PublicKeys.derFromPEMOrBase64(secret) else { return nil }
+            switch PublicKeys.parse(der: der) {
+            case .rsa(let key)? where spec.algorithms.contains(.rs256): return VerificationKey(label: label, material: .rsa(key))
+            case .p256(let der)? where spec.algorithms.contains(.es256): return VerificationKey(label: label, material: .p256(der: der))
+            default: return nil
+            }
+        }
+        guard spec.acceptsHMAC, let bytes = secretEncoding.decode(secret) else { return nil }
+        return VerificationKey(label: label, keyBytes: bytes)
+    }
+
+    /// Where a JWT source's key set is: the source's own `jwks_url`, else the profile's.
+    public func keySetURL(sourceURL: String?) -> String? {
+        guard signatures.contains(where: { $0.algorithm == .jwt }) else { return nil }
+        return sourceURL ?? jwt?.jwksURL
     }
 }
 
