@@ -22,7 +22,8 @@ public enum ProfileLoader {
         case "utf8": secretEncoding = .utf8
         case "base64": secretEncoding = .base64(stripPrefix: try r.string("secret_prefix") ?? "")
         case "hex": secretEncoding = .hex
-        case let other: throw r.error("secret_encoding", "unknown encoding '\(other)' (utf8, base64, hex)")
+        case "pem": secretEncoding = .pem
+        case let other: throw r.error("secret_encoding", "unknown encoding '\(other)' (utf8, base64, hex, pem)")
         }
         if case .base64 = secretEncoding {} else if r.values["secret_prefix"] != nil {
             throw r.error("secret_prefix", "only applies with secret_encoding = \"base64\"")
@@ -185,7 +186,7 @@ public enum ProfileLoader {
         }
         let algText = try s.requiredString("algorithm")
         guard let algorithm = SignatureAlgorithm(name: algText) else {
-            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, ed25519, ecdsa-p256-sha256, jwt, token, twilio)")
+            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, ed25519, ecdsa-p256-sha256, rsa-sha1, rsa-sha256, rsa-sha512, jwt, token, twilio)")
         }
         guard let encoding = ByteEncoding(rawValue: try s.string("encoding") ?? "hex") else {
             throw s.error("encoding", "must be hex or base64")

@@ -65,6 +65,8 @@ public enum SignatureAlgorithm: Sendable, Equatable {
     case awsSNS
     /// PayPal: SHA256withRSA over `id|time|webhook_id|crc32(body)`, key from `PAYPAL-CERT-URL`.
     case paypalRSA
+    /// RSASSA-PKCS1-v1_5 over the signed content with the provider's configured public key (Wise, Fireblocks).
+    case rsa(HashFunction)
     /// A JWT in the signature header, checked as the profile's `[jwt]` table says (`JWTSpec`).
     case jwt
 
@@ -77,6 +79,7 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case .twilio: return "twilio"
         case .awsSNS: return "aws-sns"
         case .paypalRSA: return "paypal-rsa"
+        case .rsa(let h): return "rsa-\(h.rawValue)"
         case .jwt: return "jwt"
         }
     }
@@ -92,12 +95,18 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case "twilio": self = .twilio
         case "aws-sns": self = .awsSNS
         case "paypal-rsa": self = .paypalRSA
+        case "rsa-sha1": self = .rsa(.sha1)
+        case "rsa-sha256": self = .rsa(.sha256)
+        case "rsa-sha512": self = .rsa(.sha512)
         case "jwt": self = .jwt
         default: return nil
         }
     }
 
-    public var usesPublicKey: Bool { self == .ed25519 || self == .ecdsaP256SHA256 }
+    public var usesPublicKey: Bool {
+        if case .rsa = self { return true }
+        return self == .ed25519 || self == .ecdsaP256SHA256
+    }
     /// The key comes from a certificate the request points to, fetched by the server.
     public var usesSigningCertificate: Bool { self == .awsSNS || self == .paypalRSA }
 }
@@ -214,9 +223,12 @@ public enum SecretEncoding: Sendable, Equatable {
     /// Base64 after an optional prefix (Standard Webhooks: `whsec_` + base64).
     case base64(stripPrefix: String)
     case hex
+    /// A public key as PEM (`-----BEGIN PUBLIC KEY-----`) or bare base64 DER.
+    case pem
 
     public func decode(_ secret: String) -> [UInt8]? {
         switch self {
+        case .pem: return PublicKeys.derFromPEMOrBase64(secret)
         case .utf8: return secret.isEmpty ? nil : Array(secret.utf8)
         case .base64(let prefix):
             let body = secret.hasPrefix(prefix) ? String(secret.dropFirst(prefix.count)) : secret
@@ -342,6 +354,7 @@ extension ProviderProfile {
         switch signatures.first?.algorithm {
         case .ed25519?: return "the provider's Ed25519 public key, \(secretEncoding)"
         case .ecdsaP256SHA256?: return "the provider's P-256 public key (DER SubjectPublicKeyInfo), \(secretEncoding)"
+        case .rsa?: return "the provider's RSA public key (2048 to 8192 bits), as PEM or base64 DER"
         case .jwt?:
             let spec = jwt ?? JWTSpec(algorithms: [])
             switch (spec.acceptsHMAC, spec.acceptsPublicKeys) {
@@ -365,6 +378,9 @@ extension ProviderProfile {
         case .ecdsaP256SHA256?:
             guard (try? P256.Signing.PublicKey(derRepresentation: bytes)) != nil else { return nil }
             return VerificationKey(label: label, material: .p256(der: bytes))
+        case .rsa?:
+            guard case .rsa(let key)? = PublicKeys.parse(der: bytes) else { return nil }
+            return VerificationKey(label: label, material: .rsa(key))
         case .jwt?:
             return makeJWTKey(label: label, secret: secret)
         default:

@@ -187,7 +187,7 @@ extension ProviderProfile {
 
         let message: [UInt8]
         switch spec.algorithm {
-        case .hmac, .ed25519, .ecdsaP256SHA256:
+        case .hmac, .ed25519, .ecdsaP256SHA256, .rsa:
             message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
         default:
             message = []
@@ -224,6 +224,11 @@ extension ProviderProfile {
                         case .symmetric, .rsa: break
                         }
                     }
+                }
+            case .rsa(let hash):
+                for index in indices {
+                    guard case .rsa(let key) = keys[index].material else { continue }
+                    for sig in decoded { record(index, PublicKeys.verifyRSA(key, signature: sig, message: message, hash: hash)) }
                 }
             case .jwt:
                 break  // verified above
@@ -299,7 +304,7 @@ extension ProviderProfile {
         case .token: sig = String(decoding: key, as: UTF8.self)
         case .twilio:
             sig = TwilioSignature.sign(url: publicURL ?? "", formBody: body, key: key)
-        case .ed25519, .ecdsaP256SHA256, .awsSNS, .paypalRSA, .jwt:
+        case .ed25519, .ecdsaP256SHA256, .awsSNS, .paypalRSA, .rsa, .jwt:
             return []  // only the provider holds the private key
         }
         let value: String
