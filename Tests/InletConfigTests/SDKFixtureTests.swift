@@ -60,6 +60,7 @@ struct KnownAnswerFixtureTests {
         // Profiles covered by provider_vectors.json, the two fixture files, or (SNS, PayPal) a local CA.
         let covered = Set((KnownAnswerFixture.sdk + KnownAnswerFixture.more).map(\.provider))
             .union(ProviderVector.covered.compactMap(\.profileName)).union(["aws-sns", "paypal"])
+            .union(JWTFixture.all.map(\.provider))  // jwt_fixtures.json (JWTSchemeTests.swift)
         #expect(Set(Repo.profiles.keys).subtracting(covered).isEmpty, "no known-answer test: \(Set(Repo.profiles.keys).subtracting(covered))")
     }
 
