@@ -17,6 +17,7 @@ struct JWTFixture: Decodable, CustomTestStringConvertible, Sendable {
     let sdk: String
     let secrets: [String]?
     let jwks: String?
+    let jwksURL: String?
     let jwtAudience: [String]?
     let jwtClaims: [String: [String]]?
     let publicURL: String?
@@ -26,7 +27,7 @@ struct JWTFixture: Decodable, CustomTestStringConvertible, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case provider, `case`, expected, headers, body, now, sdk, secrets, jwks, query
-        case jwtAudience = "jwt_audience", jwtClaims = "jwt_claims", publicURL = "public_url"
+        case jwtAudience = "jwt_audience", jwtClaims = "jwt_claims", publicURL = "public_url", jwksURL = "jwks_url"
         case expectedEventId = "expected_event_id", expectedEventType = "expected_event_type"
     }
 
@@ -44,6 +45,7 @@ struct JWTFixture: Decodable, CustomTestStringConvertible, Sendable {
         var options = VerificationOptions(publicURL: publicURL)
         options.jwtAudiences = jwtAudience ?? []
         options.jwtClaims = jwtClaims ?? [:]
+        options.jwksURL = jwksURL
         var policy = SourcePolicy(name: "src", path: "/hooks/src", profile: profile, keys: keys, verification: options)
         policy.dedupOnBodyHash = false  // the fixtures check the provider's event ID the profile extracts
         return policy

@@ -235,6 +235,21 @@ fa_in = b64u(b'{"alg":"HS256","typ":"JWT"}') + "." + b64u(json.dumps(
 fa_conf = fa_in + "." + b64u(hmac.new(fa_rsa_pem.encode(), fa_in.encode(), hashlib.sha256).digest())
 fa_case("hs256-signed-with-the-rsa-pem", "signature_mismatch", fa_conf, fa_rsa_pem, verify_key=fa_rsa.public_key(), algs=["RS256"])
 
+# A FusionAuth tenant's JWKS (jwks_url on the source): an EC P-256 key and an RSA key, chosen by kid.
+fa_jwks_url = "https://auth.example.com/.well-known/jwks.json"
+ec_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(fa_ec.public_key()))
+ec_jwk.update({"kid": "ec-1", "use": "sig"})
+rsa_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(fa_rsa.public_key()))
+rsa_jwk.update({"kid": "rsa-1", "alg": "RS256"})
+fa_jwks = json.dumps({"keys": [rsa_jwk, ec_jwk]})
+for case, expected, key, alg, kid in [("es256-jwks", "accepted", fa_ec, "ES256", "ec-1"), ("rs256-jwks", "accepted", fa_rsa, "RS256", "rsa-1"),
+                                      ("es256-token-naming-the-rsa-kid", "signing_key_unknown", fa_ec, "ES256", "rsa-1")]:
+    token = jwt.encode({"request_body_sha256": base64.b64encode(hashlib.sha256(fa_body.encode()).digest()).decode()}, key, algorithm=alg,
+                       headers={"kid": kid})
+    sdk = sdk_decision(lambda: jwt.decode(token, jwt.PyJWKSet.from_json(fa_jwks)[kid].key, algorithms=[alg]))
+    add("fusionauth", case, expected, {"X-FusionAuth-Signature-JWT": token}, fa_body, sdk, "PyJWT 2.15.1", jwks=fa_jwks, jwks_url=fa_jwks_url,
+        expected_event_id="e6a4b4c2-0000-4000-8000-000000000001" if expected == "accepted" else None)
+
 # --- Wise and Fireblocks (configured RSA public key; cryptography 50.0.2) ------------------------------------
 for provider, header, hash_, other in [("wise", "X-Signature-SHA256", hashes.SHA256(), hashes.SHA512()),
                                        ("fireblocks", "Fireblocks-Signature", hashes.SHA512(), hashes.SHA256())]:
