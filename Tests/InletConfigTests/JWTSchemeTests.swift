@@ -109,6 +109,24 @@ struct JWTKnownAnswerTests {
     }
 }
 
+@Suite("JWT bearer tokens are not stored")
+struct JWTRedactionTests {
+    @Test func aTokenThatDoesNotBindTheBodyIsReplacedInStoredEventsButKeptForQuarantine() throws {
+        let pubsub = try #require(JWTFixture.all.first { $0.provider == "google-pubsub" && $0.case == "valid" })
+        let profile = try #require(Repo.profiles["google-pubsub"])
+        let stored = CredentialRedaction.redactingStoredEvent(pubsub.request, profile: profile)
+        #expect(stored.headers.first("Authorization") == CredentialRedaction.marker)
+        #expect(stored.body == pubsub.request.body)
+        // Quarantine keeps what re-admission must verify again.
+        #expect(CredentialRedaction.redacting(pubsub.request, profile: profile, salt: [1, 2, 3]).headers.first("Authorization") == pubsub.headers["Authorization"])
+        // A token bound to the body (QStash's body claim) proves nothing for another body: it is kept.
+        let qstash = try #require(JWTFixture.all.first { $0.provider == "qstash" && $0.case == "current-key" })
+        let kept = CredentialRedaction.redactingStoredEvent(qstash.request, profile: try #require(Repo.profiles["qstash"]))
+        #expect(kept.headers.first("Upstash-Signature") == qstash.headers["Upstash-Signature"])
+        #expect(Repo.profiles["vonage"]?.bearerTokenSources == [.header("Authorization")])
+    }
+}
+
 @Suite("JWT and public-key schemes: configuration")
 struct JWTConfigurationTests {
     static let now: EpochMillis = 1_767_225_600_000
