@@ -263,6 +263,15 @@ extension GatewayConfig {
             }
             sc.sandbox = try s.bool("sandbox") ?? false
             sc.dedupOnBodyHash = try s.bool("dedup_on_body_hash")
+            sc.jwtAudience = try s.strings("jwt_audience") ?? []
+            sc.jwksURL = try s.string("jwks_url")
+            if var c = try s.table("jwt_claims") {
+                for key in c.values.keys.sorted() {
+                    guard let accepted = try c.strings(key), !accepted.isEmpty else { throw c.error(key, "is a list of accepted values") }
+                    sc.jwtClaims[key] = accepted
+                }
+                try c.rejectUnknownKeys()
+            }
             if let t = try s.string("verify_token") { sc.verifyToken = SecretReference(label: "verify_token", reference: t) }
             try s.rejectUnknownKeys()
             out.append(sc)

@@ -133,6 +133,12 @@ public struct SourceConfig: Sendable, Equatable {
     public var sandbox = false
     /// Overrides the profile's `dedup_on_body_hash`.
     public var dedupOnBodyHash: Bool?
+    /// JWT profiles: the audiences accepted in `aud` (Google Pub/Sub: the push endpoint or the configured audience).
+    public var jwtAudience: [String] = []
+    /// JWT profiles without a fixed key set: the provider's JWKS URL (a self-hosted FusionAuth's, say).
+    public var jwksURL: String?
+    /// JWT profiles with `source_claims`: the values accepted per claim (Google Pub/Sub: `email`).
+    public var jwtClaims: [String: [String]] = [:]
 }
 
 public struct DestinationConfig: Sendable, Equatable {

@@ -22,7 +22,8 @@ public enum ProfileLoader {
         case "utf8": secretEncoding = .utf8
         case "base64": secretEncoding = .base64(stripPrefix: try r.string("secret_prefix") ?? "")
         case "hex": secretEncoding = .hex
-        case let other: throw r.error("secret_encoding", "unknown encoding '\(other)' (utf8, base64, hex)")
+        case "pem": secretEncoding = .pem
+        case let other: throw r.error("secret_encoding", "unknown encoding '\(other)' (utf8, base64, hex, pem)")
         }
         if case .base64 = secretEncoding {} else if r.values["secret_prefix"] != nil {
             throw r.error("secret_prefix", "only applies with secret_encoding = \"base64\"")
@@ -84,6 +85,15 @@ public enum ProfileLoader {
             sourceIPs = PublishedIPRanges(ranges: ranges, asOf: asOf, url: url, format: format)
         }
 
+        var jwt: JWTSpec?
+        if var t = try r.table("jwt") { jwt = try jwtSpec(&t) }
+        if specs.contains(where: { $0.algorithm == .jwt }) {
+            guard jwt != nil else { throw r.error("jwt", "a [jwt] table is required with algorithm = \"jwt\"") }
+            guard specs.allSatisfy({ $0.algorithm == .jwt }) else { throw r.error("signature", "a jwt profile's signatures are all algorithm = \"jwt\"") }
+        } else if jwt != nil {
+            throw r.error("jwt", "only applies with algorithm = \"jwt\"")
+        }
+
         var event = EventSpec(idSources: [], typeSources: [])
         if var e = try r.table("event") {
             event.idSources = try sources(&e, "id") ?? []
@@ -107,7 +117,54 @@ public enum ProfileLoader {
         profile.dedupOnBodyHash = dedupOnBodyHash
         profile.confidence = confidence
         profile.reference = reference
+        profile.jwt = jwt
         return profile
+    }
+
+    /// The `[jwt]` table: which algorithms, which claims, where the keys are (see `JWTSpec`).
+    private static func jwtSpec(_ t: inout TableReader) throws(ConfigError) -> JWTSpec {
+        guard let names = try t.strings("algorithms"), !names.isEmpty else { throw t.error("algorithms", "is required (e.g. [\"HS256\"])") }
+        var algorithms: [JWTAlgorithm] = []
+        for n in names {
+            guard let a = JWTAlgorithm(rawValue: n) else {
+                throw t.error("algorithms", "'\(n)' is not accepted (\(JWTAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")); never none)")
+            }
+            algorithms.append(a)
+        }
+        var spec = JWTSpec(algorithms: algorithms)
+        spec.issuers = try t.strings("issuers") ?? []
+        spec.requireAudience = try t.bool("require_audience") ?? false
+        spec.requiredClaims = try t.strings("required_claims") ?? []
+        spec.leewaySeconds = Int64(try t.int("leeway_seconds", range: 0...3600) ?? 0)
+        spec.maxAgeSeconds = try t.int("max_age_seconds", range: 1...86_400).map(Int64.init)
+        if let claim = try t.string("body_hash_claim") {
+            guard let enc = DigestEncoding(rawValue: try t.string("body_hash_encoding") ?? "hex") else {
+                throw t.error("body_hash_encoding", "must be hex, base64 or base64url")
+            }
+            guard let presence = JWTSpec.BodyHashPresence(rawValue: try t.string("body_hash") ?? "required") else {
+                throw t.error("body_hash", "must be required, non-empty-body or optional")
+            }
+            spec.bodyHash = .init(claim: claim, encoding: enc, presence: presence)
+        } else if t.values["body_hash_encoding"] != nil || t.values["body_hash"] != nil {
+            throw t.error("body_hash_claim", "is required with body_hash_encoding / body_hash")
+        }
+        spec.urlHashClaim = try t.string("url_hash_claim")
+        spec.subjectIsURL = try t.bool("subject_is_url") ?? false
+        spec.jwksHosts = try t.strings("jwks_hosts") ?? []
+        spec.sourceClaims = try t.strings("source_claims") ?? []
+        if var c = try t.table("claims") {
+            for key in c.values.keys.sorted() { spec.claims[key] = try c.requiredString(key) }
+            try c.rejectUnknownKeys()
+        }
+        if let url = try t.string("jwks_url") {
+            guard spec.acceptsPublicKeys, let host = JWTKeySetURL.host(of: url) else {
+                throw t.error("jwks_url", "must be an https URL, with RS256 or ES256 among the algorithms")
+            }
+            if !spec.jwksHosts.isEmpty && !spec.jwksHosts.contains(host) { throw t.error("jwks_url", "is not on one of jwks_hosts") }
+            spec.jwksURL = url
+        }
+        try t.rejectUnknownKeys()
+        return spec
     }
 
     private static func sources(_ r: inout TableReader, _ key: String) throws(ConfigError) -> [ValueSource]? {
@@ -141,7 +198,7 @@ public enum ProfileLoader {
         }
         let algText = try s.requiredString("algorithm")
         guard let algorithm = SignatureAlgorithm(name: algText) else {
-            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, ed25519, ecdsa-p256-sha256, token, twilio)")
+            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, ed25519, ecdsa-p256-sha256, rsa-sha1, rsa-sha256, rsa-sha512, jwt, token, twilio)")
         }
         guard let encoding = ByteEncoding(rawValue: try s.string("encoding") ?? "hex") else {
             throw s.error("encoding", "must be hex or base64")

@@ -79,7 +79,32 @@ extension GatewayConfig {
             guard let profile = profiles[s.provider] else {
                 throw err(["sources", s.name, "provider"], "unknown provider '\(s.provider)' (see `inlet providers`)")
             }
-            let usesCertificate = profile.signatures.contains { $0.algorithm.usesSigningCertificate }
+            let usesJWT = profile.signatures.contains { $0.algorithm == .jwt }
+            if !usesJWT && (s.jwksURL != nil || !s.jwtAudience.isEmpty || !s.jwtClaims.isEmpty) {
+                throw err(["sources", s.name, s.jwksURL != nil ? "jwks_url" : "jwt_audience"], "only applies to JWT profiles")
+            }
+            if let url = s.jwksURL, let spec = profile.jwt {
+                guard spec.jwksURL == nil else { throw err(["sources", s.name, "jwks_url"], "the \(profile.name) profile fixes its key set (\(spec.jwksURL!))") }
+                guard spec.acceptsPublicKeys, let host = JWTKeySetURL.host(of: url) else {
+                    throw err(["sources", s.name, "jwks_url"], "must be an https URL without query, for a profile that accepts RS256 or ES256")
+                }
+                if !spec.jwksHosts.isEmpty && !spec.jwksHosts.contains(host) {
+                    throw err(["sources", s.name, "jwks_url"], "must be on \(spec.jwksHosts.joined(separator: " or "))")
+                }
+            }
+            for claim in profile.jwt?.sourceClaims ?? [] where s.jwtClaims[claim] == nil {
+                throw err(["sources", s.name, "jwt_claims"], "needs \(claim) = [\"…\"]: the \(profile.name) profile checks the token's \(claim) against the source's list")
+            }
+            if let extra = s.jwtClaims.keys.sorted().first(where: { !(profile.jwt?.sourceClaims ?? []).contains($0) }) {
+                throw err(["sources", s.name, "jwt_claims"], "'\(extra)' is not a claim the \(profile.name) profile checks per source")
+            }
+            if profile.jwt?.requireAudience == true && s.jwtAudience.isEmpty {
+                throw err(["sources", s.name, "jwt_audience"], "is required: the \(profile.name) profile checks the token's aud (e.g. your push endpoint's URL)")
+            }
+            let usesCertificate = profile.signatures.contains { $0.algorithm.usesSigningCertificate } || profile.keySetURL(sourceURL: s.jwksURL) != nil
+            if let url = profile.keySetURL(sourceURL: s.jwksURL), !s.secrets.isEmpty {
+                throw err(["sources", s.name, "secrets"], "do not apply: this source verifies with the keys at \(url)")
+            }
             if s.secrets.isEmpty && !usesCertificate {
                 throw err(["sources", s.name, "secrets"], "is required (at least one secret)")
             }
@@ -111,7 +136,8 @@ extension GatewayConfig {
             if profile.handshakes.contains(.metaVerifyToken) && verifyToken == nil {
                 throw err(["sources", s.name, "verify_token"], "is required: the \(profile.name) profile answers GET hub.challenge verification with it")
             }
-            if profile.signatures.contains(where: { $0.signedContent.usesURL || $0.algorithm == .twilio }) && s.publicURL == nil {
+            if profile.signatures.contains(where: { $0.signedContent.usesURL || $0.algorithm == .twilio }) || profile.jwt?.urlHashClaim != nil,
+               s.publicURL == nil {
                 throw err(["sources", s.name, "public_url"], "is required: the \(profile.name) scheme signs the URL the provider calls")
             }
             var allowed = s.allowIPs
@@ -124,6 +150,9 @@ extension GatewayConfig {
             var verification = VerificationOptions(toleranceSeconds: s.toleranceSeconds.map(Int64.init), allowLegacySignatures: s.allowLegacySignatures,
                                                    publicURL: s.publicURL, verifyToken: verifyToken, webhookID: s.webhookID, snsAutoConfirm: s.snsAutoConfirm)
             verification.sandbox = s.sandbox
+            verification.jwtAudiences = s.jwtAudience
+            verification.jwksURL = s.jwksURL
+            verification.jwtClaims = s.jwtClaims
             var policy = SourcePolicy(
                 name: s.name, path: s.path, profile: profile, keys: keys,
                 allowlist: IPAllowlist(allowed: allowed, trustedProxies: s.trustedProxies),

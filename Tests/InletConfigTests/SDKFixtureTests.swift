@@ -67,6 +67,7 @@ struct KnownAnswerFixtureTests {
         // Profiles covered by provider_vectors.json, the two fixture files, or (SNS, PayPal) a local CA.
         let covered = Set(KnownAnswerFixture.all.map(\.provider))
             .union(ProviderVector.covered.compactMap(\.profileName)).union(["aws-sns", "paypal"])
+            .union(JWTFixture.all.map(\.provider))  // jwt_fixtures.json (JWTSchemeTests.swift)
         #expect(Set(Repo.profiles.keys).subtracting(covered).isEmpty, "no known-answer test: \(Set(Repo.profiles.keys).subtracting(covered))")
     }
 

@@ -26,6 +26,9 @@ struct SendTest: AsyncParsableCommand {
         if spec.algorithm.usesPublicKey || spec.algorithm.usesSigningCertificate {
             throw CLIError("send-test cannot sign as \(policy.profile.name): only the provider holds its private key. Use the provider's own test tools.")
         }
+        if spec.algorithm == .jwt {
+            throw CLIError("send-test cannot sign as \(policy.profile.name): it does not make JWTs. Use the provider's own test tools.")
+        }
         if case .header? = spec.sources.first {} else {
             throw CLIError("send-test cannot sign as \(policy.profile.name): its signature travels inside the body")
         }

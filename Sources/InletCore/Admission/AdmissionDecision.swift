@@ -60,7 +60,7 @@ extension SourcePolicy {
             eventKey: providerID ?? sha256Hex(request.body),
             keyOrigin: providerID == nil ? .bodyHash : .provider,
             eventType: eventType,
-            secretLabel: keys.indices.contains(verified.keyIndex) ? keys[verified.keyIndex].label : "certificate",
+            secretLabel: keys.indices.contains(verified.keyIndex) ? keys[verified.keyIndex].label : (keySetURL == nil ? "certificate" : "jwks"),
             providerTimestamp: verified.timestamp,
             clientAddress: client,
             destinations: routes.destinations(eventType: eventType, body: request.body)

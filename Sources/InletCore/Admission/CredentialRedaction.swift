@@ -11,6 +11,17 @@ extension ProviderProfile {
         }
         return out
     }
+
+    /// Headers carrying a JWT that does not bind the body (Google Pub/Sub's OIDC token; Vonage's without `payload_hash`):
+    /// a bearer credential that whoever reads it may present again, with another body, until it expires.
+    public var bearerTokenSources: [ValueSource] {
+        guard let spec = jwt, spec.bodyHash == nil || spec.bodyHash?.presence == .optional else { return [] }
+        var out: [ValueSource] = []
+        for s in signatures where s.algorithm == .jwt {
+            for source in s.sources where !out.contains(source) { out.append(source) }
+        }
+        return out
+    }
 }
 
 /// Keeps shared secrets out of the store. A token scheme's request carries the secret in clear, and the stored request
@@ -75,6 +86,16 @@ public enum CredentialRedaction {
         var out = request
         out.headers = rewriteHeaders(request.headers, sources) { secret(for: $0) }
         out.query = rewriteQuery(request.query, sources) { value in secret(for: value).map(percentEncoded) }
+        return out
+    }
+
+    /// What an admitted event keeps: `redacting`, and a marker in place of a bearer JWT (`bearerTokenSources`). Nothing
+    /// verifies a stored event again, while raw destinations, the admin API and `replay --to` would hand the token on.
+    /// Quarantine entries keep the token: re-admission verifies it again, at the time it arrived.
+    public static func redactingStoredEvent(_ request: IncomingRequest, profile: ProviderProfile) -> IncomingRequest {
+        var out = redacting(request, profile: profile)
+        let bearer = profile.bearerTokenSources
+        if !bearer.isEmpty { out.headers = rewriteHeaders(out.headers, bearer) { _ in marker } }
         return out
     }
 

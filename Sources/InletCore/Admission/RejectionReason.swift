@@ -28,6 +28,14 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
     case duplicateJSONKey = "duplicate_json_key"
     /// An AWS SNS message from a topic the source does not list in `topic_arns`.
     case topicNotAllowed = "topic_not_allowed"
+    /// A JWT whose `alg` the profile does not accept (`none` included), or with a critical extension.
+    case jwtAlgorithmRefused = "jwt_algorithm_refused"
+    /// A JWT claim the profile checks (`iss`, `aud`, `sub`, a required one) is missing or wrong.
+    case jwtClaimInvalid = "jwt_claim_invalid"
+    /// The signed body-hash claim does not match the body received.
+    case bodyHashMismatch = "body_hash_mismatch"
+    /// The provider's key set has no key with the token's `kid`, even after a refresh.
+    case signingKeyUnknown = "signing_key_unknown"
 
     /// The answer's JSON body, the same wherever a refusal is written (the ingress handler, the head-timeout guard
     /// below the HTTP codec): `{"status":"rejected","reason":"<code>"}`.
@@ -41,7 +49,8 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .bodyTooLarge: return 413
         case .ipNotAllowed, .handshakeRefused, .topicNotAllowed: return 403
         case .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused,
-             .signatureMismatch, .secretExpired, .missingTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed:
+             .signatureMismatch, .secretExpired, .missingTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed,
+             .jwtAlgorithmRefused, .jwtClaimInvalid, .bodyHashMismatch, .signingKeyUnknown:
             return 401
         case .malformedTimestamp, .malformedRequest, .duplicateJSONKey: return 400
         case .requestTimeout: return 408
@@ -65,6 +74,10 @@ public enum RejectionReason: String, Sendable, CaseIterable, Error {
         case .certificateURLNotAllowed: self = .certificateURLNotAllowed
         case .certificateUnavailable: self = .certificateUnavailable
         case .secretExpired: self = .secretExpired
+        case .jwtAlgorithmRefused: self = .jwtAlgorithmRefused
+        case .jwtClaimInvalid: self = .jwtClaimInvalid
+        case .bodyHashMismatch: self = .bodyHashMismatch
+        case .signingKeyUnknown: self = .signingKeyUnknown
         }
     }
 }
@@ -76,7 +89,8 @@ extension RejectionReason {
         switch self {
         case .ipNotAllowed, .missingSignature, .malformedSignature, .noSupportedSignature, .legacySignatureRefused, .signatureMismatch,
              .secretExpired, .missingTimestamp, .malformedTimestamp, .timestampOutsideTolerance, .certificateURLNotAllowed,
-             .certificateUnavailable, .sourceMisconfigured, .topicNotAllowed:
+             .certificateUnavailable, .sourceMisconfigured, .topicNotAllowed, .jwtAlgorithmRefused, .jwtClaimInvalid, .bodyHashMismatch,
+             .signingKeyUnknown:
             return true
         // A body with a repeated key is refused for what it is, not for a setting an operator could change.
         case .unknownSource, .methodNotAllowed, .bodyTooLarge, .malformedRequest, .requestTimeout, .handshakeRefused, .storeUnavailable,

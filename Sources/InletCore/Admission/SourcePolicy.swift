@@ -75,13 +75,35 @@ extension SourcePolicy {
 
     /// Where the signing certificate of a certificate scheme (SNS, PayPal) is, checked against the provider's hosts
     /// (PayPal's sandbox hosts only for a `sandbox` source); nil for other schemes.
+    /// JWT sources with a key set answer the key set's URL with the token's `kid` (`KeySetLocator`), after the token's
+    /// `alg` passed: a token the profile refuses anyway (`alg: none`) never makes the gateway fetch.
     public func certificateURL(in request: IncomingRequest) -> Result<String, VerificationFailure>? {
-        CertificateSchemes.certificateURL(for: profile, in: request, sandbox: verification.sandbox)
+        if let url = keySetURL { return keySetLocator(url, in: request) }
+        return CertificateSchemes.certificateURL(for: profile, in: request, sandbox: verification.sandbox)
     }
 
-    /// What the fetched certificate itself must satisfy.
+    /// What the fetched certificate itself must satisfy (for a key set: that it is one).
     public var certificateRequirement: SigningCertificateRequirement {
-        CertificateSchemes.requirement(for: profile, sandbox: verification.sandbox)
+        if keySetURL != nil { return SigningCertificateRequirement(keySet: true) }
+        return CertificateSchemes.requirement(for: profile, sandbox: verification.sandbox)
+    }
+
+    /// The JWKS this source verifies JWTs with, if it uses one.
+    public var keySetURL: String? { profile.keySetURL(sourceURL: verification.jwksURL) }
+
+    func keySetLocator(_ url: String, in request: IncomingRequest) -> Result<String, VerificationFailure> {
+        guard let spec = profile.signatures.first(where: { $0.algorithm == .jwt }),
+              let value = spec.sources.lazy.compactMap({ ProviderProfile.value(of: $0, in: request) }).first else { return .failure(.missingSignature) }
+        let token: CompactJWT
+        switch CompactJWT.parse(CompactJWT.token(fromHeader: value)) {
+        case .success(let t): token = t
+        case .failure(let f): return .failure(f)
+        }
+        guard let alg = JWTAlgorithm(rawValue: token.algorithm), profile.jwt?.algorithms.contains(alg) == true, !alg.isHMAC else {
+            return .failure(.jwtAlgorithmRefused)
+        }
+        if let kid = token.keyID, !KeySetLocator.isPlausible(kid) { return .failure(.signingKeyUnknown) }
+        return .success(KeySetLocator(url: url, keyID: token.keyID).text)
     }
 }
 

@@ -104,10 +104,13 @@ public struct SigningCertificateRequirement: Sendable, Hashable {
     public var chainToTrustedRoot: Bool
     /// The leaf's subject common name must be one of these; empty: any.
     public var commonNames: [String]
+    /// The document is a JSON Web Key Set, not a certificate; the URL asked for is a `KeySetLocator` (`…#kid=…`).
+    public var keySet: Bool
 
-    public init(chainToTrustedRoot: Bool = false, commonNames: [String] = []) {
+    public init(chainToTrustedRoot: Bool = false, commonNames: [String] = [], keySet: Bool = false) {
         self.chainToTrustedRoot = chainToTrustedRoot
         self.commonNames = commonNames
+        self.keySet = keySet
     }
 }
 

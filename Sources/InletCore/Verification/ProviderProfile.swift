@@ -1,4 +1,5 @@
 import Crypto
+import _CryptoExtras
 import Foundation
 
 /// Where a value (event ID, type, timestamp, signed ID) is read from in a request.
@@ -64,6 +65,10 @@ public enum SignatureAlgorithm: Sendable, Equatable {
     case awsSNS
     /// PayPal: SHA256withRSA over `id|time|webhook_id|crc32(body)`, key from `PAYPAL-CERT-URL`.
     case paypalRSA
+    /// RSASSA-PKCS1-v1_5 over the signed content with the provider's configured public key (Wise, Fireblocks).
+    case rsa(HashFunction)
+    /// A JWT in the signature header, checked as the profile's `[jwt]` table says (`JWTSpec`).
+    case jwt
 
     public var name: String {
         switch self {
@@ -74,6 +79,8 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case .twilio: return "twilio"
         case .awsSNS: return "aws-sns"
         case .paypalRSA: return "paypal-rsa"
+        case .rsa(let h): return "rsa-\(h.rawValue)"
+        case .jwt: return "jwt"
         }
     }
 
@@ -88,11 +95,18 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case "twilio": self = .twilio
         case "aws-sns": self = .awsSNS
         case "paypal-rsa": self = .paypalRSA
+        case "rsa-sha1": self = .rsa(.sha1)
+        case "rsa-sha256": self = .rsa(.sha256)
+        case "rsa-sha512": self = .rsa(.sha512)
+        case "jwt": self = .jwt
         default: return nil
         }
     }
 
-    public var usesPublicKey: Bool { self == .ed25519 || self == .ecdsaP256SHA256 }
+    public var usesPublicKey: Bool {
+        if case .rsa = self { return true }
+        return self == .ed25519 || self == .ecdsaP256SHA256
+    }
     /// The key comes from a certificate the request points to, fetched by the server.
     public var usesSigningCertificate: Bool { self == .awsSNS || self == .paypalRSA }
 }
@@ -209,9 +223,12 @@ public enum SecretEncoding: Sendable, Equatable {
     /// Base64 after an optional prefix (Standard Webhooks: `whsec_` + base64).
     case base64(stripPrefix: String)
     case hex
+    /// A public key as PEM (`-----BEGIN PUBLIC KEY-----`) or bare base64 DER.
+    case pem
 
     public func decode(_ secret: String) -> [UInt8]? {
         switch self {
+        case .pem: return PublicKeys.derFromPEMOrBase64(secret)
         case .utf8: return secret.isEmpty ? nil : Array(secret.utf8)
         case .base64(let prefix):
             let body = secret.hasPrefix(prefix) ? String(secret.dropFirst(prefix.count)) : secret
@@ -272,6 +289,8 @@ public struct ProviderProfile: Sendable, Equatable {
     public var confidence: ProfileConfidence = .secondary
     /// Where the scheme was read: the SDK file, documentation page or sources, for an operator to check.
     public var reference = ""
+    /// The JWT scheme, for profiles whose signature algorithm is `jwt`.
+    public var jwt: JWTSpec?
 
     public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json", handshakes: [Handshake] = []) {
         self.handshakes = handshakes
@@ -294,6 +313,12 @@ public struct ProviderProfile: Sendable, Equatable {
         case .twilio: return "twilio (hmac-sha1/base64 over URL + sorted params) in \(where_)"
         case .awsSNS: return "aws-sns (RSA over the canonical message; certificate from sns.<region>.amazonaws.com)"
         case .paypalRSA: return "paypal-rsa (SHA256withRSA over id|time|webhook_id|crc32; certificate from api.paypal.com)"
+        case .jwt:
+            guard let j = jwt else { return "jwt in \(where_)" }
+            var parts = [j.algorithms.map(\.rawValue).joined(separator: "/")]
+            if let bh = j.bodyHash { parts.append("body SHA-256 in claim \(bh.claim) (\(bh.encoding.rawValue))") }
+            if let url = j.jwksURL { parts.append("keys from \(url)") }
+            return "jwt (\(parts.joined(separator: "; "))) in \(where_)"
         default: return "\(s.algorithm.name)/\(s.encoding.rawValue) over \(s.signedContent.text) in \(where_)"
         }
     }
@@ -308,6 +333,8 @@ public struct VerificationKey: Sendable, CustomStringConvertible {
         case symmetric([UInt8])
         case ed25519(raw: [UInt8])
         case p256(der: [UInt8])
+        /// An RSA public key (2048 to 8192 bits), read by `PublicKeys` from a configured PEM or DER.
+        case rsa(_RSA.Signing.PublicKey)
     }
 
     public let label: String
@@ -342,6 +369,14 @@ extension ProviderProfile {
         switch signatures.first?.algorithm {
         case .ed25519?: return "the provider's Ed25519 public key, \(secretEncoding)"
         case .ecdsaP256SHA256?: return "the provider's P-256 public key (DER SubjectPublicKeyInfo), \(secretEncoding)"
+        case .rsa?: return "the provider's RSA public key (2048 to 8192 bits), as PEM or base64 DER"
+        case .jwt?:
+            let spec = jwt ?? JWTSpec(algorithms: [])
+            switch (spec.acceptsHMAC, spec.acceptsPublicKeys) {
+            case (true, false): return "the signing secret (\(secretEncoding)); a PEM public key is refused as an HMAC secret"
+            case (false, _): return "the provider's public key (\(spec.algorithms.map(\.rawValue).joined(separator: "/"))) as PEM"
+            case (true, true): return "the signing secret (\(secretEncoding)), or the provider's public key as PEM"
+            }
         default: return "\(secretEncoding)"
         }
     }
@@ -349,6 +384,7 @@ extension ProviderProfile {
     /// Turns a configured secret string into a key for this profile: decoded per `secret_encoding`, and parsed as
     /// a public key when the profile verifies with one. Nil when it does not decode.
     public func makeKey(label: String, secret: String) -> VerificationKey? {
+        if signatures.first?.algorithm == .jwt { return makeJWTKey(label: label, secret: secret) }
         guard let bytes = secretEncoding.decode(secret) else { return nil }
         switch signatures.first?.algorithm {
         case .ed25519?:
@@ -357,9 +393,39 @@ extension ProviderProfile {
         case .ecdsaP256SHA256?:
             guard (try? P256.Signing.PublicKey(derRepresentation: bytes)) != nil else { return nil }
             return VerificationKey(label: label, material: .p256(der: bytes))
+        case .rsa?:
+            guard case .rsa(let key)? = PublicKeys.parse(der: bytes) else { return nil }
+            return VerificationKey(label: label, material: .rsa(key))
+        case .jwt?:
+            return makeJWTKey(label: label, secret: secret)
         default:
             return VerificationKey(label: label, keyBytes: bytes)
         }
+    }
+}
+
+extension ProviderProfile {
+    /// A JWT profile's key: a PEM public key becomes an RSA or P-256 key (only if the profile accepts RS256/ES256),
+    /// anything else a shared secret (only if it accepts HS*). The kind of key, fixed here, decides which algorithms
+    /// it can ever verify: a public key is never used as an HMAC secret.
+    func makeJWTKey(label: String, secret: String) -> VerificationKey? {
+        guard let spec = jwt else { return nil }
+        if PublicKeys.looksLikePEM(secret) {
+            guard spec.acceptsPublicKeys, let der = PublicKeys.derFromPEMOrBase64(secret) else { return nil }
+            switch PublicKeys.parse(der: der) {
+            case .rsa(let key)? where spec.algorithms.contains(.rs256): return VerificationKey(label: label, material: .rsa(key))
+            case .p256(let der)? where spec.algorithms.contains(.es256): return VerificationKey(label: label, material: .p256(der: der))
+            default: return nil
+            }
+        }
+        guard spec.acceptsHMAC, let bytes = secretEncoding.decode(secret) else { return nil }
+        return VerificationKey(label: label, keyBytes: bytes)
+    }
+
+    /// Where a JWT source's key set is: the source's own `jwks_url`, else the profile's.
+    public func keySetURL(sourceURL: String?) -> String? {
+        guard signatures.contains(where: { $0.algorithm == .jwt }) else { return nil }
+        return sourceURL ?? jwt?.jwksURL
     }
 }
 

@@ -21,6 +21,15 @@ public enum VerificationFailure: Error, Equatable, Sendable {
     case certificateUnavailable
     /// Only a secret past its `expires_at` matches the signature.
     case secretExpired
+    /// A JWT whose `alg` the profile does not accept (`none`, or HS256 where RS256 is expected), or that marks an
+    /// extension critical.
+    case jwtAlgorithmRefused
+    /// A JWT claim the profile checks is missing or wrong (`iss`, `aud`, `sub`, a required claim); names the claim.
+    case jwtClaimInvalid(String)
+    /// The signed body-hash claim is not SHA-256 of the body received.
+    case bodyHashMismatch
+    /// The provider's key set (fetched, refreshed) has no key with the token's `kid`.
+    case signingKeyUnknown
 }
 
 /// A parsed signature header: the signature strings (still encoded) and any other fields it carried.
@@ -108,6 +117,12 @@ public struct VerificationOptions: Sendable, Equatable {
     public var snsAutoConfirm = false
     /// PayPal: also accept certificates from the sandbox hosts (with the sandbox's subject name).
     public var sandbox = false
+    /// JWT: the audiences the source accepts (`jwt_audience`); `aud` must contain one.
+    public var jwtAudiences: [String] = []
+    /// JWT: the source's own key set URL (`jwks_url`), where the profile names none.
+    public var jwksURL: String?
+    /// JWT: the values accepted for the profile's `source_claims` (`jwt_claims = { email = ["…"] }`).
+    public var jwtClaims: [String: [String]] = [:]
 
     public init(toleranceSeconds: Int64? = nil, allowLegacySignatures: Bool = false, publicURL: String? = nil, verifyToken: String? = nil,
                 webhookID: String? = nil, snsAutoConfirm: Bool = false) {
@@ -138,6 +153,18 @@ extension ProviderProfile {
         guard let (spec, headerValue) = chosen else {
             return .failure(legacyOnly ? .legacySignatureRefused : .missingSignature)
         }
+        if spec.algorithm == .jwt {
+            var keySet: JSONWebKeySet?
+            if keySetURL(sourceURL: options.jwksURL) != nil {
+                // The server fetched the key set for the token's kid (`SourcePolicy.decide`); without it nothing verifies.
+                guard let bytes = options.signingCertificateKey, let set = try? JSONWebKeySet.parse(bytes, requireKeys: false) else {
+                    return .failure(.certificateUnavailable)
+                }
+                keySet = set
+            }
+            guard let jwtSpec = jwt else { return .failure(.noSupportedSignature) }
+            return JWTVerifier.verify(request, headerValue: headerValue, spec: jwtSpec, keys: keys, keySet: keySet, options: options, now: now)
+        }
         let parsed: ParsedSignatureHeader
         switch SignatureHeaderParser.parse(headerValue, format: spec.format) {
         case .success(let p): parsed = p
@@ -160,7 +187,7 @@ extension ProviderProfile {
 
         let message: [UInt8]
         switch spec.algorithm {
-        case .hmac, .ed25519, .ecdsaP256SHA256:
+        case .hmac, .ed25519, .ecdsaP256SHA256, .rsa:
             message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
         default:
             message = []
@@ -194,10 +221,17 @@ extension ProviderProfile {
                             if let pk = try? P256.Signing.PublicKey(derRepresentation: der), let s = try? P256.Signing.ECDSASignature(derRepresentation: sig) {
                                 record(index, pk.isValidSignature(s, for: message))
                             }
-                        case .symmetric: break
+                        case .symmetric, .rsa: break
                         }
                     }
                 }
+            case .rsa(let hash):
+                for index in indices {
+                    guard case .rsa(let key) = keys[index].material else { continue }
+                    for sig in decoded { record(index, PublicKeys.verifyRSA(key, signature: sig, message: message, hash: hash)) }
+                }
+            case .jwt:
+                break  // verified above
             case .awsSNS, .paypalRSA:
                 guard let der = options.signingCertificateKey else { return .failure(.certificateUnavailable) }
                 let ok = spec.algorithm == .awsSNS
@@ -270,7 +304,7 @@ extension ProviderProfile {
         case .token: sig = String(decoding: key, as: UTF8.self)
         case .twilio:
             sig = TwilioSignature.sign(url: publicURL ?? "", formBody: body, key: key)
-        case .ed25519, .ecdsaP256SHA256, .awsSNS, .paypalRSA:
+        case .ed25519, .ecdsaP256SHA256, .awsSNS, .paypalRSA, .rsa, .jwt:
             return []  // only the provider holds the private key
         }
         let value: String

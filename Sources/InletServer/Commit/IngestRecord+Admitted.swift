@@ -5,8 +5,8 @@ extension IngestRecord {
     /// The store record for an admitted request: what ingress commits, and what a re-admitted quarantine entry commits.
     static func admitted(_ admitted: AdmittedEvent, request: IncomingRequest, source: SourcePolicy, snapshot: ConfigSnapshot,
                          receivedAt: EpochMillis) -> IngestRecord {
-        // A token scheme's secret is never stored: the headers and query keep a marker in its place.
-        let stored = CredentialRedaction.redacting(request, profile: source.profile)
+        // A token scheme's secret, or a bearer JWT, is never stored: the headers and query keep a marker in its place.
+        let stored = CredentialRedaction.redactingStoredEvent(request, profile: source.profile)
         var record = IngestRecord(
             id: InletEventID.make(millis: receivedAt), source: source.name, provider: source.profile.name,
             eventKey: admitted.eventKey, keyOrigin: admitted.keyOrigin, eventType: admitted.eventType,

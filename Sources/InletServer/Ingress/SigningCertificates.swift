@@ -6,8 +6,8 @@ import NIOConcurrencyHelpers
 import NIOCore
 import X509
 
-/// Fetches a signing certificate's PEM (the leaf, possibly followed by intermediates). The URL has already been
-/// checked against the provider's hosts.
+/// Fetches a signing certificate's PEM (the leaf, possibly followed by intermediates), or a JWT source's key set
+/// (JWKS JSON). The URL has already been checked against the provider's hosts, or comes from configuration.
 public protocol CertificateFetcher: Sendable {
     func fetchPEM(_ url: String) async throws -> String
 }
@@ -73,6 +73,9 @@ public final class SigningCertificateCache: Sendable {
     private let capacity: Int
     private let state = NIOLockedValueBox(State())
     private let slots: FetchSlots
+    /// JWT sources' key sets, asked for through the same two calls (`requirement.keySet`), so ingress and quarantine
+    /// re-admission fetch them exactly as they fetch certificates.
+    public let keySets: KeySetCache
     static let maxAge: EpochMillis = 86_400_000
 
     /// `trustRoots`: what a certificate that must chain (PayPal) may chain to; the system's roots by default.
@@ -83,6 +86,7 @@ public final class SigningCertificateCache: Sendable {
         self.trustRoots = trustRoots
         self.capacity = max(1, capacity)
         self.slots = FetchSlots(limit: max(1, maxConcurrentFetches), maxWaiting: maxWaitingFetches)
+        self.keySets = KeySetCache(fetcher: fetcher, clock: clock)
     }
 
     /// The cache key, and the URL actually fetched: the URL without its query and fragment.
@@ -98,6 +102,7 @@ public final class SigningCertificateCache: Sendable {
 
     /// The cached key, if fresh and good for `requirement`: lets the ingress skip the async hop on the common path.
     public func cachedKey(for url: String, requirement: SigningCertificateRequirement = .init()) -> [UInt8]? {
+        if requirement.keySet { return keySets.cachedKeys(for: url) }
         let key = Self.normalized(url), now = clock.now()
         return state.withLockedValue { s in
             guard var e = s.entries[key], e.until > now, e.satisfies(requirement) else { return nil }
@@ -110,6 +115,7 @@ public final class SigningCertificateCache: Sendable {
 
     /// The RSA public key (DER) of the certificate at `url`, checked against `requirement`.
     public func publicKey(for url: String, requirement: SigningCertificateRequirement = .init()) async throws -> [UInt8] {
+        if requirement.keySet { return try await keySets.keys(for: url) }
         if let k = cachedKey(for: url, requirement: requirement) { return k }
         let key = Self.normalized(url)
         let task: Task<Entry, any Error> = state.withLockedValue { s in

@@ -121,6 +121,7 @@ struct SignedCase: Sendable {
             case .base64(let prefix): secret = prefix + Base64.encode((0..<32).map { UInt8($0 &* 7 &+ 3) })
             case .hex: secret = Hex.string((0..<32).map { UInt8($0 &* 7 &+ 3) })
             case .utf8: secret = "whsec_benchBenchBenchBenchBenchBench01"
+            case .pem: fatalError("\(provider): verifies with the provider's public key (PEM), which is not benchmarked here")
             }
             guard let key = profile.makeKey(label: "primary", secret: secret) else { fatalError("\(provider): secret does not decode") }
             let url = spec.algorithm == .twilio ? Fixtures.publicURL : nil
