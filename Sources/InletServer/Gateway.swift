@@ -66,6 +66,12 @@ public final class Gateway: Sendable {
                 if seconds >= Self.slowCommitSeconds {
                     logger.warning("slow commit", metadata: ["batch": "\(size)", "duration_ms": "\(Int(seconds * 1000))"])
                 }
+            },
+            betweenBatches: {
+                // A checkpoint that fails leaves the WAL as it is; the next batch's upkeep tries again.
+                do { try ingestStore.checkpointIfDue() } catch {
+                    logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
+                }
             })
         let completions = GroupCommitter<DeliveryCompletion, Void>(
             name: "completions", maxBatch: 1024,
