@@ -59,7 +59,7 @@ public final class Gateway: Sendable {
                     throw error
                 }
             },
-            afterCommit: { _ in doorbell.ring() },
+            afterCommit: { _ in doorbell.ring(.ingestCommit) },
             observe: { size, seconds in
                 metrics.commitBatch(size: size, seconds: seconds)
                 // Every request in the batch waited this long for its ack: worth a line when it is an outlier.
