@@ -53,6 +53,8 @@ let package = Package(
             dependencies: [
                 "InletCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the ingest statements bound straight from the records' buffers.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -59,12 +59,18 @@ public final class Gateway: Sendable {
                     throw error
                 }
             },
-            afterCommit: { _ in doorbell.ring() },
+            afterCommit: { _ in doorbell.ring(.ingestCommit) },
             observe: { size, seconds in
                 metrics.commitBatch(size: size, seconds: seconds)
                 // Every request in the batch waited this long for its ack: worth a line when it is an outlier.
                 if seconds >= Self.slowCommitSeconds {
                     logger.warning("slow commit", metadata: ["batch": "\(size)", "duration_ms": "\(Int(seconds * 1000))"])
+                }
+            },
+            betweenBatches: {
+                // A checkpoint that fails leaves the WAL as it is; the next batch's upkeep tries again.
+                do { try ingestStore.checkpointIfDue() } catch {
+                    logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
                 }
             })
         let completions = GroupCommitter<DeliveryCompletion, Void>(

@@ -43,6 +43,30 @@ struct SQLiteEventStoreTests {
         #expect(try store.ingest([other]) == [.accepted(id: other.id)])
     }
 
+    /// The duplicate path (SQLite takes it only when its `ON CONFLICT DO NOTHING` insert changed no row): a repeated key
+    /// is answered with the holder's ID, counted on the holder, queues nothing, and its sighting keeps the key from
+    /// retention; the holder's deliveries are claimed once each.
+    @Test(arguments: StoreBackend.available) func duplicateIsCountedKeepsItsKeyAndIsNeverQueuedAgain(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
+        let first = record("evt_D", at: 1_000, destinations: ["a", "b"])
+        #expect(try store.ingest([first]) == [.accepted(id: first.id)])
+        let again = record("evt_D", at: 9_000, destinations: ["a", "b"]), other = record("evt_E", at: 9_000, destinations: ["a"])
+        #expect(try store.ingest([again, other]) == [.duplicate(id: first.id), .accepted(id: other.id)])
+        #expect(try store.event(id: first.id)?.duplicates == 1)
+        #expect(try store.event(id: again.id) == nil)
+        #expect(try store.deliveries(eventID: first.id).map(\.destination) == ["a", "b"])
+        #expect(try store.deliveries(eventID: again.id).isEmpty)
+        let claimed = try store.claimDue(now: 10_000, limit: 10, leaseMillis: 60_000)
+        #expect(claimed.filter { $0.event.id == first.id }.map(\.destination).sorted() == ["a", "b"])
+        #expect(claimed.count == 3)
+        #expect(try store.claimDue(now: 10_000, limit: 10, leaseMillis: 60_000).isEmpty)
+        // Last seen at 9 000: a prune of keys not seen since 5 000 keeps it, and it is still a duplicate.
+        #expect(try store.pruneIdempotencyKeys(lastSeenBefore: 5_000, limit: 10) == 0)
+        #expect(try store.ingest([record("evt_D", at: 10_000)]) == [.duplicate(id: first.id)])
+        #expect(try store.event(id: first.id)?.duplicates == 2)
+        #expect(try store.counts() == StoreCounts(events: 2, pending: 3, delivered: 0, dead: 0))
+    }
+
     @Test(arguments: StoreBackend.available) func fanOutCreatesOneRowPerDestinationAndUnroutedNone(_ backend: StoreBackend) throws {
         let store = try backend.makeStore()
         let r = record("evt_F", destinations: ["a", "b", "c"])

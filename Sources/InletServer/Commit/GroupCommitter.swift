@@ -29,8 +29,10 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
 
     public struct Stopped: Error, Sendable {}
 
-    private struct State {
-        var pending: [(Item, Waiter)] = []
+    /// What submitters hand the committer thread; guarded by `signal`'s lock (the only lock on the path of a submit).
+    private final class Pending: @unchecked Sendable {
+        var items: [Item] = []
+        var waiters: [Waiter] = []
         var stopping = false
         var stopped = false
     }
@@ -39,17 +41,22 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
     private let maxBatch: Int
     private let commit: @Sendable ([Item]) throws -> [Output]
     private let afterCommit: @Sendable (Int) -> Void
+    private let betweenBatches: @Sendable () -> Void
     private let observe: @Sendable (_ size: Int, _ seconds: Double) -> Void
-    private let state = NIOLockedValueBox(State())
-    // 1 while there is work or a stop request; the committer thread sleeps on 0.
+    private let pending = Pending()
+    // Its lock guards `pending`; its value is 1 while there is work or a stop request: the committer thread sleeps on 0.
     private let signal = ConditionLock(value: 0)
     private let thread = NIOThreadPool(numberOfThreads: 1)
 
     /// - commit: writes one batch in one transaction; returns one output per item, in order.
     /// - afterCommit: called with the batch size after each successful commit (e.g. to wake delivery workers).
     /// - observe: called with each committed batch's size and duration (metrics).
+    /// - betweenBatches: upkeep run on the committer thread after each batch's waiters are completed, before the next
+    ///   batch (the store's WAL checkpoint): never on the path of an ack.
     public init(name: String, maxBatch: Int, commit: @escaping @Sendable ([Item]) throws -> [Output], afterCommit: @escaping @Sendable (Int) -> Void = { _ in },
-                observe: @escaping @Sendable (_ size: Int, _ seconds: Double) -> Void = { _, _ in }) {
+                observe: @escaping @Sendable (_ size: Int, _ seconds: Double) -> Void = { _, _ in },
+                betweenBatches: @escaping @Sendable () -> Void = {}) {
+        self.betweenBatches = betweenBatches
         self.observe = observe
         self.name = name
         self.maxBatch = maxBatch
@@ -60,10 +67,10 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
     /// Queues `item`; `waiter` is completed after the batch holding it committed (or failed).
     public func submit(_ item: Item, waiter: Waiter) {
         signal.lock()
-        let refused = state.withLockedValue { s -> Bool in
-            if s.stopped { return true }
-            s.pending.append((item, waiter))
-            return false
+        let refused = pending.stopped
+        if !refused {
+            pending.items.append(item)
+            pending.waiters.append(waiter)
         }
         signal.unlock(withValue: 1)
         if refused { waiter.fail(Stopped()) }
@@ -95,36 +102,47 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
     /// Asks the loop to finish what is queued and exit.
     public func stop() {
         signal.lock()
-        state.withLockedValue { $0.stopping = true }
+        pending.stopping = true
         signal.unlock(withValue: 1)
     }
 
     private func commitLoop() {
+        // The batch's buffers are swapped with the pending ones, not copied: submitters append to last batch's emptied
+        // arrays (their capacity kept), and a batch is handed to `commit` without a copy.
+        var items: [Item] = []
+        var waiters: [Waiter] = []
         while true {
+            items.removeAll(keepingCapacity: true)
+            waiters.removeAll(keepingCapacity: true)
             signal.lock(whenValue: 1)
-            let (batch, exit) = state.withLockedValue { s -> ([(Item, Waiter)], Bool) in
-                let take = min(s.pending.count, maxBatch)
-                let batch = Array(s.pending.prefix(take))
-                s.pending.removeFirst(take)
-                let exit = s.stopping && s.pending.isEmpty && batch.isEmpty
-                if exit { s.stopped = true }
-                return (batch, exit)
+            let p = pending
+            if p.items.count <= maxBatch {
+                swap(&items, &p.items)
+                swap(&waiters, &p.waiters)
+            } else {
+                // More than a batch waits (rare: commits fell behind): take the oldest, leave the rest queued.
+                items.append(contentsOf: p.items[..<maxBatch])
+                waiters.append(contentsOf: p.waiters[..<maxBatch])
+                p.items.removeFirst(maxBatch)
+                p.waiters.removeFirst(maxBatch)
             }
-            let more = state.withLockedValue { !$0.pending.isEmpty || $0.stopping }
-            signal.unlock(withValue: more ? 1 : 0)
+            let exit = p.stopping && p.items.isEmpty && items.isEmpty
+            if exit { p.stopped = true }
+            signal.unlock(withValue: !p.items.isEmpty || p.stopping ? 1 : 0)
             if exit { return }
-            if batch.isEmpty { continue }
+            if items.isEmpty { continue }
             do {
                 let started = ContinuousClock.now
-                let outputs = try commit(batch.map(\.0))
+                let outputs = try commit(items)
                 let took = ContinuousClock.now - started
-                observe(batch.count, Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
-                precondition(outputs.count == batch.count, "\(name): commit returned \(outputs.count) outputs for \(batch.count) items")
-                afterCommit(batch.count)
-                for (n, (_, waiter)) in batch.enumerated() { waiter.succeed(outputs[n]) }
+                observe(items.count, Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+                precondition(outputs.count == items.count, "\(name): commit returned \(outputs.count) outputs for \(items.count) items")
+                afterCommit(items.count)
+                for n in waiters.indices { waiters[n].succeed(outputs[n]) }
             } catch {
-                for (_, waiter) in batch { waiter.fail(error) }
+                for waiter in waiters { waiter.fail(error) }
             }
+            betweenBatches()
         }
     }
 }

@@ -73,13 +73,19 @@ public final class DeliveryService: Service, Sendable {
         try await storeThreads.runIfActive { try store.releaseAllClaims(now: now) }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
+                var schedule = DeliveryRoundSchedule()
+                var wake = Doorbell.Wake.other
                 // Cancellation ends the loop too: when another service fails (the ingress port is taken, say), the
                 // group cancels rather than shuts down gracefully, and a loop that only watched for shutdown spun on
                 // CancellationError from every claim, logging it, and kept the process from exiting.
                 while !stopping.withLockedValue({ $0 }) && !Task.isCancelled {
-                    let moreDue = await claimRound(group: &group)
+                    let snapshot = runtime.current
+                    let kind = schedule.kind(after: wake, now: clock.now())
+                    let moreDue = await claimRound(group: &group, destinations: kind.destinations(in: snapshot))
                     if moreDue { continue }
-                    await doorbell.wait(timeout: await sleepBudget())
+                    let now = clock.now()
+                    if kind == .full { schedule.readStore(nextDueAt: await nextDueAt(), now: now, pollMillis: Int64(settings.pollIntervalMillis)) }
+                    wake = await doorbell.wait(timeout: sleepBudget(until: schedule.fullRoundBy, now: now))
                 }
             }
         } onGracefulShutdown: {
@@ -88,13 +94,12 @@ public final class DeliveryService: Service, Sendable {
         }
     }
 
-    /// Claims what each destination may take now and starts those deliveries. Returns whether a destination filled
-    /// its allowance (so more may be due at once).
-    private func claimRound(group: inout DiscardingTaskGroup) async -> Bool {
-        let snapshot = runtime.current
+    /// Claims what each of `destinations` may take now and starts those deliveries. Returns whether a destination
+    /// filled its allowance (so more may be due at once).
+    private func claimRound(group: inout DiscardingTaskGroup, destinations: [(String, ResolvedDestination)]) async -> Bool {
         let store = self.store, lease = Int64(settings.leaseSeconds) * 1000
         var full = false
-        for (name, destination) in snapshot.resolved.destinations.sorted(by: { $0.key < $1.key }) {
+        for (name, destination) in destinations {
             let now = clock.now()
             let globalRoom = settings.concurrency - inFlight.withLockedValue { $0 }
             guard globalRoom > 0 else { return false }
@@ -146,13 +151,17 @@ public final class DeliveryService: Service, Sendable {
         metrics.circuit(destination: destination, open: phase != .closed)
     }
 
-    /// How long to sleep when nothing rings: until the next retry is due, a circuit may probe, or a rate-limited
-    /// destination earns a token; at most the poll interval.
-    private func sleepBudget() async -> Duration {
+    /// The earliest due row's time, nil when none is pending (or the store did not answer: the poll interval bounds the
+    /// sleep then).
+    private func nextDueAt() async -> EpochMillis? {
         let store = self.store
-        let now = clock.now()
-        var wait = Int64(settings.pollIntervalMillis)
-        if let next = try? await storeThreads.runIfActive({ try store.nextDueAt() }) ?? nil { wait = min(wait, next - now) }
+        return (try? await storeThreads.runIfActive({ try store.nextDueAt() })) ?? nil
+    }
+
+    /// How long to sleep when nothing rings: until the next full round (the next retry due, or the poll interval), a
+    /// circuit may probe, or a rate-limited destination earns a token.
+    private func sleepBudget(until fullRoundBy: EpochMillis, now: EpochMillis) -> Duration {
+        var wait = fullRoundBy - now
         gates.withLockedValue { gates in
             for gate in gates.values {
                 if let at = gate.wakeAt(now: now) { wait = min(wait, at - now) }

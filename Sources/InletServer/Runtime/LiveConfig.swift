@@ -7,12 +7,15 @@ import NIOConcurrencyHelpers
 public struct ConfigSnapshot: Sendable {
     public let resolved: ResolvedConfig
     public let sourcesByPath: [String: SourcePolicy]
+    /// The destinations some source routes to (unfiltered or by a route): the only ones ingress queues rows for.
+    public let routedDestinations: Set<String>
 
     public init(_ resolved: ResolvedConfig) {
         self.resolved = resolved
         var byPath: [String: SourcePolicy] = [:]
         for s in resolved.sources { byPath[s.path] = s }
         sourcesByPath = byPath
+        routedDestinations = Set(resolved.sources.flatMap(\.destinations))
     }
 
     public func destination(_ name: String) -> ResolvedDestination? { resolved.destinations[name] }

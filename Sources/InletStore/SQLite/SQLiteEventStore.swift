@@ -10,12 +10,18 @@ public final class SQLiteEventStore: EventStore {
     private let pool: DatabasePool
     private let lockFD: Int32?
     private let durability: StoreDurability
+    /// The writer connection's `synchronous` level (every write goes through the pool's one writer connection).
+    private let writerSynchronous: WriterSynchronous
+    /// The WAL's size after each commit, and when the writer checkpoints it (see `WALCheckpointSchedule`).
+    let walWatch: WALCheckpointWatch
     public let path: String
 
     /// Opens (creating if needed) the database at `path` and applies migrations.
     /// With `exclusive`, an advisory lock on `<path>.lock` ensures one gateway process per file: the queue's
     /// crash recovery (`releaseAllClaims`) relies on it.
-    public init(path: String, durability: StoreDurability = .fsync, exclusive: Bool = true) throws {
+    /// - walCheckpointFrames: the WAL size (in pages) past which the writer checkpoints between batches.
+    public init(path: String, durability: StoreDurability = .fsync, exclusive: Bool = true,
+                walCheckpointFrames: Int = WALCheckpointSchedule.defaultThresholdFrames) throws {
         self.path = path
         self.durability = durability
         try Self.prepareOwnerOnlyFiles(path)
@@ -38,9 +44,15 @@ public final class SQLiteEventStore: EventStore {
         var config = Configuration()
         config.busyMode = .timeout(10)
         let sync = durability == .fsync ? "FULL" : "NORMAL"
+        writerSynchronous = WriterSynchronous(level: sync)
+        let walWatch = WALCheckpointWatch(thresholdFrames: walCheckpointFrames)
+        self.walWatch = walWatch
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(sync)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // No checkpoint inside a commit: only readers' connections never commit, and the writer's checkpoints run
+            // between batches, after their acks (`checkpointIfDue`).
+            if let connection = db.sqliteConnection { walWatch.install(on: connection) }
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
@@ -103,12 +115,18 @@ public final class SQLiteEventStore: EventStore {
         try transaction(synchronous: "NORMAL", body)
     }
 
-    /// One IMMEDIATE transaction at the given `synchronous` level, set before every transaction so that no earlier
-    /// unsynced one can leave the connection lax for a durable one.
+    /// One IMMEDIATE transaction at the given `synchronous` level, checked before every transaction so that no earlier
+    /// unsynced one can leave the connection lax for a durable one. The pragma runs only when the level changes: a
+    /// PRAGMA is parsed anew each time, and ingest alone (the hot path) never changes it.
     private func transaction<T>(synchronous: String, _ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+                if writerSynchronous.level != synchronous {
+                    // Forgotten first: if the pragma fails, the next transaction sets it again.
+                    writerSynchronous.level = nil
+                    try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+                    writerSynchronous.level = synchronous
+                }
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(db)
@@ -130,32 +148,26 @@ public final class SQLiteEventStore: EventStore {
     public func ingest(_ batch: [IngestRecord]) throws -> [IngestResult] {
         guard !batch.isEmpty else { return [] }
         return try write { db in
-            let upsert = try db.cachedStatement(sql: SQLiteSchema.upsertIdempotencyKey)
-            let insertEvent = try db.cachedStatement(sql: SQLiteSchema.insertEvent)
-            let countDuplicate = try db.cachedStatement(sql: SQLiteSchema.countDuplicate)
-            let insertDelivery = try db.cachedStatement(sql: SQLiteSchema.insertDelivery)
+            var writer = try SQLiteIngestWriter(db)
             var results: [IngestResult] = []
             results.reserveCapacity(batch.count)
-            for r in batch {
-                // Records in one batch are applied in arrival order, so two copies of an event in the same batch
-                // resolve exactly as two copies in two batches: the first is accepted, the second is a duplicate.
-                let holder = try String.fetchOne(upsert, arguments: [r.source, r.eventKey, r.id, r.receivedAt, r.receivedAt])
-                if let holder, holder != r.id {
-                    try countDuplicate.execute(arguments: [r.receivedAt, holder])
-                    results.append(.duplicate(id: holder))
-                    continue
-                }
-                try insertEvent.execute(arguments: [
-                    r.id, r.source, r.provider, r.eventKey, r.keyOrigin.rawValue, r.eventType, r.receivedAt, r.providerTimestamp,
-                    r.peer, r.clientAddress, r.method, r.path, r.query, Self.encodeHeaders(r.headers),
-                    r.headers.first("Content-Type"), Data(r.body), r.secretLabel, r.destinations.isEmpty,
-                ])
-                for d in r.destinations {
-                    try insertDelivery.execute(arguments: [r.id, d, r.receivedAt, r.receivedAt, r.receivedAt, r.orderingKeys[d]])
-                }
-                results.append(.accepted(id: r.id))
-            }
+            for r in batch { results.append(try writer.apply(r)) }
             return results
+        }
+    }
+
+    /// Runs a PASSIVE checkpoint when the WAL has grown past its size; called by the ingest committer between batches,
+    /// after the last batch's acks. PASSIVE never waits for readers or blocks them: what a reader still needs stays in
+    /// the WAL for the next one.
+    public func checkpointIfDue() throws {
+        guard walWatch.isDue else { return }
+        do {
+            try pool.writeWithoutTransaction { db in
+                let result = try db.checkpoint(.passive)
+                walWatch.checkpointed(walFrames: result.walFrameCount, checkpointed: result.checkpointedFrameCount)
+            }
+        } catch {
+            throw StoreError.unavailable(Self.describe(error))
         }
     }
 
@@ -487,7 +499,15 @@ public final class SQLiteEventStore: EventStore {
 
     // Headers are kept as a JSON array of [name, value] pairs: order, duplicates and spelling preserved.
     static func encodeHeaders(_ headers: HTTPHeaderList) -> String {
-        var out: [UInt8] = [UInt8(ascii: "[")]
+        var out: [UInt8] = []
+        encodeHeaders(headers, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `encodeHeaders` into a caller's buffer (emptied first, its capacity kept): the ingest writer reuses one.
+    static func encodeHeaders(_ headers: HTTPHeaderList, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.append(UInt8(ascii: "["))
         for (n, h) in headers.entries.enumerated() {
             if n > 0 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "["))
@@ -497,7 +517,6 @@ public final class SQLiteEventStore: EventStore {
             out.append(UInt8(ascii: "]"))
         }
         out.append(UInt8(ascii: "]"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Reads what `encodeHeaders` writes with the byte-level JSON scanner (this runs for every claimed delivery;
@@ -513,6 +532,13 @@ public final class SQLiteEventStore: EventStore {
                     headers: decodeHeaders(row["headers"]), contentType: row["content_type"], body: Array((row["body"] as Data?) ?? Data()),
                     secretLabel: row["secret_label"], duplicates: row["duplicates"], unrouted: row["unrouted"])
     }
+}
+
+/// The `synchronous` level the writer connection is at; read and set only inside the pool's serialized writer access,
+/// which is what makes the unchecked `Sendable` sound.
+final class WriterSynchronous: @unchecked Sendable {
+    var level: String?
+    init(level: String) { self.level = level }
 }
 
 /// Mirrors `Durability` from the config without making the store depend on it.

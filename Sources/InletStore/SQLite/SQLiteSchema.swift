@@ -108,11 +108,15 @@ public enum SQLiteSchema {
 
     public static var migrationNames: [String] { migrations.map(\.name) }
 
-    // The idempotency row decides: a conflicting insert only counts the arrival and hands back the holder's ID.
-    static let upsertIdempotencyKey = """
+    // The idempotency row decides: a record whose insert changed no row is a duplicate (`SQLiteIngestWriter`).
+    static let claimIdempotencyKey = """
         INSERT INTO idempotency_keys (source, event_key, event_id, first_seen_at, last_seen_at)
         VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (source, event_key) DO UPDATE SET last_seen_at = excluded.last_seen_at, seen_count = seen_count + 1
+        ON CONFLICT (source, event_key) DO NOTHING
+        """
+    // A duplicate only counts the arrival and hands back the holder's ID.
+    static let countDuplicateKey = """
+        UPDATE idempotency_keys SET last_seen_at = ?1, seen_count = seen_count + 1 WHERE source = ?2 AND event_key = ?3
         RETURNING event_id
         """
     static let insertEvent = """
