@@ -77,12 +77,12 @@ struct AdminAccess: ParsableArguments {
 
     /// The token, or the secret it references: the same `env:`/`file:` rules as the config's secrets (a relative
     /// `file:` path is taken from the current directory, as a path typed on the command line would be).
-    private func resolvedToken() throws -> String {
+    func resolvedToken(currentDirectory: String = FileManager.default.currentDirectoryPath) throws -> String {
         guard let reference = token ?? ProcessInfo.processInfo.environment["INLET_ADMIN_TOKEN"] else {
             throw CLIError("--admin needs a token: --token, or $INLET_ADMIN_TOKEN")
         }
         switch SecretReference(label: "admin token", reference: reference)
-            .resolve(environment: ProcessInfo.processInfo.environment, baseDirectory: FileManager.default.currentDirectoryPath) {
+            .resolve(environment: ProcessInfo.processInfo.environment, baseDirectory: currentDirectory) {
         case .success(let value): return value
         case .failure(.envUnset(let name)): throw CLIError("the admin token's environment variable \(name) is not set")
         case .failure(.fileUnreadable(let path)): throw CLIError("cannot read the admin token file \(path)")

@@ -31,11 +31,12 @@ struct CommandTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "s3cret-token\n".write(to: dir.appendingPathComponent("token"), atomically: true, encoding: .utf8)
-        let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(dir.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        // A relative `file:` path is read from the current directory (passed here: changing the process's directory
+        // would break every test running beside this one that reads a relative path).
+        #expect(try access("file:token").resolvedToken(currentDirectory: dir.path) == "s3cret-token")
         // The token resolves, so the call gets as far as the (closed) port: the error is about reaching the API.
-        let unreachable = await #expect(throws: CLIError.self) { _ = try await access("file:token").call(.GET, "/v1/sources") }
+        let tokenFile = dir.appendingPathComponent("token").path
+        let unreachable = await #expect(throws: CLIError.self) { _ = try await access("file:\(tokenFile)").call(.GET, "/v1/sources") }
         #expect(unreachable?.description.contains("cannot reach the admin API") == true)
         #expect(unreachable?.description.contains("s3cret-token") == false)
         let missing = await #expect(throws: CLIError.self) { _ = try await access("file:nope").call(.GET, "/v1/sources") }
