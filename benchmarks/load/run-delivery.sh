@@ -10,10 +10,11 @@ LOG_PREFIX=delivery; source "$here/lib.sh"
 secs=${1:-8}; conns=${2:-64}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
 INLET_BIN=${INLET_BIN:-$root/.build/release/inlet}
+PROVIDERS=${PROVIDERS:-$root/providers}  # a baseline build may need the profiles of its own commit
 [ -x "$INLET_BIN" ] || (cd "$root" && swift build -c release --product inlet)
 work=$(mktemp -d); bin="$INLET_BIN"
 trap 'kill $pid $sink 2>/dev/null || true; rm -rf "$work"' EXIT
-sed -e "s#\"../../providers\"#\"$root/providers\"#" -e "s#\"../../.bench-data/delivery.sqlite\"#\"$work/inlet.sqlite\"#" "$here/inlet-delivery.toml" > "$work/inlet.toml"
+sed -e "s#\"../../providers\"#\"$PROVIDERS\"#" -e "s#\"../../.bench-data/delivery.sqlite\"#\"$work/inlet.sqlite\"#" "$here/inlet-delivery.toml" > "$work/inlet.toml"
 python3 "$here/make-requests.py" 300000 "$work/requests.tsv" "$here/body.json"
 "$bin" serve --config "$work/inlet.toml" > "$work/serve.log" 2>&1 & pid=$!; sink=""
 for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18090/ 2>/dev/null && break; sleep 0.1; done

@@ -10,10 +10,11 @@ LOG_PREFIX=ingress; source "$here/lib.sh"
 secs=${1:-8}; conns=${2:-64}; durability=${3:-fsync}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
 INLET_BIN=${INLET_BIN:-$root/.build/release/inlet}
+PROVIDERS=${PROVIDERS:-$root/providers}  # a baseline build may need the profiles of its own commit
 [ -x "$INLET_BIN" ] || (cd "$root" && swift build -c release --product inlet)
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-sed -e "s#\"../../providers\"#\"$root/providers\"#" -e "s#\"../../.bench-data/inlet.sqlite\"#\"$work/inlet.sqlite\"#" \
+sed -e "s#\"../../providers\"#\"$PROVIDERS\"#" -e "s#\"../../.bench-data/inlet.sqlite\"#\"$work/inlet.sqlite\"#" \
     -e "s#durability = \"fsync\"#durability = \"$durability\"#" "$here/inlet-bench.toml" > "$work/inlet.toml"
 python3 "$here/make-requests.py" 300000 "$work/requests.tsv" "$here/body.json"
 "$INLET_BIN" serve --config "$work/inlet.toml" > "$work/serve.log" 2>&1 & pid=$!

@@ -18,6 +18,8 @@ public enum OutboundHTTP {
         config.timeout = .init(connect: .seconds(10), read: .seconds(60))
         tune(&config)
         config.redirectConfiguration = .disallow
+        // Inlet bootstraps no tracer: without this, every request still made (and dropped) spans for the no-op one.
+        config.tracing.tracer = nil
         if let logger { return HTTPClient(eventLoopGroup: eventLoopGroup, configuration: config, backgroundActivityLogger: logger) }
         return HTTPClient(eventLoopGroup: eventLoopGroup, configuration: config)
     }
