@@ -15,7 +15,7 @@
 #      PHASES ("peers conns sizes half") · HALF_RATE (default: half of Inlet fsync's req/s in the peer run) ·
 #      OPEN_CONNS (256 open-loop connections, enough that due requests rarely wait for one: see "max backlog") ·
 #      WARMUP (1 s, open loop only) · REQS (300000 pre-signed requests) · REQ_BUDGET_MB (2048: fewer, larger
-#      requests for big bodies) · SHARED (../shared/bench) · VENV (benchmarks/load/.venv) · NO_INSTALL=1 (install nothing).
+#      requests for big bodies) · PROVIDERS (the profiles folder; a baseline build may need its own) · SHARED (../shared/bench) · VENV (benchmarks/load/.venv) · NO_INSTALL=1 (install nothing).
 # Installs what it needs when missing (root or sudo): apt-get install wrk nginx-light webhook sqlite3 gcc curl, and a
 # venv with starlette, uvicorn and stripe.
 set -euo pipefail
@@ -27,6 +27,7 @@ PHASES=${PHASES:-"peers conns sizes half"}; OPEN_CONNS=${OPEN_CONNS:-256}; WARMU
 REQS=${REQS:-300000}; REQ_BUDGET_MB=${REQ_BUDGET_MB:-2048}
 SHARED=${SHARED:-$root/../shared/bench}; VENV=${VENV:-$here/.venv}
 INLET_BIN=${INLET_BIN:-$root/.build/release/inlet}
+PROVIDERS=${PROVIDERS:-$root/providers}  # a baseline build may need the profiles of its own commit
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
 
 # --- what the suite needs -------------------------------------------------------------------------------------------
@@ -73,7 +74,7 @@ run_wrk() {  # run_wrk URL CONNS REQFILE SIGHDR -> the wrk-summary line
 inlet_start() {  # inlet_start DURABILITY MAX_BODY -> sets inlet_pid, inlet_port, inlet_dir (a fresh data dir)
   inlet_dir=$(mktemp -d "$work/inlet.XXXX"); inlet_port=$(free_port)
   # inlet-bench.toml ends with the [sources.stripe] table, so an appended key belongs to it.
-  sed -e "s#\"../../providers\"#\"$root/providers\"#" -e "s#\"../../.bench-data/inlet.sqlite\"#\"$inlet_dir/inlet.sqlite\"#" \
+  sed -e "s#\"../../providers\"#\"$PROVIDERS\"#" -e "s#\"../../.bench-data/inlet.sqlite\"#\"$inlet_dir/inlet.sqlite\"#" \
       -e "s#127.0.0.1:18090#127.0.0.1:$inlet_port#" -e "s#durability = \"fsync\"#durability = \"$1\"#" \
       "$here/inlet-bench.toml" > "$inlet_dir/inlet.toml"
   echo "max_body_bytes = $2" >> "$inlet_dir/inlet.toml"
