@@ -170,6 +170,30 @@ struct EnvelopeTests {
         #expect(a < b)
         #expect(Set((0..<1000).map { _ in InletEventID.make(millis: 5) }).count == 1000)
     }
+
+    /// IDs from the batched kernel randomness stay unique across threads and past a refill of the batch, and use
+    /// only the ULID alphabet.
+    @Test func pooledEventIDsAreUniqueAcrossThreads() async {
+        let ids = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<4 { group.addTask { (0..<1000).map { _ in InletEventID.make(millis: 7) } } }
+            var all: [String] = []
+            for await part in group { all += part }
+            return all
+        }
+        #expect(Set(ids).count == 4000)
+        let alphabet = Set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        #expect(ids.allSatisfy { $0.dropFirst(4).allSatisfy(alphabet.contains) && $0.count == 30 })
+    }
+
+    /// A seeded generator gives the same IDs as before the batching (tests and tools rely on it).
+    @Test func seededEventIDIsStable() {
+        struct Fixed: RandomNumberGenerator {
+            var values: [UInt64]
+            mutating func next() -> UInt64 { values.removeFirst() }
+        }
+        var g = Fixed(values: [0, UInt64.max])
+        #expect(InletEventID.make(millis: 0, random: &g) == "evt_" + String(repeating: "0", count: 10) + String(repeating: "0", count: 12) + "ZZZZ")
+    }
 }
 
 @Suite("Timestamp parsing")

@@ -1,4 +1,4 @@
-import InletCore
+@testable import InletCore
 import Testing
 
 @Suite("Signature header parsing")
@@ -45,6 +45,31 @@ struct SignatureHeaderParserTests {
         #expect(SignatureHeaderParser.parse("v1a,xyz", format: standard) == .failure(.noSupportedSignature))
         #expect(SignatureHeaderParser.parse("v1", format: standard) == .failure(.malformedSignature))
         #expect(SignatureHeaderParser.parse("v1,", format: standard) == .failure(.malformedSignature))
+    }
+
+    @Test func keyValueWithOtherSeparatorsAndNonASCIIBytes() throws {
+        let paddle = SignatureHeaderFormat.keyValue(pairSeparator: ";", keyValueSeparator: "=", signatureKeys: ["h1"])
+        let p = try SignatureHeaderParser.parse("ts=1;h1=abc;é=ü", format: paddle).get()
+        #expect(p.signatures == [Array("abc".utf8)])
+        #expect(p.fields == ["ts": "1", "é": "ü"])
+        let long = SignatureHeaderFormat.keyValue(pairSeparator: ", ", keyValueSeparator: ":=", signatureKeys: ["sig"])
+        let q = try SignatureHeaderParser.parse("t:=9, sig:=a:=b,c", format: long).get()
+        #expect(q.signatures == [Array("a:=b,c".utf8)])
+        #expect(q.fields["t"] == "9" && q.fields.count == 1)
+    }
+
+    /// The prepared (once per secret) HMAC state gives the same MAC as a fresh key, fed in pieces, every time.
+    @Test(arguments: HashFunction.allCases)
+    func preparedHMACMatchesAFreshKey(_ hash: HashFunction) {
+        let key = Array("whsec_test_secret_0123456789".utf8), message = Array("1700000000.{\"id\":\"evt_1\"}".utf8)
+        let prepared = PreparedHMAC(key: key)
+        for _ in 0..<2 {
+            let mac = hash.mac(prepared) { update in
+                message[..<11].withUnsafeBytes(update)
+                message[11...].withUnsafeBytes(update)
+            }
+            #expect(mac == hash.mac(key: key, message: message))
+        }
     }
 
     @Test func plainRequiresItsPrefix() throws {

@@ -341,17 +341,19 @@ public struct VerificationKey: Sendable, CustomStringConvertible {
     public let material: Material
     /// When the key may verify; outside it the key is skipped.
     public var window = SecretWindow()
+    /// For symmetric keys, the HMAC state after the key schedule, made once here (at config load) and copied per
+    /// verification instead of deriving a `SymmetricKey` and both pads on every request.
+    let hmac: PreparedHMAC?
 
     public init(label: String, keyBytes: [UInt8], window: SecretWindow = SecretWindow()) {
-        self.label = label
-        self.material = .symmetric(keyBytes)
-        self.window = window
+        self.init(label: label, material: .symmetric(keyBytes), window: window)
     }
 
     public init(label: String, material: Material, window: SecretWindow = SecretWindow()) {
         self.label = label
         self.material = material
         self.window = window
+        if case .symmetric(let bytes) = material { hmac = PreparedHMAC(key: bytes) } else { hmac = nil }
     }
 
     /// The secret's bytes for symmetric schemes; empty for public keys.
@@ -429,7 +431,41 @@ extension ProviderProfile {
     }
 }
 
+/// HMAC states keyed with one secret, one per hash function (a profile's variants may differ: GitHub's SHA-256 and
+/// legacy SHA-1). swift-crypto's `HMAC` is a value whose hashers copy on write, so a copy updated on any thread
+/// leaves these untouched; it is not marked `Sendable`, hence the unchecked conformance.
+struct PreparedHMAC: @unchecked Sendable {
+    let sha1: HMAC<Insecure.SHA1>
+    let sha256: HMAC<SHA256>
+    let sha512: HMAC<SHA512>
+
+    init(key: [UInt8]) {
+        let k = SymmetricKey(data: key)
+        sha1 = HMAC(key: k)
+        sha256 = HMAC(key: k)
+        sha512 = HMAC(key: k)
+    }
+}
+
 extension HashFunction {
+    /// The MAC of the bytes `feed` hands over, chunk by chunk (no concatenated message), from a prepared key.
+    func mac(_ prepared: PreparedHMAC, feed: ((UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
+        switch self {
+        case .sha1:
+            var h = prepared.sha1
+            feed { h.update(data: $0) }
+            return Array(h.finalize())
+        case .sha256:
+            var h = prepared.sha256
+            feed { h.update(data: $0) }
+            return Array(h.finalize())
+        case .sha512:
+            var h = prepared.sha512
+            feed { h.update(data: $0) }
+            return Array(h.finalize())
+        }
+    }
+
     func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
         let k = SymmetricKey(data: key)
         switch self {
