@@ -5,7 +5,7 @@ import InletCore
 public struct ResolvedConfig: Sendable {
     public var config: GatewayConfig
     public var profiles: [String: ProviderProfile]
-    public var sources: [SourcePolicy]
+    public var sources: [ResolvedSource]
     public var destinations: [String: ResolvedDestination]
     public var sinkSigner: StandardWebhooksSigner?
     /// Bearer tokens the admin API accepts.
@@ -74,7 +74,7 @@ extension GatewayConfig {
             return out
         }
 
-        var policies: [SourcePolicy] = []
+        var policies: [ResolvedSource] = []
         for s in sources {
             guard let profile = profiles[s.provider] else {
                 throw err(["sources", s.name, "provider"], "unknown provider '\(s.provider)' (see `inlet providers`)")
@@ -153,7 +153,7 @@ extension GatewayConfig {
             verification.jwtAudiences = s.jwtAudience
             verification.jwksURL = s.jwksURL
             verification.jwtClaims = s.jwtClaims
-            var policy = SourcePolicy(
+            var policy = ResolvedSource(
                 name: s.name, path: s.path, profile: profile, keys: keys,
                 allowlist: IPAllowlist(allowed: allowed, trustedProxies: s.trustedProxies),
                 maxBodyBytes: s.maxBodyBytes, verification: verification,

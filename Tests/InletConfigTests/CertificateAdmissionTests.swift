@@ -3,7 +3,7 @@ import InletConfig
 import InletCore
 import Testing
 
-/// Certificate schemes (SNS, PayPal) are admitted by one decision, `SourcePolicy.decide`, which ingress and
+/// Certificate schemes (SNS, PayPal) are admitted by one decision, `ResolvedSource.decide`, which ingress and
 /// quarantine re-admission both ask: the checks that need no certificate first, then `.needsCertificate(url)` until
 /// the caller brings the key or reports it unavailable.
 @Suite("Certificate admission: one decision")
@@ -11,7 +11,7 @@ struct CertificateAdmissionTests {
     static let now: EpochMillis = 1_767_225_600_000
     static let certURL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem"
 
-    func sns(_ extra: String = "") throws -> SourcePolicy {
+    func sns(_ extra: String = "") throws -> ResolvedSource {
         let toml = "[sources.src]\nprovider = \"aws-sns\"\ntopic_arns = [\"arn:aws:sns:us-east-1:123456789012:orders\"]\n" + extra
         return try GatewayConfig.parse(toml, file: "t.toml").resolve(environment: [:], profiles: Repo.profiles, now: Self.now).sources[0]
     }

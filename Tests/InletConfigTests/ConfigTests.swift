@@ -220,7 +220,7 @@ struct ConfigTests {
                                       body: body, peer: nil, receivedAt: 1_700_000_000_000)
         _ = req0
         #expect(try profile.verify(request, keys: [VerificationKey(label: "k", keyBytes: key)], now: 1_700_000_010_000).get().keyIndex == 0)
-        let policy = SourcePolicy(name: "acme", path: "/hooks/acme", profile: profile, keys: [VerificationKey(label: "k", keyBytes: key)], destinations: [])
+        let policy = ResolvedSource(name: "acme", path: "/hooks/acme", profile: profile, keys: [VerificationKey(label: "k", keyBytes: key)], destinations: [])
         guard case .admit(let admitted) = policy.admit(request, now: 1_700_000_010_000) else { Issue.record("not admitted"); return }
         #expect(admitted.eventKey == "a-1")
         #expect(admitted.eventType == "order.created")

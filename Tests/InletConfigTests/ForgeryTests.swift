@@ -10,7 +10,7 @@ import Testing
 struct ForgeryTests {
     static let now: EpochMillis = 1_767_225_600_000
 
-    func source(_ toml: String) throws -> SourcePolicy {
+    func source(_ toml: String) throws -> ResolvedSource {
         try GatewayConfig.parse("[sources.src]\n" + toml, file: "t.toml").resolve(environment: [:], profiles: Repo.profiles, now: Self.now).sources[0]
     }
 

@@ -39,14 +39,14 @@ struct JWTFixture: Decodable, CustomTestStringConvertible, Sendable {
         }
     }()
 
-    func policy() throws -> SourcePolicy {
+    func policy() throws -> ResolvedSource {
         let profile = try #require(Repo.profiles[provider])
         let keys = try (secrets ?? []).enumerated().map { n, s in try #require(profile.makeKey(label: "s\(n)", secret: s), "secret \(n) of \(self)") }
         var options = VerificationOptions(publicURL: publicURL)
         options.jwtAudiences = jwtAudience ?? []
         options.jwtClaims = jwtClaims ?? [:]
         options.jwksURL = jwksURL
-        var policy = SourcePolicy(name: "src", path: "/hooks/src", profile: profile, keys: keys, verification: options)
+        var policy = ResolvedSource(name: "src", path: "/hooks/src", profile: profile, keys: keys, verification: options)
         policy.dedupOnBodyHash = false  // the fixtures check the provider's event ID the profile extracts
         return policy
     }
@@ -131,7 +131,7 @@ struct JWTRedactionTests {
 struct JWTConfigurationTests {
     static let now: EpochMillis = 1_767_225_600_000
 
-    func resolve(_ source: String) throws -> SourcePolicy {
+    func resolve(_ source: String) throws -> ResolvedSource {
         try GatewayConfig.parse("[sources.src]\n" + source, file: "t.toml").resolve(environment: [:], profiles: Repo.profiles, now: Self.now).sources[0]
     }
 

@@ -36,8 +36,8 @@ struct ProfileMatrixTests {
         return IncomingRequest(method: "POST", path: "/", headers: HTTPHeaderList(headers), body: Array(body.utf8), peer: nil, receivedAt: Self.now)
     }
 
-    func policy(_ profile: ProviderProfile, secrets: [String]) -> SourcePolicy {
-        SourcePolicy(name: profile.name, path: "/", profile: profile,
+    func policy(_ profile: ProviderProfile, secrets: [String]) -> ResolvedSource {
+        ResolvedSource(name: profile.name, path: "/", profile: profile,
                      keys: secrets.enumerated().map { profile.makeKey(label: "k\($0.offset)", secret: $0.element)! },
                      verification: VerificationOptions(publicURL: "https://hooks.example.com/hooks/\(profile.name)"), destinations: [])
     }

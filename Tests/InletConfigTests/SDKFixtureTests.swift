@@ -92,7 +92,7 @@ struct KnownAnswerFixtureTests {
     func inletAnswersAsExpected(_ f: KnownAnswerFixture) throws {
         let profile = try #require(Repo.profiles[f.provider])
         let keys = try f.secrets.enumerated().map { n, s in try #require(profile.makeKey(label: "s\(n)", secret: s)) }
-        var policy = SourcePolicy(name: "src", path: "/hooks/src", profile: profile, keys: keys,
+        var policy = ResolvedSource(name: "src", path: "/hooks/src", profile: profile, keys: keys,
                                   verification: VerificationOptions(publicURL: f.publicURL, verifyToken: f.verifyToken), destinations: [])
         var request = makeRequest(headers: f.headers, body: f.body, query: f.query, receivedAt: f.now * 1000)
         request.method = f.method ?? "POST"

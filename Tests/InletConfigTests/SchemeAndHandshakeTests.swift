@@ -7,10 +7,10 @@ import Testing
 /// Schemes beyond HMAC and the handshakes, exercised through the shipped profiles with keys made here.
 @Suite("Non-HMAC schemes and handshakes")
 struct SchemeAndHandshakeTests {
-    func policy(_ provider: String, secrets: [String], publicURL: String? = nil, verifyToken: String? = nil) throws -> SourcePolicy {
+    func policy(_ provider: String, secrets: [String], publicURL: String? = nil, verifyToken: String? = nil) throws -> ResolvedSource {
         let profile = try #require(Repo.profiles[provider])
         let keys = try secrets.enumerated().map { n, s in try #require(profile.makeKey(label: "k\(n)", secret: s)) }
-        return SourcePolicy(name: provider, path: "/hooks/\(provider)", profile: profile, keys: keys,
+        return ResolvedSource(name: provider, path: "/hooks/\(provider)", profile: profile, keys: keys,
                             verification: VerificationOptions(publicURL: publicURL, verifyToken: verifyToken), destinations: [])
     }
 

@@ -9,9 +9,9 @@ struct TwilioSignatureTests {
     let query = "foo=1&bar=2"
     let body = "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212"
 
-    func policy(secret: String) throws -> SourcePolicy {
+    func policy(secret: String) throws -> ResolvedSource {
         let profile = try #require(Repo.profiles["twilio"])
-        return SourcePolicy(name: "twilio", path: "/hooks/twilio", profile: profile, keys: [try #require(profile.makeKey(label: "k0", secret: secret))],
+        return ResolvedSource(name: "twilio", path: "/hooks/twilio", profile: profile, keys: [try #require(profile.makeKey(label: "k0", secret: secret))],
                             verification: VerificationOptions(publicURL: url), destinations: [])
     }
 

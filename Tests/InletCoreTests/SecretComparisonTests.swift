@@ -53,7 +53,7 @@ struct SecretComparisonTests {
     @Test func verifyTokenMustMatchExactly() {
         var profile = Self.tokenProfile
         profile.handshakes = [.metaVerifyToken]
-        let policy = SourcePolicy(name: "meta", path: "/hooks/meta", profile: profile, keys: [],
+        let policy = ResolvedSource(name: "meta", path: "/hooks/meta", profile: profile, keys: [],
                                   verification: VerificationOptions(verifyToken: "verify-me"))
         func get(_ token: String) -> AdmissionDecision {
             policy.admit(IncomingRequest(method: "GET", path: "/hooks/meta", query: "hub.mode=subscribe&hub.challenge=42&hub.verify_token=\(token)",

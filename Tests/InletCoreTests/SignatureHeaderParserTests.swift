@@ -141,7 +141,7 @@ struct VerificationTests {
     }
 
     @Test func admissionExtractsIDTypeAndFallsBackToBodyHash() {
-        let policy = SourcePolicy(name: "s", path: "/hooks/s", profile: Self.stripeLike, keys: [key], destinations: ["d"])
+        let policy = ResolvedSource(name: "s", path: "/hooks/s", profile: Self.stripeLike, keys: [key], destinations: ["d"])
         guard case .admit(let a) = policy.admit(request(ts: now / 1000), now: now) else { Issue.record("rejected"); return }
         #expect(a.eventKey == "evt_1")
         #expect(a.keyOrigin == .provider)
@@ -155,7 +155,7 @@ struct VerificationTests {
     }
 
     @Test func admissionChecksAddressBeforeSignature() {
-        var policy = SourcePolicy(name: "s", path: "/hooks/s", profile: Self.stripeLike, keys: [key], destinations: [])
+        var policy = ResolvedSource(name: "s", path: "/hooks/s", profile: Self.stripeLike, keys: [key], destinations: [])
         policy.allowlist = IPAllowlist(allowed: [CIDR("10.0.0.0/8")!])
         var r = request(ts: now / 1000) { _ in "garbage" }
         r.peer = IPAddress("192.168.1.1")

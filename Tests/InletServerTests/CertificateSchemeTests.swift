@@ -31,7 +31,7 @@ struct CertificateSchemeTests {
         #expect(CRC32.checksum([]) == 0)
     }
 
-    func policy(_ provider: String, extra: String = "") throws -> SourcePolicy {
+    func policy(_ provider: String, extra: String = "") throws -> ResolvedSource {
         let toml = "[sources.src]\nprovider = \"\(provider)\"\n" + extra
         return try GatewayConfig.parse(toml, file: "t.toml").resolve(environment: [:]).sources[0]
     }

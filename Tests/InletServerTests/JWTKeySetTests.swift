@@ -212,7 +212,7 @@ struct ConfiguredRSAKeyTests {
         for (provider, header, sha512) in [("wise", "X-Signature-SHA256", false), ("fireblocks", "Fireblocks-Signature", true)] {
             let profile = try #require(Repo.profiles[provider])
             let pk = try #require(profile.makeKey(label: "k", secret: key.publicKey.pemRepresentation))
-            let policy = SourcePolicy(name: "s", path: "/hooks/s", profile: profile, keys: [pk])
+            let policy = ResolvedSource(name: "s", path: "/hooks/s", profile: profile, keys: [pk])
             let sig = sha512 ? try key.signature(for: SHA512.hash(data: body), padding: .insecurePKCS1v1_5)
                              : try key.signature(for: SHA256.hash(data: body), padding: .insecurePKCS1v1_5)
             func admit(_ signature: String, _ b: [UInt8] = body) -> AdmissionDecision {

@@ -17,7 +17,7 @@ public enum SigningCertificateState: Sendable, Equatable {
     case unavailable
 }
 
-extension SourcePolicy {
+extension ResolvedSource {
     /// Admission as one decision, certificate schemes included: ingress and quarantine re-admission both ask this.
     /// The checks that need no certificate (address, size, duplicate keys, SNS topic) come first, so a caller refused
     /// anyway never makes the gateway fetch the URL it chose; then `.needsCertificate(url)` until the caller brings

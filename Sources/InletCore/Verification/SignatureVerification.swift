@@ -261,7 +261,7 @@ extension ProviderProfile {
         if spec.algorithm == .jwt {
             var keySet: JSONWebKeySet?
             if keySetURL(sourceURL: options.jwksURL) != nil {
-                // The server fetched the key set for the token's kid (`SourcePolicy.decide`); without it nothing verifies.
+                // The server fetched the key set for the token's kid (`ResolvedSource.decide`); without it nothing verifies.
                 guard let bytes = options.signingCertificateKey, let set = try? JSONWebKeySet.parse(bytes, requireKeys: false) else {
                     return .failure(.certificateUnavailable)
                 }

@@ -3,7 +3,7 @@ import InletStore
 
 extension IngestRecord {
     /// The store record for an admitted request: what ingress commits, and what a re-admitted quarantine entry commits.
-    static func admitted(_ admitted: AdmittedEvent, request: IncomingRequest, source: SourcePolicy, snapshot: ConfigSnapshot,
+    static func admitted(_ admitted: AdmittedEvent, request: IncomingRequest, source: ResolvedSource, snapshot: ConfigSnapshot,
                          receivedAt: EpochMillis) -> IngestRecord {
         // A token scheme's secret, or a bearer JWT, is never stored: the headers and query keep a marker in its place.
         let stored = CredentialRedaction.redactingStoredEvent(request, profile: source.profile)

@@ -10,7 +10,7 @@ import NIOHTTP1
 struct IngressStateMachine {
     enum State {
         case idle
-        case receiving(source: SourcePolicy, head: HTTPRequestHead, path: String, query: String?, body: ByteBuffer, receivedAt: EpochMillis)
+        case receiving(source: ResolvedSource, head: HTTPRequestHead, path: String, query: String?, body: ByteBuffer, receivedAt: EpochMillis)
         /// A response was already sent for this request; the rest of it is read and dropped.
         case discarding
         /// Waiting for the store to commit; no further request is read until the response is written
@@ -22,7 +22,7 @@ struct IngressStateMachine {
         case none
         /// Answer now. `close`: the connection cannot be reused (body unread or oversized).
         case respond(status: HTTPResponseStatus, reason: RejectionReason, close: Bool, extraHeaders: [(String, String)])
-        case admit(IncomingRequest, SourcePolicy)
+        case admit(IncomingRequest, ResolvedSource)
 
         /// For tests, one `#expect` per step: headers compare in order; an admission compares the request's bytes
         /// and the source by name.
@@ -209,7 +209,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func admit(_ request: IncomingRequest, _ source: SourcePolicy, _ ctx: ChannelHandlerContext) {
+    private func admit(_ request: IncomingRequest, _ source: ResolvedSource, _ ctx: ChannelHandlerContext) {
         // Certificate schemes (SNS, PayPal) verify with a key fetched off the event loop on a cache miss.
         let decision = source.decide(request, now: request.receivedAt)
         guard case .needsCertificate(let url) = decision else {
@@ -236,7 +236,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func decide(_ decision: AdmissionDecision, _ request: IncomingRequest, _ source: SourcePolicy, _ ctx: ChannelHandlerContext) {
+    private func decide(_ decision: AdmissionDecision, _ request: IncomingRequest, _ source: ResolvedSource, _ ctx: ChannelHandlerContext) {
         switch decision {
         case .needsCertificate:
             // `admit` fetches before it decides; reaching here would be a bug: refuse rather than store unverified.

@@ -32,7 +32,7 @@ public final class QuarantineWriter: Service, Sendable {
     }
 
     /// Called on an event loop for each refused request; never blocks.
-    func keep(_ request: IncomingRequest, source: SourcePolicy, reason: RejectionReason) {
+    func keep(_ request: IncomingRequest, source: ResolvedSource, reason: RejectionReason) {
         guard settings.enabled, reason.isQuarantinable, !settings.skipReasons.contains(reason.rawValue) else { return }
         guard request.body.count <= settings.maxBodyBytes else {
             metrics.quarantineDropped(reason: "body_too_large")

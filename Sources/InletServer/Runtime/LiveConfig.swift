@@ -6,13 +6,13 @@ import NIOConcurrencyHelpers
 /// at their start, so a reload (which swaps the whole snapshot) never mixes two configs within a request.
 public struct ConfigSnapshot: Sendable {
     public let resolved: ResolvedConfig
-    public let sourcesByPath: [String: SourcePolicy]
+    public let sourcesByPath: [String: ResolvedSource]
     /// The destinations some source routes to (unfiltered or by a route): the only ones ingress queues rows for.
     public let routedDestinations: Set<String>
 
     public init(_ resolved: ResolvedConfig) {
         self.resolved = resolved
-        var byPath: [String: SourcePolicy] = [:]
+        var byPath: [String: ResolvedSource] = [:]
         for s in resolved.sources { byPath[s.path] = s }
         sourcesByPath = byPath
         routedDestinations = Set(resolved.sources.flatMap(\.destinations))

@@ -58,7 +58,7 @@ public enum FuzzFixtures {
 
     /// The admission policy a source of `profile` would have, with every optional knob set so that no scheme stops
     /// early at "not configured". The second key has expired, so the `secretExpired` path is reachable too.
-    public static func policy(for profile: ProviderProfile, secret: String?, allowLegacy: Bool, now: EpochMillis) -> SourcePolicy {
+    public static func policy(for profile: ProviderProfile, secret: String?, allowLegacy: Bool, now: EpochMillis) -> ResolvedSource {
         let current = secret.flatMap { profile.makeKey(label: "input", secret: $0) } ?? defaultKey(for: profile)
         let retired = defaultKey(for: profile, label: "retired", window: SecretWindow(notBefore: nil, expiresAt: now - 1))
         let options = VerificationOptions(toleranceSeconds: nil, allowLegacySignatures: allowLegacy, publicURL: publicURL,
@@ -69,7 +69,7 @@ public enum FuzzFixtures {
         ]
         // The peer is a trusted proxy, so X-Forwarded-For chains are parsed; nothing is refused by address.
         let allowlist = IPAllowlist(allowed: [], trustedProxies: [CIDR("203.0.113.0/24")!, CIDR("10.0.0.0/8")!, CIDR("::1/128")!])
-        return SourcePolicy(name: "fuzz", path: "/hooks/fuzz", profile: profile, keys: [current, retired], allowlist: allowlist,
+        return ResolvedSource(name: "fuzz", path: "/hooks/fuzz", profile: profile, keys: [current, retired], allowlist: allowlist,
                             verification: options, destinations: ["typed", "where"], routes: routes)
     }
 

@@ -9,7 +9,7 @@ import InletCore
 /// event ID/type extraction, routes, X-Forwarded-For).
 
 /// Policies with the default keys, built once: one set refusing legacy variants, one allowing them.
-private let defaultPolicies: [Bool: [SourcePolicy]] = [
+private let defaultPolicies: [Bool: [ResolvedSource]] = [
     false: FuzzFixtures.sortedProfiles.map { FuzzFixtures.policy(for: $0, secret: nil, allowLegacy: false, now: FuzzFixtures.now) },
     true: FuzzFixtures.sortedProfiles.map { FuzzFixtures.policy(for: $0, secret: nil, allowLegacy: true, now: FuzzFixtures.now) },
 ]
@@ -26,7 +26,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
     // Legacy variants on or off by body length, so both branches get inputs without a format change.
     let allowLegacy = request.body.count % 2 == 1
-    let policies: [SourcePolicy]
+    let policies: [ResolvedSource]
     if input.secret != nil || input.now != FuzzFixtures.now {
         policies = FuzzFixtures.sortedProfiles.map { FuzzFixtures.policy(for: $0, secret: input.secret, allowLegacy: allowLegacy, now: input.now) }
     } else {

@@ -62,21 +62,21 @@ private func signatureVerification() {
 
 // MARK: - The whole admission decision
 
-/// `SourcePolicy.admit`, what the ingress handler calls per request: allowlist, body limit, signature with
+/// `ResolvedSource.admit`, what the ingress handler calls per request: allowlist, body limit, signature with
 /// freshness, event ID and type extraction and routing, for the shared 1.3 KB Stripe body.
 private func admission() {
     for provider in ["stripe", "github", "standard-webhooks"] {
         Benchmark("admit \(provider) 1.3KB") { benchmark, state in
             let (policy, request) = state
             for _ in benchmark.scaledIterations { blackHole(policy.admit(request, now: Fixtures.now)) }
-        } setup: { () -> (SourcePolicy, IncomingRequest) in
+        } setup: { () -> (ResolvedSource, IncomingRequest) in
             let signed = SignedCase(provider: provider, body: Fixtures.eventBody)
             var request = signed.request
             if provider == "github" {  // GitHub names its delivery and event in headers, outside the signature
                 request.headers.append("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
                 request.headers.append("X-GitHub-Event", "issues")
             }
-            let policy = SourcePolicy(name: provider, path: "/hooks/\(provider)", profile: signed.profile, keys: signed.keys,
+            let policy = ResolvedSource(name: provider, path: "/hooks/\(provider)", profile: signed.profile, keys: signed.keys,
                                       verification: signed.options, destinations: ["orders"])
             guard case .admit(let event) = policy.admit(request, now: Fixtures.now), event.keyOrigin == .provider, event.eventType != nil
             else { fatalError("\(provider): the signed 1.3 KB body is not admitted with its event ID and type") }

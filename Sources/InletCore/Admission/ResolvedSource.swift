@@ -1,5 +1,5 @@
 /// A configured source, resolved and ready to admit requests: the unit the admission pipeline works on.
-public struct SourcePolicy: Sendable {
+public struct ResolvedSource: Sendable {
     public var name: String
     public var path: String
     public var profile: ProviderProfile
@@ -36,7 +36,7 @@ public struct SourcePolicy: Sendable {
     }
 }
 
-extension SourcePolicy {
+extension ResolvedSource {
     /// The checks that need no signature and no certificate, in order: the client address, the body size, duplicate
     /// JSON keys and (SNS) the topic. The ingress runs them before it fetches a signing certificate, so a refused
     /// caller never makes the gateway fetch the URL it chose; `admit` runs them again, so the order holds everywhere.
@@ -107,7 +107,7 @@ extension SourcePolicy {
     }
 }
 
-extension SourcePolicy {
+extension ResolvedSource {
     /// Whether this source answers GET (a provider's verification request).
     public var acceptsGET: Bool { profile.handshakes.contains { $0.isGET } }
 
