@@ -125,12 +125,13 @@ let package = Package(
         ),
         .testTarget(
             name: "InletCoreTests",
-            dependencies: ["InletCore"]
+            // The verification tests read the shipped profiles and fixtures through InletTesting.
+            dependencies: ["InletCore", "InletConfig", "InletTesting", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Verification/Fixtures"]
         ),
         .testTarget(
             name: "InletConfigTests",
-            dependencies: ["InletCore", "InletConfig", "InletTesting", .product(name: "Crypto", package: "swift-crypto")],
-            exclude: ["Fixtures"]
+            dependencies: ["InletCore", "InletConfig", "InletTesting", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "InletCLITests",

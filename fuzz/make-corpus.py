@@ -17,7 +17,7 @@ FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
 CORPUS = os.path.join(FUZZ, "corpus")
 DICTS = os.path.join(FUZZ, "dicts")
-FIXTURES = os.path.join(ROOT, "Tests", "InletConfigTests", "Fixtures")
+FIXTURES = os.path.join(ROOT, "Tests", "InletCoreTests", "Verification", "Fixtures")
 MAX_SEED = 4096  # libFuzzer's default -max_len; longer seeds would be cut anyway
 
 

@@ -16,7 +16,7 @@ public enum Repo {
     }()
 
     public static func fixture(_ name: String) -> Data {
-        FileManager.default.contents(atPath: root + "/Tests/InletConfigTests/Fixtures/" + name) ?? Data()
+        FileManager.default.contents(atPath: root + "/Tests/InletCoreTests/Verification/Fixtures/" + name) ?? Data()
     }
 }
 

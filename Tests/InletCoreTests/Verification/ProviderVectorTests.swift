@@ -3,6 +3,7 @@ import InletConfig
 import InletCore
 import Crypto
 import Testing
+import InletTesting
 
 /// Known-answer vectors from the providers' own SDK test suites (shared/vectors, copied into Fixtures).
 struct ProviderVector: Decodable, CustomTestStringConvertible, Sendable {

@@ -9,8 +9,8 @@ Setup (nothing is pinned globally; use a throwaway venv):
 
     python3 -m venv /tmp/fixture-venv
     /tmp/fixture-venv/bin/pip install stripe standardwebhooks svix slack-sdk
-    /tmp/fixture-venv/bin/python Tests/InletConfigTests/Fixtures/generate_sdk_fixtures.py          # write
-    /tmp/fixture-venv/bin/python Tests/InletConfigTests/Fixtures/generate_sdk_fixtures.py --check  # compare only
+    /tmp/fixture-venv/bin/python Tests/InletCoreTests/Verification/Fixtures/generate_sdk_fixtures.py          # write
+    /tmp/fixture-venv/bin/python Tests/InletCoreTests/Verification/Fixtures/generate_sdk_fixtures.py --check  # compare only
 
 Signatures are produced by each SDK's own signing helper (stripe.WebhookSignature.generate_signature_header,
 standardwebhooks.Webhook.sign, svix.webhooks.Webhook.sign, slack_sdk SignatureVerifier.generate_signature)

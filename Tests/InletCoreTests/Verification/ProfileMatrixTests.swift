@@ -2,6 +2,7 @@ import Foundation
 import InletConfig
 import InletCore
 import Testing
+import InletTesting
 
 /// Every shipped shared-secret profile through the same checks: valid, tampered, wrong secret, rotated secret,
 /// missing header, garbage header, and stale/future timestamps where the provider signs one. Requests are signed with

@@ -2,6 +2,7 @@ import Foundation
 import InletConfig
 import InletCore
 import Testing
+import InletTesting
 
 /// A known-answer fixture: a request, the receiver's secrets and clock, and what Inlet must answer.
 /// - `sdk_fixtures.json` (Fixtures/generate_sdk_fixtures.py): made with the official SDKs (stripe, standardwebhooks,

@@ -3,6 +3,7 @@ import Foundation
 import InletConfig
 import InletCore
 import Testing
+import InletTesting
 
 /// Schemes beyond HMAC and the handshakes, exercised through the shipped profiles with keys made here.
 @Suite("Non-HMAC schemes and handshakes")

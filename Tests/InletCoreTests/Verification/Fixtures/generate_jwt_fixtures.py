@@ -7,7 +7,7 @@ where Inlet is stricter than the SDK (Vonage's SDK does not check payload_hash; 
 
     python3 -m venv /tmp/venv-jwt
     /tmp/venv-jwt/bin/pip install PyJWT==2.15.1 cryptography==50.0.2 qstash==3.4.0 messagebird==2.2.0 vonage-jwt==1.1.5
-    /tmp/venv-jwt/bin/python Tests/InletConfigTests/Fixtures/generate_jwt_fixtures.py
+    /tmp/venv-jwt/bin/python Tests/InletCoreTests/Verification/Fixtures/generate_jwt_fixtures.py
 
 Keys are made fresh on each run; only their public halves (and HMAC secrets) land in the JSON.
 """

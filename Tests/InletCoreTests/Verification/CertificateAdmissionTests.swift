@@ -2,6 +2,7 @@ import Foundation
 import InletConfig
 import InletCore
 import Testing
+import InletTesting
 
 /// Certificate schemes (SNS, PayPal) are admitted by one decision, `ResolvedSource.decide`, which ingress and
 /// quarantine re-admission both ask: the checks that need no certificate first, then `.needsCertificate(url)` until

@@ -1,6 +1,7 @@
 import InletConfig
 import InletCore
 import Testing
+import InletTesting
 
 /// Twilio's SharedKey signatures: `X-Twilio-Webhooks-Signature-Settings: key=…,algorithm=HMAC_SHA256` (Hardening 11).
 @Suite("Twilio signature algorithms")

@@ -1,6 +1,7 @@
 import InletConfig
 import InletCore
 import Testing
+import InletTesting
 
 @Suite("Raw resend (replay --to)")
 struct RawResendTests {

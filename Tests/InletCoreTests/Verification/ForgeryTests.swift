@@ -3,6 +3,7 @@ import Foundation
 import InletConfig
 import InletCore
 import Testing
+import InletTesting
 
 /// The hardening issue's forgery and replay items (4-8) at the admission level: each test is a request an attacker
 /// can build from a genuine one, and what the gateway must answer.
