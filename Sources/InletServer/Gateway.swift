@@ -19,7 +19,6 @@ public final class Gateway: Sendable {
     public let runtime: LiveConfig
     public let ingress: IngressServer
     public let store: any EventStore
-    public let counters = IngressCounters()
     private let serviceGroup: ServiceGroup
     private let client: HTTPClient
     private let storeThreads: NIOThreadPool
@@ -96,7 +95,7 @@ public final class Gateway: Sendable {
         let quarantine = QuarantineWriter(store: store, settings: config.quarantine, storeThreads: storeThreads, logger: logger, metrics: metrics)
         ingress = IngressServer(host: config.server.host, port: config.server.port, idleTimeoutSeconds: config.server.idleTimeoutSeconds,
                                 maxConnections: config.server.maxConnections, group: group,
-                                context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger, counters: counters,
+                                context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger,
                                                         certificates: certificates, metrics: metrics, quarantine: quarantine, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
                                                         followUpGET: get, budget: InFlightBudget(limit: config.server.maxInFlightBytes)),
                                 tls: tls, tlsHandshakeTimeout: .seconds(Int64(config.server.tlsHandshakeTimeoutSeconds)))

@@ -5,64 +5,114 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The ingress protocol logic for one connection, as a value: it consumes request parts and returns what to do.
-/// Kept free of I/O so every edge (404 before the body, 413 mid-stream, pipelined requests) is tested on its own.
+/// The ingress protocol logic for one connection, as a value: it consumes request parts and the results of the work
+/// it asked for (an admission decision, a fetched certificate, a commit), and returns what to do. Kept free of I/O so
+/// every edge (404 before the body, 413 mid-stream, pipelined requests, a failed certificate fetch) is tested on its own,
+/// like swift-nio's upgrade state machine.
 struct IngressStateMachine {
     enum State {
         case idle
         case receiving(source: ResolvedSource, head: HTTPRequestHead, path: String, query: String?, body: ByteBuffer, receivedAt: EpochMillis)
         /// A response was already sent for this request; the rest of it is read and dropped.
         case discarding
+        /// The request is complete and being admitted: decided, or waiting for its signing certificate.
+        case admitting(IncomingRequest, ResolvedSource)
         /// Waiting for the store to commit; no further request is read until the response is written
         /// (the pipelining handler in front of us holds them back).
-        case committing
+        case committing(IncomingRequest, ResolvedSource)
+    }
+
+    /// What the answer to the current request depends on besides its bytes, taken from its head.
+    struct RequestContext {
+        var keepAlive = true
+        var version = HTTPVersion.http1_1
+        /// A `HEAD` request's answer carries no body (its headers still say how long it would be).
+        var isHEAD = false
+        /// One snapshot per request: a reload mid-request never mixes two configs.
+        var snapshot: ConfigSnapshot?
+        var source: ResolvedSource?
+
+        var sourceName: String { source?.name ?? "-" }
+        var provider: String { source?.profile.name ?? "-" }
+    }
+
+    /// How a stored (or not stored) event is acknowledged.
+    enum Acknowledgement: Equatable {
+        case accepted(id: String)
+        case duplicate(id: String)
+        case failed(RejectionReason)
     }
 
     enum Action: Equatable {
         case none
-        /// Answer now. `close`: the connection cannot be reused (body unread or oversized).
+        /// Answer now, before admission. `close`: the connection cannot be reused (body unread or oversized, or the
+        /// client did not ask for keep-alive).
         case respond(status: HTTPResponseStatus, reason: RejectionReason, close: Bool, extraHeaders: [(String, String)])
+        /// The request is complete: decide on it and report with `decided`.
         case admit(IncomingRequest, ResolvedSource)
+        /// Fetch the signing certificate at this URL (off the event loop) and report with `certificateFetched`.
+        case fetchCertificate(String)
+        /// Admission refused the complete request: quarantine, count and answer it (the request is `pending`).
+        case reject(RejectionReason, close: Bool)
+        /// A verified provider handshake: answer it, store nothing.
+        case handshake(HandshakeResponse, close: Bool)
+        /// Store the admitted event and report with `committed`.
+        case commit(AdmittedEvent)
+        case acknowledge(Acknowledgement, close: Bool)
+        /// Close without an answer (a framing error while an answer is still owed to an earlier request part).
+        case close
 
         /// For tests, one `#expect` per step: headers compare in order; an admission compares the request's bytes
         /// and the source by name.
         static func == (a: Action, b: Action) -> Bool {
             switch (a, b) {
-            case (.none, .none): return true
+            case (.none, .none), (.close, .close): return true
             case let (.respond(s1, r1, c1, h1), .respond(s2, r2, c2, h2)):
                 return s1 == s2 && r1 == r2 && c1 == c2 && h1.map { [$0.0, $0.1] } == h2.map { [$0.0, $0.1] }
             case let (.admit(q1, p1), .admit(q2, p2)):
                 return p1.name == p2.name && q1.method == q2.method && q1.path == q2.path && q1.query == q2.query && q1.body == q2.body
                     && q1.headers == q2.headers && q1.receivedAt == q2.receivedAt
+            case let (.fetchCertificate(u1), .fetchCertificate(u2)): return u1 == u2
+            case let (.reject(r1, c1), .reject(r2, c2)): return r1 == r2 && c1 == c2
+            case let (.handshake(h1, c1), .handshake(h2, c2)): return h1 == h2 && c1 == c2
+            case let (.commit(e1), .commit(e2)): return e1 == e2
+            case let (.acknowledge(k1, c1), .acknowledge(k2, c2)): return k1 == k2 && c1 == c2
             default: return false
             }
         }
     }
 
     private(set) var state: State = .idle
+    private(set) var request = RequestContext()
+
+    /// The complete request being admitted or committed, and its source.
+    var pending: (IncomingRequest, ResolvedSource)? {
+        switch state {
+        case .admitting(let r, let s), .committing(let r, let s): return (r, s)
+        default: return nil
+        }
+    }
 
     mutating func head(_ head: HTTPRequestHead, snapshot: ConfigSnapshot, now: EpochMillis) -> Action {
         let (path, query) = Self.splitURI(head.uri)
+        let source = snapshot.sourcesByPath[path]
+        request = RequestContext(keepAlive: head.isKeepAlive, version: head.version, isHEAD: head.method == .HEAD, snapshot: snapshot, source: source)
         let expectsBody = head.headers.contains(name: "transfer-encoding") || (head.headers.first(name: "content-length").flatMap(Int.init) ?? 0) > 0
-        guard let source = snapshot.sourcesByPath[path] else {
-            state = .discarding
-            return .respond(status: .notFound, reason: .unknownSource, close: expectsBody, extraHeaders: [])
+        guard let source else {
+            return refuse(.notFound, .unknownSource, close: expectsBody)
         }
         guard head.method == .POST || (head.method == .GET && source.acceptsGET) else {
-            state = .discarding
-            return .respond(status: .methodNotAllowed, reason: .methodNotAllowed, close: expectsBody, extraHeaders: [("Allow", "POST")])
+            return refuse(.methodNotAllowed, .methodNotAllowed, close: expectsBody, extraHeaders: [("Allow", "POST")])
         }
         let lengths = head.headers[canonicalForm: "content-length"]
         // `Int(_:)` alone would take "+5" and "-1"; RFC 9110 allows digits only. Too many digits is nil, not a trap.
         let parsedLength = lengths.first.flatMap { text in text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } ? Int(text) : nil }
         if lengths.count > 1 || (lengths.count == 1 && parsedLength == nil) {
-            state = .discarding
-            return .respond(status: .badRequest, reason: .malformedRequest, close: true, extraHeaders: [])
+            return refuse(.badRequest, .malformedRequest, close: true)
         }
         let declared = parsedLength ?? 0
         if declared > source.maxBodyBytes {
-            state = .discarding
-            return .respond(status: .payloadTooLarge, reason: .bodyTooLarge, close: true, extraHeaders: [])
+            return refuse(.payloadTooLarge, .bodyTooLarge, close: true)
         }
         var buffer = ByteBufferAllocator().buffer(capacity: 0)
         buffer.reserveCapacity(min(declared, source.maxBodyBytes))
@@ -70,11 +120,16 @@ struct IngressStateMachine {
         return .none
     }
 
+    /// An answer before the request is complete: what is left of it is dropped.
+    private mutating func refuse(_ status: HTTPResponseStatus, _ reason: RejectionReason, close: Bool, extraHeaders: [(String, String)] = []) -> Action {
+        state = .discarding
+        return .respond(status: status, reason: reason, close: close || !request.keepAlive, extraHeaders: extraHeaders)
+    }
+
     mutating func body(_ chunk: inout ByteBuffer) -> Action {
         guard case .receiving(let source, let head, let path, let query, var body, let at) = state else { return .none }
         if body.readableBytes + chunk.readableBytes > source.maxBodyBytes {
-            state = .discarding
-            return .respond(status: .payloadTooLarge, reason: .bodyTooLarge, close: true, extraHeaders: [])
+            return refuse(.payloadTooLarge, .bodyTooLarge, close: true)
         }
         state = .idle  // drop the reference so `body` is uniquely owned while appending
         body.writeBuffer(&chunk)
@@ -85,15 +140,74 @@ struct IngressStateMachine {
     mutating func end(peer: IPAddress?) -> Action {
         switch state {
         case .receiving(let source, let head, let path, let query, var body, let at):
-            state = .committing
             var headers = HTTPHeaderList()
             for h in head.headers { headers.append(h.name, h.value) }
             let bytes = body.readBytes(length: body.readableBytes) ?? []
             let request = IncomingRequest(method: head.method.rawValue, path: path, query: query, headers: headers, body: bytes, peer: peer, receivedAt: at)
+            state = .admitting(request, source)
             return .admit(request, source)
-        case .discarding, .idle, .committing:
+        case .discarding, .idle:
             state = .idle
             return .none
+        case .admitting, .committing:
+            return .none
+        }
+    }
+
+    /// The admission decision for the request `admit` handed out.
+    mutating func decided(_ decision: AdmissionDecision) -> Action {
+        guard case .admitting(let request, let source) = state else { return .none }
+        let close = !self.request.keepAlive
+        switch decision {
+        case .needsCertificate(let url): return .fetchCertificate(url)
+        case .reject(let reason): return .reject(reason, close: close)
+        case .handshake(let answer): return .handshake(answer, close: close)
+        case .admit(let admitted):
+            state = .committing(request, source)
+            return .commit(admitted)
+        }
+    }
+
+    /// The signing certificate the last `fetchCertificate` asked for: its key, or `.unavailable`.
+    mutating func certificateFetched(_ certificate: SigningCertificateState) -> Action {
+        guard case .admitting(let request, let source) = state else { return .none }
+        let decision = source.decide(request, now: request.receivedAt, certificate: certificate)
+        // With the certificate at hand, asking for it again would be a bug: refuse rather than store unverified.
+        if case .needsCertificate = decision { return decided(.reject(.certificateUnavailable)) }
+        return decided(decision)
+    }
+
+    /// The store's answer for the event `commit` handed out.
+    mutating func committed(_ result: Result<IngestResult, Error>) -> Action {
+        guard case .committing = state else { return .none }
+        let close = !request.keepAlive
+        switch result {
+        case .success(.accepted(let id)): return .acknowledge(.accepted(id: id), close: close)
+        case .success(.duplicate(let id)): return .acknowledge(.duplicate(id: id), close: close)
+        case .failure(let error):
+            let reason: RejectionReason = error is GroupCommitter<IngestRecord, IngestResult>.Stopped ? .shuttingDown : .storeUnavailable
+            return .acknowledge(.failed(reason), close: close)
+        }
+    }
+
+    /// The body did not finish arriving in time.
+    mutating func bodyTimedOut() -> Action {
+        guard case .receiving = state else { return .none }
+        return refuse(.requestTimeout, .requestTimeout, close: true)
+    }
+
+    /// The next body chunk does not fit the shared in-flight budget.
+    mutating func overBudget() -> Action {
+        guard case .receiving = state else { return .none }
+        return refuse(.serviceUnavailable, .overCapacity, close: true, extraHeaders: [("Retry-After", "1")])
+    }
+
+    /// The HTTP parser refused the bytes: nothing later on the connection can be trusted.
+    mutating func parseError() -> Action {
+        request.keepAlive = false
+        switch state {
+        case .admitting, .committing: return .close
+        case .idle, .receiving, .discarding: return refuse(.badRequest, .malformedRequest, close: true)
         }
     }
 
@@ -102,7 +216,10 @@ struct IngressStateMachine {
 
     /// The response for the current request was written.
     mutating func responded() {
-        if case .committing = state { state = .idle }
+        switch state {
+        case .admitting, .committing: state = .idle
+        default: break
+        }
     }
 
     static func splitURI(_ uri: String) -> (String, String?) {
@@ -111,26 +228,27 @@ struct IngressStateMachine {
     }
 }
 
-/// Glue between NIO and the admission pipeline: performs the state machine's actions.
+/// Glue between NIO and the admission pipeline: performs the state machine's actions and feeds it their results.
 final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private var machine = IngressStateMachine()
-    private var keepAlive = true
-    private var version = HTTPVersion.http1_1
     private var peer: IPAddress?
-    private var bodyDeadline: Scheduled<Void>?
-    private var requestSnapshot: ConfigSnapshot?
-    private var currentSourceName: String?
-    private var currentProvider: String?
     /// Bytes of the current request taken from the shared in-flight budget; given back once it is answered.
     private var reserved = 0
     /// Whether the current request's end arrived: an answer before it closes the connection with a lingering close.
     private var requestEnded = true
+    /// The metric handles of the source this connection last posted to (a connection rarely changes source).
+    private var sourceMetrics: SourceMetrics?
+    /// The admitted event waiting for its commit, for the acknowledgement's log line.
+    private var committedEvent: AdmittedEvent?
     private let context: IngressContext
-
     init(context: IngressContext) { self.context = context }
+
+    /// Whether `info` lines are logged: the per-request line's metadata is built only then (at `warning`, building
+    /// and dropping it cost ~7 µs per request).
+    private var logsRequests: Bool { context.logger.logLevel <= .info }
 
     func channelActive(context ctx: ChannelHandlerContext) {
         peer = ctx.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
@@ -142,23 +260,11 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             ctx.triggerUserOutboundEvent(RequestHeadTimeoutHandler.Progress.headReceived, promise: nil)
             requestEnded = false
-            keepAlive = head.isKeepAlive
-            version = head.version
-            // One snapshot per request: a reload mid-request never mixes two configs.
-            let snapshot = context.runtime.current
-            requestSnapshot = snapshot
-            let source = snapshot.sourcesByPath[IngressStateMachine.splitURI(head.uri).0]
-            currentSourceName = source?.name
-            currentProvider = source?.profile.name
-            perform(machine.head(head, snapshot: snapshot, now: context.clock.now()), ctx)
-            if case .receiving = machine.state { armBodyDeadline(ctx) }
+            perform(machine.head(head, snapshot: context.runtime.current, now: context.clock.now()), ctx)
         case .body(var chunk):
             if case .receiving = machine.state {
                 guard context.budget.reserve(chunk.readableBytes) else {
-                    bodyDeadline?.cancel()
-                    bodyDeadline = nil
-                    machine.abandon()
-                    perform(.respond(status: .serviceUnavailable, reason: .overCapacity, close: true, extraHeaders: [("Retry-After", "1")]), ctx)
+                    perform(machine.overBudget(), ctx)
                     return
                 }
                 reserved += chunk.readableBytes
@@ -166,58 +272,83 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             perform(machine.body(&chunk), ctx)
         case .end:
             requestEnded = true
-            bodyDeadline?.cancel()
-            bodyDeadline = nil
             perform(machine.end(peer: peer), ctx)
         }
     }
 
-    /// A body that does not finish arriving within the request timeout (a slow or stalled client) gets 408 and the
-    /// connection is closed, so trickled bodies cannot hold buffers and connections open indefinitely.
-    private func armBodyDeadline(_ ctx: ChannelHandlerContext) {
-        bodyDeadline?.cancel()
-        let loopBound = NIOLoopBound((self, ctx), eventLoop: ctx.eventLoop)
-        bodyDeadline = ctx.eventLoop.scheduleTask(in: context.requestTimeout) {
-            let (handler, ctx) = loopBound.value
-            guard case .receiving = handler.machine.state else { return }
-            handler.machine.abandon()
-            handler.requestEnded = true  // a client this slow would hold a lingering close open too
-            handler.perform(.respond(status: .requestTimeout, reason: .requestTimeout, close: true, extraHeaders: []), ctx)
-        }
+    func channelInactive(context ctx: ChannelHandlerContext) {
+        // A request being admitted or committed still holds its bytes (in the commit queue): its answer releases them.
+        if machine.pending == nil { releaseBudget() }
+        ctx.fireChannelInactive()
     }
 
-    func channelInactive(context ctx: ChannelHandlerContext) {
-        bodyDeadline?.cancel()
-        // A request waiting for its commit still holds its bytes (in the commit queue): its answer releases them.
-        if case .committing = machine.state {} else { releaseBudget() }
-        ctx.fireChannelInactive()
+    private func metrics(for source: ResolvedSource) -> SourceMetrics {
+        if let m = sourceMetrics, m.source == source.name, m.provider == source.profile.name { return m }
+        let m = context.metrics.source(source.name, provider: source.profile.name)
+        sourceMetrics = m
+        return m
+    }
+
+    private func countRejection(_ reason: RejectionReason) {
+        if let source = machine.request.source {
+            metrics(for: source).rejected(reason)
+        } else {
+            context.metrics.rejected(source: "-", provider: "-", reason: reason)
+        }
     }
 
     private func perform(_ action: IngressStateMachine.Action, _ ctx: ChannelHandlerContext) {
         switch action {
-        case .none: return
+        case .none:
+            return
         case .respond(let status, let reason, let close, let extra):
-            context.recordRejection(reason)
-            context.metrics.rejected(source: currentSourceName ?? "-", provider: currentProvider ?? "-", reason: reason)
-            context.logger.info("request", metadata: [
-                "source": "\(currentSourceName ?? "-")", "status": "\(status.code)", "outcome": "rejected", "reason": "\(reason.rawValue)",
-                "peer": "\(peer?.description ?? "-")",
-            ])
-            write(ctx, status: status, body: reason.answerBody, close: close || !keepAlive, extraHeaders: extra)
+            countRejection(reason)
+            if logsRequests {
+                context.logger.info("request", metadata: [
+                    "source": "\(machine.request.sourceName)", "status": "\(status.code)", "outcome": "rejected", "reason": "\(reason.rawValue)",
+                    "peer": "\(peer?.description ?? "-")",
+                ])
+            }
+            write(ctx, status: status, json: reason.answerBody, close: close, extraHeaders: extra)
         case .admit(let request, let source):
-            admit(request, source, ctx)
+            perform(machine.decided(source.decide(request, now: request.receivedAt)), ctx)
+        case .fetchCertificate(let url):
+            fetchCertificate(url, ctx)
+        case .reject(let reason, let close):
+            guard let (request, source) = machine.pending else { return }
+            context.quarantine.keep(request, source: source, reason: reason)
+            countRejection(reason)
+            if logsRequests {
+                logRequest(source: source.name, status: reason.httpStatus, outcome: "rejected", request: request, extra: ["reason": "\(reason.rawValue)"])
+            }
+            write(ctx, status: HTTPResponseStatus(statusCode: reason.httpStatus), json: reason.answerBody, close: close)
+            machine.responded()
+        case .handshake(let answer, let close):
+            guard let (request, source) = machine.pending else { return }
+            metrics(for: source).handshake()
+            if logsRequests {
+                logRequest(source: source.name, status: answer.status, outcome: "handshake", request: request, extra: ["provider": "\(source.profile.name)"])
+            }
+            if let url = answer.followUpGET { context.followUp(url, source: source.name) }
+            write(ctx, status: HTTPResponseStatus(statusCode: answer.status), contentType: answer.contentType, body: answer.body, close: close)
+            machine.responded()
+        case .commit(let admitted):
+            guard let (request, source) = machine.pending else { return }
+            commit(admitted, request, source, ctx)
+        case .acknowledge(let ack, let close):
+            guard let (request, source) = machine.pending else { return }
+            acknowledge(ack, close: close, request, source, ctx)
+            machine.responded()
+        case .close:
+            ctx.close(promise: nil)
         }
     }
 
-    private func admit(_ request: IncomingRequest, _ source: ResolvedSource, _ ctx: ChannelHandlerContext) {
-        // Certificate schemes (SNS, PayPal) verify with a key fetched off the event loop on a cache miss.
-        let decision = source.decide(request, now: request.receivedAt)
-        guard case .needsCertificate(let url) = decision else {
-            decide(decision, request, source, ctx)
-            return
-        }
+    /// Certificate schemes (SNS, PayPal) verify with a key fetched off the event loop on a cache miss.
+    private func fetchCertificate(_ url: String, _ ctx: ChannelHandlerContext) {
+        guard let (_, source) = machine.pending else { return }
         if let key = context.certificates.cachedKey(for: url, requirement: source.certificateRequirement) {
-            decide(source.decide(request, now: request.receivedAt, certificate: .key(key)), request, source, ctx)
+            perform(machine.certificateFetched(.key(key)), ctx)
             return
         }
         let promise = ctx.eventLoop.makePromise(of: [UInt8].self)
@@ -228,77 +359,52 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         promise.futureResult.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let key):
-                self.decide(source.decide(request, now: request.receivedAt, certificate: .key(key)), request, source, ctx)
+                self.perform(self.machine.certificateFetched(.key(key)), ctx)
             case .failure(let error):
                 logger.warning("signing certificate unavailable", metadata: ["source": "\(source.name)", "url": "\(url)", "error": "\(error)"])
-                self.decide(source.decide(request, now: request.receivedAt, certificate: .unavailable), request, source, ctx)
+                self.perform(self.machine.certificateFetched(.unavailable), ctx)
             }
         }
     }
 
-    private func decide(_ decision: AdmissionDecision, _ request: IncomingRequest, _ source: ResolvedSource, _ ctx: ChannelHandlerContext) {
-        switch decision {
-        case .needsCertificate:
-            // `admit` fetches before it decides; reaching here would be a bug: refuse rather than store unverified.
-            decide(.reject(.certificateUnavailable), request, source, ctx)
-        case .reject(let reason):
-            context.quarantine.keep(request, source: source, reason: reason)
-            context.recordRejection(reason)
-            context.metrics.rejected(source: source.name, provider: source.profile.name, reason: reason)
-            logRequest(source: source.name, status: reason.httpStatus, outcome: "rejected", request: request, extra: ["reason": "\(reason.rawValue)"])
-            write(ctx, status: HTTPResponseStatus(statusCode: reason.httpStatus), body: reason.answerBody, close: !keepAlive)
-            machine.responded()
-        case .handshake(let answer):
-            context.counters.countHandshake()
-            context.metrics.handshake(provider: source.profile.name)
-            logRequest(source: source.name, status: answer.status, outcome: "handshake", request: request, extra: ["provider": "\(source.profile.name)"])
-            if let url = answer.followUpGET { context.followUp(url, source: source.name) }
-            var headers: [(String, String)] = []
-            if let ct = answer.contentType { headers.append(("Content-Type", ct)) }
-            write(ctx, status: HTTPResponseStatus(statusCode: answer.status), body: answer.body, close: !keepAlive, headers: headers)
-            machine.responded()
-        case .admit(let admitted):
-            context.metrics.verified(source: source.name, secret: admitted.secretLabel)
-            if let t = admitted.providerTimestamp { context.metrics.skew(source: source.name, seconds: Double(t - request.receivedAt) / 1000) }
-            let snapshot = requestSnapshot ?? context.runtime.current
-            let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: request.receivedAt)
-            let promise = ctx.eventLoop.makePromise(of: IngestResult.self)
-            context.writer.submit(record, waiter: .promise(promise))
-            let keepAlive = self.keepAlive
-            let logger = context.logger
-            promise.futureResult.assumeIsolated().whenComplete { result in
-                let status: HTTPResponseStatus
-                let body: String
-                var acked: String?
-                switch result {
-                case .success(.accepted(let id)):
-                    acked = "accepted"
-                    self.context.metrics.accepted(source: source.name, provider: source.profile.name)
-                    status = .ok
-                    body = #"{"status":"accepted","id":"\#(id)"}"#
-                    self.logRequest(source: source.name, status: 200, outcome: "accepted", request: request,
-                                    extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel)"])
-                case .success(.duplicate(let id)):
-                    acked = "duplicate"
-                    self.context.metrics.duplicate(source: source.name)
-                    status = .ok
-                    body = #"{"status":"duplicate","id":"\#(id)"}"#
-                    self.logRequest(source: source.name, status: 200, outcome: "duplicate", request: request,
-                                    extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel)"])
-                case .failure(let error):
-                    let reason: RejectionReason = error is GroupCommitter<IngestRecord, IngestResult>.Stopped ? .shuttingDown : .storeUnavailable
-                    self.context.recordRejection(reason)
-                    self.context.metrics.rejected(source: source.name, provider: source.profile.name, reason: reason)
-                    logger.error("event not stored", metadata: ["source": "\(source.name)", "reason": "\(reason.rawValue)", "error": "\(error)"])
-                    status = HTTPResponseStatus(statusCode: reason.httpStatus)
-                    body = reason.answerBody
-                }
-                if let acked {
-                    self.context.metrics.ackLatency(source: source.name, outcome: acked, seconds: Double(self.context.clock.now() - request.receivedAt) / 1000)
-                }
-                self.write(ctx, status: status, body: body, close: !keepAlive)
-                self.machine.responded()
+    private func commit(_ admitted: AdmittedEvent, _ request: IncomingRequest, _ source: ResolvedSource, _ ctx: ChannelHandlerContext) {
+        let m = metrics(for: source)
+        m.verified(secret: admitted.secretLabel)
+        if let t = admitted.providerTimestamp { m.skew(seconds: Double(t - request.receivedAt) / 1000) }
+        let snapshot = machine.request.snapshot ?? context.runtime.current
+        let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: request.receivedAt)
+        committedEvent = admitted
+        let promise = ctx.eventLoop.makePromise(of: IngestResult.self)
+        context.writer.submit(record, waiter: .promise(promise))
+        let logger = context.logger
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            let action = self.machine.committed(result)
+            if case .failure(let error) = result, case .acknowledge(.failed(let reason), _) = action {
+                logger.error("event not stored", metadata: ["source": "\(source.name)", "reason": "\(reason.rawValue)", "error": "\(error)"])
             }
+            self.perform(action, ctx)
+            self.committedEvent = nil
+        }
+    }
+
+    private func acknowledge(_ ack: IngressStateMachine.Acknowledgement, close: Bool, _ request: IncomingRequest, _ source: ResolvedSource,
+                             _ ctx: ChannelHandlerContext) {
+        let m = metrics(for: source)
+        switch ack {
+        case .accepted(let id), .duplicate(let id):
+            let duplicate: Bool
+            if case .duplicate = ack { duplicate = true } else { duplicate = false }
+            if duplicate { m.duplicate() } else { m.accepted() }
+            m.ackLatency(duplicate: duplicate, seconds: Double(context.clock.now() - request.receivedAt) / 1000)
+            if logsRequests, let admitted = committedEvent {
+                logRequest(source: source.name, status: 200, outcome: duplicate ? "duplicate" : "accepted", request: request,
+                           extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel)"])
+            }
+            let body = (duplicate ? #"{"status":"duplicate","id":""# : #"{"status":"accepted","id":""#) + id + #""}"#
+            write(ctx, status: .ok, json: body, close: close)
+        case .failed(let reason):
+            m.rejected(reason)
+            write(ctx, status: HTTPResponseStatus(statusCode: reason.httpStatus), json: reason.answerBody, close: close)
         }
     }
 
@@ -313,26 +419,29 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.logger.info("request", metadata: meta)
     }
 
-    private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, body: String, close: Bool, extraHeaders: [(String, String)] = []) {
-        write(ctx, status: status, body: Array(body.utf8), close: close, headers: [("Content-Type", "application/json")] + extraHeaders)
-    }
-
     private func releaseBudget() {
         context.budget.release(reserved)
         reserved = 0
     }
 
-    private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, body: [UInt8], close: Bool, headers extra: [(String, String)]) {
-        releaseBudget()
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(3 + extra.count)
-        for (n, v) in extra { headers.add(name: n, value: v) }
-        headers.add(name: "Content-Length", value: String(body.count))
-        if close { headers.add(name: "Connection", value: "close") }
-        ctx.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        if !body.isEmpty {
-            ctx.write(wrapOutboundOut(.body(.byteBuffer(ctx.channel.allocator.buffer(bytes: body)))), promise: nil)
+    private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, json: String, close: Bool, extraHeaders: [(String, String)] = []) {
+        var json = json
+        json.withUTF8 { body in
+            write(ctx, status: status, contentType: "application/json", body: body, close: close, extraHeaders: extraHeaders)
         }
+    }
+
+    /// The whole answer (status line, headers, body) is encoded here into one buffer and written once; the
+    /// `PreEncodedResponseEncoder` in front of the socket passes it through (the head written before it carries no
+    /// headers: it is there for the pipelining handler's bookkeeping).
+    private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, contentType: String?, body: some Collection<UInt8>, close: Bool,
+                       extraHeaders: [(String, String)] = []) {
+        releaseBudget()
+        let request = machine.request
+        let bytes = IngressResponse.encode(version: request.version, status: status, contentType: contentType, extraHeaders: extraHeaders,
+                                           body: body, close: close, omitBody: request.isHEAD, allocator: ctx.channel.allocator)
+        ctx.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status))), promise: nil)
+        ctx.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         if close {
             // Answered before the request ended (413, 404 on a POST, 503): linger so the client reads the answer.
             if !requestEnded { ctx.triggerUserOutboundEvent(LingeringCloseHandler.Arm(), promise: nil) }
@@ -344,6 +453,14 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context ctx: ChannelHandlerContext, event: Any) {
+        if event is RequestHeadTimeoutHandler.BodyTimedOut {
+            // A body that does not finish arriving within the request timeout (a slow or stalled client) gets 408 and
+            // the connection is closed, so trickled bodies cannot hold buffers and connections open indefinitely.
+            let action = machine.bodyTimedOut()
+            if action != .none { requestEnded = true }  // a client this slow would hold a lingering close open too
+            perform(action, ctx)
+            return
+        }
         if event is IdleStateHandler.IdleStateEvent { ctx.close(promise: nil); return }
         ctx.fireUserInboundEventTriggered(event)
     }
@@ -354,17 +471,107 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// answer is skipped and the connection just closes.
     func errorCaught(context ctx: ChannelHandlerContext, error: Error) {
         guard error is HTTPParserError, ctx.channel.isActive else { ctx.close(promise: nil); return }
-        switch machine.state {
-        case .committing:
-            ctx.close(promise: nil)
-        case .idle, .receiving, .discarding:
-            bodyDeadline?.cancel()
-            bodyDeadline = nil
-            machine.abandon()
-            keepAlive = false
-            requestEnded = true  // after a framing error nothing more is read: close at once, no lingering
-            perform(.respond(status: .badRequest, reason: .malformedRequest, close: true, extraHeaders: []), ctx)
+        let action = machine.parseError()
+        requestEnded = true  // after a framing error nothing more is read: close at once, no lingering
+        perform(action, ctx)
+    }
+}
+
+/// An ingress answer as bytes, exactly as NIO's `HTTPResponseEncoder` wrote it before (same header order and
+/// spelling): status line, `Content-Type`, extra headers, `Content-Length`, `Connection: close` when closing, body.
+enum IngressResponse {
+    static func encode(version: HTTPVersion, status: HTTPResponseStatus, contentType: String?, extraHeaders: [(String, String)],
+                       body: some Collection<UInt8>, close: Bool, omitBody: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var out = allocator.buffer(capacity: 160 + body.count)
+        if version.major == 1 && version.minor == 1 {
+            out.writeStaticString("HTTP/1.1 ")
+        } else if version.major == 1 && version.minor == 0 {
+            out.writeStaticString("HTTP/1.0 ")
+        } else {
+            out.writeString("HTTP/\(version.major).\(version.minor) ")
         }
+        out.writeString(String(status.code))
+        out.writeStaticString(" ")
+        out.writeString(status.reasonPhrase)
+        out.writeStaticString("\r\n")
+        if let contentType {
+            out.writeStaticString("Content-Type: ")
+            out.writeString(contentType)
+            out.writeStaticString("\r\n")
+        }
+        for (name, value) in extraHeaders {
+            out.writeString(name)
+            out.writeStaticString(": ")
+            out.writeString(value)
+            out.writeStaticString("\r\n")
+        }
+        // As the encoder did: 1xx, 204 and 304 answers carry neither a length nor a body.
+        let mayHaveBody = status.mayHaveResponseBody
+        if mayHaveBody {
+            out.writeStaticString("Content-Length: ")
+            out.writeString(String(body.count))
+            out.writeStaticString("\r\n")
+        }
+        if close { out.writeStaticString("Connection: close\r\n") }
+        out.writeStaticString("\r\n")
+        if mayHaveBody && !omitBody { out.writeBytes(body) }
+        return out
+    }
+}
+
+/// The ingress pipeline's response encoder, in place of NIO's `HTTPResponseEncoder`: `IngressHandler` writes each
+/// answer as a head without headers, one pre-encoded buffer (`IngressResponse`) and an end. The head is there for the
+/// pipelining handler (which adds `connection: close` to it while the server quiesces: then the buffer gets that
+/// header too); the buffer is written once, with the end's promise.
+final class PreEncodedResponseEncoder: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = IOData
+
+    private var closeAdded = false
+    private var pending: ByteBuffer?
+    private var pendingPromise: EventLoopPromise<Void>?
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            closeAdded = head.headers.contains(name: "connection")
+            promise?.succeed(())
+        case .body(.byteBuffer(let bytes)):
+            let bytes = closeAdded ? Self.addingConnectionClose(to: bytes) : bytes
+            if var held = pending {
+                var b = bytes
+                held.writeBuffer(&b)
+                pending = held
+            } else {
+                pending = bytes
+            }
+            if let promise {
+                if let p = pendingPromise { p.futureResult.cascade(to: promise) } else { pendingPromise = promise }
+            }
+        case .body(.fileRegion(let region)):
+            flushPending(context, promise: nil)
+            context.write(wrapOutboundOut(.fileRegion(region)), promise: promise)
+        case .end:
+            flushPending(context, promise: promise)
+        }
+    }
+
+    private func flushPending(_ context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        let held = pending ?? context.channel.allocator.buffer(capacity: 0)
+        pending = nil
+        let bodyPromise = pendingPromise
+        pendingPromise = nil
+        if let bodyPromise, let promise { promise.futureResult.cascade(to: bodyPromise) }
+        context.write(wrapOutboundOut(.byteBuffer(held)), promise: promise ?? bodyPromise)
+    }
+
+    /// While quiescing: the answer's head gets `Connection: close` unless it already says so.
+    static func addingConnectionClose(to bytes: ByteBuffer) -> ByteBuffer {
+        let text = String(buffer: bytes)
+        guard let end = text.range(of: "\r\n\r\n") else { return bytes }
+        let head = text[..<end.lowerBound]
+        if head.lowercased().contains("\r\nconnection: close") { return bytes }
+        return ByteBuffer(string: String(head) + "\r\nConnection: close" + String(text[end.lowerBound...]))
     }
 }
 
@@ -374,7 +581,6 @@ struct IngressContext: Sendable {
     let writer: GroupCommitter<IngestRecord, IngestResult>
     let clock: any WallClock
     let logger: Logger
-    let counters: IngressCounters
     let certificates: SigningCertificateCache
     let metrics: GatewayMetrics
     let quarantine: QuarantineWriter
@@ -384,8 +590,6 @@ struct IngressContext: Sendable {
     let followUpGET: @Sendable (String) async throws -> Int
     /// Request bytes in memory across all connections (`[server] max_in_flight_bytes`).
     var budget = InFlightBudget(limit: 256 << 20)
-
-    func recordRejection(_ reason: RejectionReason) { counters.count(reason) }
 
     func followUp(_ url: String, source: String) {
         let logger = self.logger, get = followUpGET
@@ -398,13 +602,4 @@ struct IngressContext: Sendable {
             }
         }
     }
-}
-
-/// Counts of outcomes by reason, for tests and (later) metrics.
-public final class IngressCounters: Sendable {
-    private let box = NIOLockedValueBox([String: Int]())
-    public init() {}
-    func count(_ reason: RejectionReason) { box.withLockedValue { $0[reason.rawValue, default: 0] += 1 } }
-    func countHandshake() { box.withLockedValue { $0["handshake", default: 0] += 1 } }
-    public var snapshot: [String: Int] { box.withLockedValue { $0 } }
 }

@@ -69,14 +69,12 @@ public final class IngressServer: Service, Sendable {
                             try sync.addHandler(TLSHandshakeDeadlineHandler(timeout: handshakeTimeout))
                         }
                         try sync.addHandler(LingeringCloseHandler())
-                        try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                        try sync.addHandler(RequestHeadTimeoutHandler(timeout: context.requestTimeout) {
-                            context.recordRejection(.requestTimeout)
+                        // One timer per connection for the head deadline, the body deadline and the idle timeout.
+                        try sync.addHandler(RequestHeadTimeoutHandler(timeout: context.requestTimeout, bodyTimeout: context.requestTimeout,
+                                                                      idleTimeout: idleTimeout) {
                             context.metrics.rejected(source: "-", provider: "-", reason: .requestTimeout)
                         })
-                        // Protocol errors are answered by IngressHandler (JSON reason), not NIO's error handler.
-                        try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
-                        try sync.addHandler(IngressHandler(context: context))
+                        try IngressServer.addHTTPHandlers(to: sync, context: context)
                     }
                 }
                 .bind(host: host, port: port).get()
@@ -97,6 +95,18 @@ public final class IngressServer: Service, Sendable {
             quiesce.initiateShutdown(promise: fullyShutdown)
         }
         context.logger.notice("ingress stopped")
+    }
+}
+
+extension IngressServer {
+    /// The HTTP/1.1 part of an ingress connection's pipeline: NIO's request decoder and pipelining handler, the
+    /// pre-encoded response writer in place of NIO's response encoder, and the ingress handler. No NIO error handler:
+    /// protocol errors are answered by `IngressHandler` (with a JSON reason).
+    static func addHTTPHandlers(to sync: ChannelPipeline.SynchronousOperations, context: IngressContext) throws {
+        try sync.addHandler(PreEncodedResponseEncoder())
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try sync.addHandler(HTTPServerPipelineHandler())
+        try sync.addHandler(IngressHandler(context: context))
     }
 }
 

@@ -30,9 +30,24 @@ public struct GatewayMetrics: Sendable {
     private let counters = NIOLockedValueBox<[String: CoreMetrics.Counter]>([:])
     private let recorders = NIOLockedValueBox<[String: CoreMetrics.Recorder]>([:])
 
+    /// The ingress's per-source handles, by source and provider name.
+    private let sources = NIOLockedValueBox<[String: SourceMetrics]>([:])
+
     public init(factory: any MetricsFactory) { self.factory = factory }
 
-    private func counter(_ label: String, _ dims: [(String, String)]) -> CoreMetrics.Counter {
+    /// The handles for one source's requests: resolved once per source (and cached by each connection), so the
+    /// ingress increments counters without building label keys or taking the registry lock per request.
+    func source(_ name: String, provider: String) -> SourceMetrics {
+        let key = name + "\u{1F}" + provider
+        return sources.withLockedValue { all in
+            if let hit = all[key] { return hit }
+            let made = SourceMetrics(source: name, provider: provider, metrics: self)
+            all[key] = made
+            return made
+        }
+    }
+
+    fileprivate func counter(_ label: String, _ dims: [(String, String)]) -> CoreMetrics.Counter {
         let key = label + dims.map { "\u{1F}" + $0.1 }.joined()
         return counters.withLockedValue { c in
             if let hit = c[key] { return hit }
@@ -42,7 +57,7 @@ public struct GatewayMetrics: Sendable {
         }
     }
 
-    private func recorder(_ label: String, _ dims: [(String, String)]) -> CoreMetrics.Recorder {
+    fileprivate func recorder(_ label: String, _ dims: [(String, String)]) -> CoreMetrics.Recorder {
         let key = label + dims.map { "\u{1F}" + $0.1 }.joined()
         return recorders.withLockedValue { c in
             if let hit = c[key] { return hit }
@@ -149,6 +164,86 @@ public struct GatewayMetrics: Sendable {
             Gauge(label: "inlet_secret_expires_at_seconds", dimensions: dims, factory: factory).record(Double(e.expiresAt / 1000))
             Gauge(label: "inlet_secret_expiring", dimensions: dims, factory: factory).record(warned.contains("\(e.owner)|\(e.label)") ? 1 : 0)
         }
+    }
+}
+
+/// One ingress source's metric handles. Each is made on its first use (through `GatewayMetrics`'s cache, so it is
+/// the same series as one made there), never at config load: a series appears in `/metrics` once it has counted,
+/// as before. After that a request costs one uncontended lock and a stored reference per handle.
+final class SourceMetrics: Sendable {
+    let source: String
+    let provider: String
+    private let metrics: GatewayMetrics
+
+    private struct Handles {
+        var accepted: CoreMetrics.Counter?
+        var duplicates: CoreMetrics.Counter?
+        var handshakes: CoreMetrics.Counter?
+        var skew: CoreMetrics.Recorder?
+        var ackAccepted: CoreMetrics.Recorder?
+        var ackDuplicate: CoreMetrics.Recorder?
+        var verified: [(String, CoreMetrics.Counter)] = []
+        var rejected: [RejectionReason: CoreMetrics.Counter] = [:]
+    }
+    private let handles = NIOLockedValueBox(Handles())
+
+    fileprivate init(source: String, provider: String, metrics: GatewayMetrics) {
+        self.source = source
+        self.provider = provider
+        self.metrics = metrics
+    }
+
+    private func handle<H>(_ path: WritableKeyPath<Handles, H?>, _ make: () -> H) -> H {
+        handles.withLockedValue { h in
+            if let hit = h[keyPath: path] { return hit }
+            let made = make()
+            h[keyPath: path] = made
+            return made
+        }
+    }
+
+    func accepted() {
+        handle(\.accepted) { metrics.counter("inlet_events_accepted_total", [("source", source), ("provider", provider)]) }.increment()
+    }
+
+    func duplicate() {
+        handle(\.duplicates) { metrics.counter("inlet_duplicates_total", [("source", source)]) }.increment()
+    }
+
+    func handshake() {
+        handle(\.handshakes) { metrics.counter("inlet_handshakes_total", [("provider", provider)]) }.increment()
+    }
+
+    func skew(seconds: Double) {
+        handle(\.skew) { metrics.recorder("inlet_timestamp_skew_seconds", [("source", source)]) }.record(seconds)
+    }
+
+    func ackLatency(duplicate: Bool, seconds: Double) {
+        if duplicate {
+            handle(\.ackDuplicate) { metrics.recorder("inlet_ack_latency_seconds", [("source", source), ("outcome", "duplicate")]) }.record(seconds)
+        } else {
+            handle(\.ackAccepted) { metrics.recorder("inlet_ack_latency_seconds", [("source", source), ("outcome", "accepted")]) }.record(seconds)
+        }
+    }
+
+    func verified(secret: String) {
+        let counter = handles.withLockedValue { h -> CoreMetrics.Counter in
+            for (label, c) in h.verified where label == secret { return c }
+            let made = metrics.counter("inlet_verifications_total", [("source", source), ("secret", secret)])
+            h.verified.append((secret, made))
+            return made
+        }
+        counter.increment()
+    }
+
+    func rejected(_ reason: RejectionReason) {
+        let counter = handles.withLockedValue { h -> CoreMetrics.Counter in
+            if let hit = h.rejected[reason] { return hit }
+            let made = metrics.counter("inlet_requests_rejected_total", [("source", source), ("provider", provider), ("reason", reason.rawValue)])
+            h.rejected[reason] = made
+            return made
+        }
+        counter.increment()
     }
 }
 

@@ -28,19 +28,19 @@ struct InFlightBudgetTests {
     @Test func overBudgetBodyIsAnswered503AndReleased() throws {
         let channel = EmbeddedChannel()
         let writer = GroupCommitter<IngestRecord, IngestResult>(name: "t", maxBatch: 1, commit: { _ in [] })
-        let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: PrometheusCollectorRegistry()))
+        let registry = PrometheusCollectorRegistry()
+        let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: registry))
         let store = try SQLiteEventStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("inlet-budget-\(UUID().uuidString).sqlite").path)
         var off = QuarantineSettings()
         off.enabled = false
         let budget = InFlightBudget(limit: 50)
         let context = IngressContext(runtime: LiveConfig(IngressStateMachineTests.snapshot.resolved), writer: writer, clock: SystemClock(),
-                                     logger: quietLogger, counters: IngressCounters(),
+                                     logger: quietLogger,
                                      certificates: SigningCertificateCache(fetcher: NoCertificates(), clock: SystemClock()),
                                      metrics: metrics,
                                      quarantine: QuarantineWriter(store: store, settings: off, storeThreads: NIOThreadPool.singleton, logger: quietLogger, metrics: metrics),
                                      requestTimeout: .seconds(30), followUpGET: { _ in 200 }, budget: budget)
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-        try channel.pipeline.syncOperations.addHandler(IngressHandler(context: context))
+        try IngressServer.addHTTPHandlers(to: channel.pipeline.syncOperations, context: context)
         try channel.writeInbound(ByteBuffer(string: "POST /hooks/stripe HTTP/1.1\r\nHost: a\r\nContent-Length: 80\r\nStripe-Signature: t=1,v1=00\r\n\r\n"))
         try channel.writeInbound(ByteBuffer(string: String(repeating: "a", count: 40)))
         #expect(budget.inUse == 40)
@@ -51,7 +51,7 @@ struct InFlightBudgetTests {
         #expect(out.contains("Retry-After: 1"))
         #expect(out.contains(#"{"status":"rejected","reason":"over_capacity"}"#))
         #expect(budget.inUse == 0)
-        #expect(context.counters.snapshot["over_capacity"] == 1)
+        #expect(registry.emitToString().contains(#"inlet_requests_rejected_total{source="stripe",provider="stripe",reason="over_capacity"} 1"#))
         _ = try? channel.finish()
     }
 
