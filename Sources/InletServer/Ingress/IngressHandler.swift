@@ -289,8 +289,8 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         return m
     }
 
-    private func countRejection(_ reason: RejectionReason) {
-        if let source = machine.request.source {
+    private func countRejection(_ reason: RejectionReason, source: ResolvedSource? = nil) {
+        if let source = source ?? machine.request.source {
             metrics(for: source).rejected(reason)
         } else {
             context.metrics.rejected(source: "-", provider: "-", reason: reason)
@@ -309,36 +309,43 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                     "peer": "\(peer?.description ?? "-")",
                 ])
             }
-            write(ctx, status: status, json: reason.answerBody, close: close, extraHeaders: extra)
+            write(ctx, machine.request, status: status, json: reason.answerBody, close: close, extraHeaders: extra)
         case .admit(let request, let source):
             perform(machine.decided(source.decide(request, now: request.receivedAt)), ctx)
         case .fetchCertificate(let url):
             fetchCertificate(url, ctx)
+        // The machine is told the request was answered before the answer is written: writing the end releases the
+        // next pipelined request, which the pipelining handler delivers during that write, into an idle machine.
         case .reject(let reason, let close):
             guard let (request, source) = machine.pending else { return }
+            let answering = machine.request
+            machine.responded()
             context.quarantine.keep(request, source: source, reason: reason)
-            countRejection(reason)
+            countRejection(reason, source: source)
             if logsRequests {
                 logRequest(source: source.name, status: reason.httpStatus, outcome: "rejected", request: request, extra: ["reason": "\(reason.rawValue)"])
             }
-            write(ctx, status: HTTPResponseStatus(statusCode: reason.httpStatus), json: reason.answerBody, close: close)
-            machine.responded()
+            write(ctx, answering, status: HTTPResponseStatus(statusCode: reason.httpStatus), json: reason.answerBody, close: close)
         case .handshake(let answer, let close):
             guard let (request, source) = machine.pending else { return }
+            let answering = machine.request
+            machine.responded()
             metrics(for: source).handshake()
             if logsRequests {
                 logRequest(source: source.name, status: answer.status, outcome: "handshake", request: request, extra: ["provider": "\(source.profile.name)"])
             }
             if let url = answer.followUpGET { context.followUp(url, source: source.name) }
-            write(ctx, status: HTTPResponseStatus(statusCode: answer.status), contentType: answer.contentType, body: answer.body, close: close)
-            machine.responded()
+            write(ctx, answering, status: HTTPResponseStatus(statusCode: answer.status), contentType: answer.contentType, body: answer.body, close: close)
         case .commit(let admitted):
             guard let (request, source) = machine.pending else { return }
             commit(admitted, request, source, ctx)
         case .acknowledge(let ack, let close):
             guard let (request, source) = machine.pending else { return }
-            acknowledge(ack, close: close, request, source, ctx)
+            let answering = machine.request
+            let event = committedEvent
+            committedEvent = nil
             machine.responded()
+            acknowledge(ack, close: close, request, source, event, answering, ctx)
         case .close:
             ctx.close(promise: nil)
         }
@@ -383,12 +390,11 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                 logger.error("event not stored", metadata: ["source": "\(source.name)", "reason": "\(reason.rawValue)", "error": "\(error)"])
             }
             self.perform(action, ctx)
-            self.committedEvent = nil
         }
     }
 
     private func acknowledge(_ ack: IngressStateMachine.Acknowledgement, close: Bool, _ request: IncomingRequest, _ source: ResolvedSource,
-                             _ ctx: ChannelHandlerContext) {
+                             _ admitted: AdmittedEvent?, _ answering: IngressStateMachine.RequestContext, _ ctx: ChannelHandlerContext) {
         let m = metrics(for: source)
         switch ack {
         case .accepted(let id), .duplicate(let id):
@@ -396,15 +402,15 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             if case .duplicate = ack { duplicate = true } else { duplicate = false }
             if duplicate { m.duplicate() } else { m.accepted() }
             m.ackLatency(duplicate: duplicate, seconds: Double(context.clock.now() - request.receivedAt) / 1000)
-            if logsRequests, let admitted = committedEvent {
+            if logsRequests, let admitted {
                 logRequest(source: source.name, status: 200, outcome: duplicate ? "duplicate" : "accepted", request: request,
                            extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel)"])
             }
             let body = (duplicate ? #"{"status":"duplicate","id":""# : #"{"status":"accepted","id":""#) + id + #""}"#
-            write(ctx, status: .ok, json: body, close: close)
+            write(ctx, answering, status: .ok, json: body, close: close)
         case .failed(let reason):
             m.rejected(reason)
-            write(ctx, status: HTTPResponseStatus(statusCode: reason.httpStatus), json: reason.answerBody, close: close)
+            write(ctx, answering, status: HTTPResponseStatus(statusCode: reason.httpStatus), json: reason.answerBody, close: close)
         }
     }
 
@@ -424,20 +430,21 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         reserved = 0
     }
 
-    private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, json: String, close: Bool, extraHeaders: [(String, String)] = []) {
+    private func write(_ ctx: ChannelHandlerContext, _ request: IngressStateMachine.RequestContext, status: HTTPResponseStatus, json: String,
+                       close: Bool, extraHeaders: [(String, String)] = []) {
         var json = json
         json.withUTF8 { body in
-            write(ctx, status: status, contentType: "application/json", body: body, close: close, extraHeaders: extraHeaders)
+            write(ctx, request, status: status, contentType: "application/json", body: body, close: close, extraHeaders: extraHeaders)
         }
     }
 
     /// The whole answer (status line, headers, body) is encoded here into one buffer and written once; the
     /// `PreEncodedResponseEncoder` in front of the socket passes it through (the head written before it carries no
     /// headers: it is there for the pipelining handler's bookkeeping).
-    private func write(_ ctx: ChannelHandlerContext, status: HTTPResponseStatus, contentType: String?, body: some Collection<UInt8>, close: Bool,
-                       extraHeaders: [(String, String)] = []) {
+    /// `request`: the answered request's context, taken before the machine moved on.
+    private func write(_ ctx: ChannelHandlerContext, _ request: IngressStateMachine.RequestContext, status: HTTPResponseStatus,
+                       contentType: String?, body: some Collection<UInt8>, close: Bool, extraHeaders: [(String, String)] = []) {
         releaseBudget()
-        let request = machine.request
         let bytes = IngressResponse.encode(version: request.version, status: status, contentType: contentType, extraHeaders: extraHeaders,
                                            body: body, close: close, omitBody: request.isHEAD, allocator: ctx.channel.allocator)
         ctx.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status))), promise: nil)
@@ -447,8 +454,9 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             if !requestEnded { ctx.triggerUserOutboundEvent(LingeringCloseHandler.Arm(), promise: nil) }
             ctx.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in ctx.close(promise: nil) }
         } else {
-            ctx.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            // Before the end: the next pipelined request's head arrives during that write and starts its own clock.
             ctx.triggerUserOutboundEvent(RequestHeadTimeoutHandler.Progress.responseSent, promise: nil)
+            ctx.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
     }
 
