@@ -262,47 +262,15 @@ public final class DeliveryService: Service, Sendable {
         return .attempted(next: next, destinationHealthy: healthy, decidedAt: now)
     }
 
-    /// The request for one attempt in the destination's payload mode. Every mode carries the Standard Webhooks
-    /// signature over the bytes actually sent, and `Inlet-Event-Id` for tracing.
+    /// The request for one attempt in the destination's payload mode (built by `OutboundRequest`).
     static func request(for c: ClaimedDelivery, attempt: Int, destination: ResolvedDestination, timestampSeconds: Int64) -> HTTPClientRequest {
-        let event = c.event
-        var headers = HTTPHeaders()
-        let body: [UInt8]
-        var extensions = [("inletprovider", event.provider), ("inleteventkey", event.eventKey), ("inletattempt", String(attempt))]
-        if c.isReplay { extensions.append(("inletreplay", "true")) }
-        let type = event.eventType ?? "\(event.provider).webhook"
-        switch destination.config.payload {
-        case .cloudevents:
-            body = CloudEvent(id: event.id, source: "/sources/\(event.source)", type: type, time: event.receivedAt, body: event.body,
-                              bodyContentType: event.contentType, extensions: extensions).encodeJSON()
-            headers.add(name: "Content-Type", value: CloudEvent.jsonContentType)
-        case .cloudeventsBinary:
-            body = event.body
-            headers.add(name: "Content-Type", value: event.contentType ?? "application/octet-stream")
-            headers.add(name: "ce-specversion", value: "1.0")
-            headers.add(name: "ce-id", value: event.id)
-            headers.add(name: "ce-source", value: "/sources/\(event.source)")
-            headers.add(name: "ce-type", value: type)
-            headers.add(name: "ce-time", value: RFC3339.format(event.receivedAt))
-            for (k, v) in extensions { headers.add(name: "ce-" + k, value: v) }
-        case .raw:
-            body = event.body
-            for h in event.headers where !HTTPHeaderList.connectionLevel.contains(h.name.lowercased()) && !h.name.lowercased().hasPrefix("webhook-") {
-                headers.add(name: h.name, value: h.value)
-            }
-        }
-        headers.replaceOrAdd(name: "User-Agent", value: "Inlet/\(InletVersion.current)")
-        headers.add(name: "webhook-id", value: event.id)
-        headers.add(name: "webhook-timestamp", value: String(timestampSeconds))
-        headers.add(name: "webhook-signature", value: destination.signer.signature(id: event.id, timestampSeconds: timestampSeconds, body: body))
-        headers.add(name: "Inlet-Event-Id", value: event.id)
-        headers.add(name: "Inlet-Delivery-Id", value: String(c.deliveryID))
-        headers.add(name: "Inlet-Attempt", value: String(attempt))
-        if c.isReplay { headers.add(name: "Inlet-Replay", value: "true") }
+        let outbound = OutboundRequest(event: c.event.outbound, payload: destination.config.payload, attempt: attempt, deliveryID: c.deliveryID,
+                                       isReplay: c.isReplay, signer: destination.signer, timestampSeconds: timestampSeconds,
+                                       userAgent: "Inlet/\(InletVersion.current)")
         var request = HTTPClientRequest(url: destination.config.url)
         request.method = .POST
-        request.headers = headers
-        request.body = .bytes(body)
+        request.headers = HTTPHeaders(outbound.headers.entries.map { ($0.name, $0.value) })
+        request.body = .bytes(outbound.body)
         return request
     }
 
@@ -360,5 +328,13 @@ public final class DeliveryService: Service, Sendable {
         }
         if let e = error as? NIOConnectionError { return "connect_failed: \(e.connectionErrors.first.map { "\($0.error)" } ?? "\(e)")" }
         return "\(error)"
+    }
+}
+
+extension StoredEvent {
+    /// The fields an outbound payload is built from.
+    var outbound: OutboundEvent {
+        OutboundEvent(id: id, source: source, provider: provider, eventKey: eventKey, eventType: eventType, receivedAt: receivedAt,
+                      body: body, contentType: contentType, headers: headers)
     }
 }
