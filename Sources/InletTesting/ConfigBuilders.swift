@@ -1,3 +1,6 @@
+import InletConfig
+import InletServer
+
 /// The destination secret every test gateway signs with (Standard Webhooks, `whsec_` + base64).
 public let destinationSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 /// The Stripe source's signing secret in test configs.
@@ -31,3 +34,10 @@ public let adminSection = """
     tokens = ["t0k"]
 
     """
+
+/// The config a gateway would run with, resolved from these TOML sections (no environment; the shipped profiles).
+/// For tests of code that reads a snapshot without a running gateway.
+public func resolvedSnapshot(_ sections: String) throws -> ConfigSnapshot {
+    let toml = "providers_dir = \"\(Repo.root)/providers\"\n" + sections
+    return ConfigSnapshot(try GatewayConfig.parse(toml, file: "/tmp/inlet-test.toml").resolve(environment: [:]))
+}

@@ -16,22 +16,8 @@ import Testing
 @Suite("Delivery rounds: what a wake costs")
 struct DeliveryRoundScheduleTests {
     /// `svc` is routed from the stripe source; `null` is configured but nothing routes to it.
-    static let snapshot: ConfigSnapshot = {
-        let toml = """
-        providers_dir = "\(Repo.root)/providers"
-        [destinations.svc]
-        url = "http://127.0.0.1:1/x"
-        secrets = ["\(destinationSecret)"]
-        [destinations.null]
-        url = "http://127.0.0.1:1/y"
-        secrets = ["\(destinationSecret)"]
-        [sources.stripe]
-        provider = "stripe"
-        secrets = ["\(stripeSecret)"]
-        destinations = ["svc"]
-        """
-        return ConfigSnapshot(try! GatewayConfig.parse(toml, file: "/tmp/t.toml").resolve(environment: [:]))
-    }()
+    static let snapshot = try! resolvedSnapshot(
+        destinationTOML("svc", url: "http://127.0.0.1:1/x") + destinationTOML("null", url: "http://127.0.0.1:1/y") + stripeSource)
 
     @Test func routedDestinationsAreTheSourcesDestinations() {
         #expect(Self.snapshot.routedDestinations == ["svc"])

@@ -12,20 +12,7 @@ import Testing
 
 @Suite("Ingress protocol logic")
 struct IngressStateMachineTests {
-    static let snapshot: ConfigSnapshot = {
-        let toml = """
-        providers_dir = "\(Repo.root)/providers"
-        [destinations.svc]
-        url = "http://127.0.0.1:1/x"
-        secrets = ["\(destinationSecret)"]
-        [sources.stripe]
-        provider = "stripe"
-        secrets = ["\(stripeSecret)"]
-        destinations = ["svc"]
-        max_body_bytes = 100
-        """
-        return ConfigSnapshot(try! GatewayConfig.parse(toml, file: "/tmp/t.toml").resolve(environment: [:]))
-    }()
+    static let snapshot = try! resolvedSnapshot(destinationTOML("svc", url: "http://127.0.0.1:1/x") + stripeSource + "\nmax_body_bytes = 100\n")
 
     func head(_ method: HTTPMethod, _ uri: String, _ headers: [(String, String)] = []) -> HTTPRequestHead {
         HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers))
