@@ -221,30 +221,14 @@ fi
 
 # --- report -----------------------------------------------------------------------------------------------------------
 mkdir -p "$here/out"; report="$here/out/scaleout-$(date +%F-%H%M%S).md"
-python3 - "$results" "$INLET_BIN" "$root" "$SECS" "$CONNS" "$THREADS" "$pg_settings" "$PG_CONNECTIONS" "$LB_WORKERS" > "$report" <<'PY'
-import os, platform, subprocess, sys, time
+PYTHONPATH="$here" python3 - "$results" "$INLET_BIN" "$root" "$SECS" "$CONNS" "$THREADS" "$pg_settings" "$PG_CONNECTIONS" "$LB_WORKERS" > "$report" <<'PY'
+import os, platform, sys, time
+from report_lib import load_runs, figure, errors, ms, rps, mb, ratio, build_facts
 results, binary, root, secs, conns, threads, pg, pgconns, lbw = sys.argv[1:10]
-runs = {}
-for line in open(results):
-    kv = {}
-    for p in line.split():
-        if "=" in p:
-            k, v = p.split("=", 1)
-            kv[k] = "yes" if k == "compiling" and (v == "yes" or kv.get(k) == "yes") else v
-    runs[kv["run"]] = kv
-def f(run, key, default=None):
-    try: return float(runs[run][key])
-    except (KeyError, ValueError): return default
-def ms(v): return "—" if v is None else (f"{v:.2f} ms" if v < 10 else f"{v:.1f} ms")
-def rps(v): return "—" if v is None else f"{v:,.0f}"
-def mb(kb): return "—" if not kb else f"{kb / 1024:.0f} MB"
-def ratio(a, b): return "—" if a is None or not b else f"{a / b:.2f}×"
-def errs(run):
-    r = runs.get(run, {})
-    return str(sum(int(float(r.get(k, 0))) for k in ("connect_errors", "read_errors", "write_errors", "timeouts", "status_ge_400")))
-rev = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-ver = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+runs = load_runs(results)
+def f(run, key, default=None): return figure(runs, run, key, default)
+def errs(run): return errors(runs, run)
+rev, ver, cpu = build_facts(root, binary)
 names = {
     "sqlite-fsync": ("SQLite, fsync", "1", "direct"),
     "pg-1": ("PostgreSQL", "1", "direct"),

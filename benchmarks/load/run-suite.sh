@@ -151,28 +151,14 @@ fi
 
 # --- report -----------------------------------------------------------------------------------------------------------
 mkdir -p "$here/out"; report="$here/out/suite-$(date +%F-%H%M%S).md"
-python3 - "$results" "$INLET_BIN" "$root" "$SECS" "$CONNS" "$THREADS" > "$report" <<'PY'
-import os, platform, subprocess, sys, time
+PYTHONPATH="$here" python3 - "$results" "$INLET_BIN" "$root" "$SECS" "$CONNS" "$THREADS" > "$report" <<'PY'
+import os, platform, sys, time
+from report_lib import load_runs, figure, errors, ms, rps, us, mb, ratio, build_facts
 results, binary, root, secs, conns, threads = sys.argv[1:7]
-runs = {}
-for line in open(results):
-    kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
-    runs[kv["run"]] = kv
-def f(run, key, default=None):
-    try: return float(runs[run][key])
-    except (KeyError, ValueError): return default
-def ms(v): return "—" if v is None else (f"{v:.2f} ms" if v < 10 else f"{v:.1f} ms")
-def rps(v): return "—" if v is None else f"{v:,.0f}"
-def us(v): return "—" if v is None else f"{v:.0f}"
-def mb(kb): return "—" if not kb else f"{kb / 1024:.0f} MB"
-def ratio(a, b, fmt="{:.2f}×"): return "—" if a is None or not b else fmt.format(a / b)
-def errs(run):
-    r = runs.get(run, {})
-    n = sum(int(r.get(k, 0)) for k in ("connect_errors", "read_errors", "write_errors", "timeouts", "status_ge_400"))
-    return str(n)
-rev = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-ver = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+runs = load_runs(results)
+def f(run, key, default=None): return figure(runs, run, key, default)
+def errs(run): return errors(runs, run)
+rev, ver, cpu = build_facts(root, binary)
 out = [f"# Inlet side-by-side benchmark, {time.strftime('%Y-%m-%d %H:%M')}", "",
        f"Machine: {os.cpu_count()} cores ({cpu}), Linux {platform.release()}; everything on loopback, the load tool "
        f"shares the cores. Inlet `{binary}` ({ver}, built {time.strftime('%Y-%m-%d %H:%M', time.localtime(os.path.getmtime(binary)))}), "
