@@ -74,7 +74,7 @@ struct Listen: AsyncParsableCommand {
                 try await Task.sleep(for: delay)
                 continue
             }
-            for item in batch.items {
+            batchLoop: for item in batch.items {
                 var forwardBackoff = Backoff()
                 while true {
                     let started = ContinuousClock.now
@@ -90,20 +90,26 @@ struct Listen: AsyncParsableCommand {
                 }
                 // One acknowledgement per forwarded event: a kill between two loses nothing and repeats at most the
                 // event whose forward had not been acknowledged yet.
-                try await acknowledge(item, consumer: consumer, group: group)
+                let acknowledged = try await acknowledge(item, consumer: consumer, group: group)
                 forwarded += 1
+                // The lease ran out while the local server was down: the rest of this batch may be another worker's
+                // now, and this event will be served again (the local code sees it twice).
+                if !acknowledged { break batchLoop }
             }
         }
     }
 
     /// Acknowledges one forwarded event; a gateway that is down is waited for (the event was delivered, so giving up
-    /// would forward it again on the next start).
-    private func acknowledge(_ item: StreamItem, consumer: StreamConsumer, group: String) async throws {
+    /// would forward it again on the next start). False: the gateway no longer holds the lease (409).
+    private func acknowledge(_ item: StreamItem, consumer: StreamConsumer, group: String) async throws -> Bool {
         var backoff = Backoff()
         while true {
             do {
                 try await consumer.acknowledge(group: group, sequences: [item.sequence])
-                return
+                return true
+            } catch StreamConsumer.Failure.transient(409, let code) {
+                print("\(Self.timestamp()) lease of \(item.sequence) expired (\(code)): it will be served again; pulling afresh")
+                return false
             } catch let error as StreamConsumer.Failure where error.isPermanent {
                 throw CLIError(error.description)
             } catch {

@@ -13,7 +13,7 @@ import UnixSignals
 struct Providers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the provider profiles and their schemes.",
-        subcommands: [List.self, UpdateIPs.self], defaultSubcommand: List.self)
+        subcommands: [List.self, UpdateIPs.self, Explain.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the provider profiles and their schemes.")
@@ -77,6 +77,53 @@ struct Providers: AsyncParsableCommand {
             if let mode { try? FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path) }
             let before = Set(published.ranges.map(\.text)), after = Set(ranges.map(\.text))
             print("\(path): \(ranges.count) ranges as of \(today) (+\(after.subtracting(before).count) −\(before.subtracting(after).count))")
+        }
+    }
+
+    struct Explain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "explain",
+            abstract: "Say why a quarantined request did not verify: which layer fails, found by trying the documented variants.",
+            discussion: """
+                inlet providers explain 42                 (the quarantine entry's ID: inlet quarantine list)
+                Runs the source's real verification on the stored request, and on copies changed one layer at a time:
+                the timestamp tolerance and unit, each secret decoded other ways (UTF-8, base64, hex, prefix, whitespace),
+                the signature's own encoding (hex case, base64url), the body as a proxy may have changed it (trailing
+                newline, CRLF, re-serialized JSON) and the public URL. Secrets come from the local config (-c); no
+                secret or signature is printed.
+                """)
+        @OptionGroup var access: AdminAccess
+        @Argument(help: "The quarantine entry's ID.") var id: Int64
+
+        func run() async throws {
+            let entry = try await access.call(.GET, "/v1/quarantine/\(id)").decode(AdminAPI.QuarantineDetail.self)
+            let config = try access.options.load()
+            let resolved = try access.options.resolve()
+            guard let source = resolved.sources.first(where: { $0.name == entry.source }),
+                  let configured = config.sources.first(where: { $0.name == entry.source }) else {
+                throw CLIError("source '\(entry.source)' is not in \(access.options.config): explain runs the local config's verification")
+            }
+            guard let body = Base64.decode(entry.bodyBase64) else { throw CLIError("the admin API's answer has no body for \(id)") }
+            let environment = ProcessInfo.processInfo.environment
+            let secrets = configured.secrets.compactMap { reference -> VerificationDiagnostics.Secret? in
+                guard case .success(let text) = reference.resolve(environment: environment, baseDirectory: config.baseDirectory) else { return nil }
+                return VerificationDiagnostics.Secret(label: reference.label, text: text)
+            }
+            let request = IncomingRequest(method: entry.method, path: entry.path, query: entry.query,
+                                          headers: HTTPHeaderList(entry.headers.filter { $0.count == 2 }.map { ($0[0], $0[1]) }), body: body,
+                                          peer: entry.peer.flatMap { IPAddress($0) }, receivedAt: RFC3339.parse(entry.receivedAt) ?? 0)
+            let diagnosis = VerificationDiagnostics.explain(request, source: source, secrets: secrets, now: SystemClock().now())
+            if access.json {
+                let object: [String: Any] = ["id": id, "source": entry.source, "refused_as": entry.reason, "outcome_now": diagnosis.outcomeNow,
+                                             "layer": diagnosis.layer.rawValue, "finding": diagnosis.finding, "tried": diagnosis.tried]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                return
+            }
+            print("quarantine \(id): source \(entry.source) (\(entry.provider)), refused as \(entry.reason) at \(entry.receivedAt)")
+            print("today: \(diagnosis.outcomeNow)")
+            print("layer: \(diagnosis.layer.rawValue)")
+            print(diagnosis.finding)
+            if !diagnosis.tried.isEmpty { print("tried: \(diagnosis.tried.joined(separator: "; "))") }
         }
     }
 }
