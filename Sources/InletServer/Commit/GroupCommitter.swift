@@ -41,6 +41,7 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
     private let maxBatch: Int
     private let commit: @Sendable ([Item]) throws -> [Output]
     private let afterCommit: @Sendable (Int) -> Void
+    private let betweenBatches: @Sendable () -> Void
     private let observe: @Sendable (_ size: Int, _ seconds: Double) -> Void
     private let pending = Pending()
     // Its lock guards `pending`; its value is 1 while there is work or a stop request: the committer thread sleeps on 0.
@@ -50,8 +51,12 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
     /// - commit: writes one batch in one transaction; returns one output per item, in order.
     /// - afterCommit: called with the batch size after each successful commit (e.g. to wake delivery workers).
     /// - observe: called with each committed batch's size and duration (metrics).
+    /// - betweenBatches: upkeep run on the committer thread after each batch's waiters are completed, before the next
+    ///   batch (the store's WAL checkpoint): never on the path of an ack.
     public init(name: String, maxBatch: Int, commit: @escaping @Sendable ([Item]) throws -> [Output], afterCommit: @escaping @Sendable (Int) -> Void = { _ in },
-                observe: @escaping @Sendable (_ size: Int, _ seconds: Double) -> Void = { _, _ in }) {
+                observe: @escaping @Sendable (_ size: Int, _ seconds: Double) -> Void = { _, _ in },
+                betweenBatches: @escaping @Sendable () -> Void = {}) {
+        self.betweenBatches = betweenBatches
         self.observe = observe
         self.name = name
         self.maxBatch = maxBatch
@@ -137,6 +142,7 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Service, Se
             } catch {
                 for waiter in waiters { waiter.fail(error) }
             }
+            betweenBatches()
         }
     }
 }
