@@ -44,6 +44,13 @@ public final class Gateway: Sendable {
         let doorbell = Doorbell()
         // The two group-commit writers each use one role: ingress's commits ingest, the workers' record attempts.
         let ingestStore: any IngestStore = store, queue: any DeliveryQueue = store
+        // Both committers run this between batches (never inside one, so no ack waits for it); whichever writes more
+        // keeps the WAL bounded. A checkpoint that fails leaves the WAL as it is; the next batch's upkeep tries again.
+        let checkpointIfDue: @Sendable () -> Void = {
+            do { try ingestStore.checkpointIfDue() } catch {
+                logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
+            }
+        }
         let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry))
         let ingestHealth = IngestHealth()
         let writer = GroupCommitter<IngestRecord, IngestResult>(
@@ -65,13 +72,17 @@ public final class Gateway: Sendable {
                 if seconds >= Self.slowCommitSeconds {
                     logger.warning("slow commit", metadata: ["batch": "\(size)", "duration_ms": "\(Int(seconds * 1000))"])
                 }
-            })
+            },
+            betweenBatches: checkpointIfDue)
         let completions = GroupCommitter<DeliveryCompletion, Void>(
             name: "completions", maxBatch: 1024,
             commit: { batch in
                 try queue.complete(batch, now: clock.now())
                 return Array(repeating: (), count: batch.count)
-            })
+            },
+            // Delivery writes the WAL too (claims, attempts): while a backlog drains with no ingest, the WAL would
+            // otherwise grow without a checkpoint, and every read slows with it (forwarding fell from 10.6k to 7.9k/s).
+            betweenBatches: checkpointIfDue)
         self.metricsRegistry = metricsRegistry
         metrics.secretExpiries(resolved, now: clock.now())
         ConfigWarnings.log(resolved, logger: logger, now: clock.now())

@@ -20,6 +20,14 @@ public protocol IngestStore: Sendable {
     /// row per destination; a repeated (source, event key) only counts the arrival. Returns one result per record,
     /// in order. Either the whole batch is durable when this returns, or it throws and nothing is.
     func ingest(_ batch: [IngestRecord]) throws -> [IngestResult]
+
+    /// Upkeep the ingest writer runs between batches, after a batch's acks, never inside one: SQLite checkpoints its
+    /// WAL here once it has grown past its size. Nothing for a store without such upkeep.
+    func checkpointIfDue() throws
+}
+
+extension IngestStore {
+    public func checkpointIfDue() throws {}
 }
 
 /// The delivery queue as the workers see it: claim due rows, record what each attempt did.

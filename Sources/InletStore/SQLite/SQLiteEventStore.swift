@@ -12,12 +12,16 @@ public final class SQLiteEventStore: EventStore {
     private let durability: StoreDurability
     /// The writer connection's `synchronous` level (every write goes through the pool's one writer connection).
     private let writerSynchronous: WriterSynchronous
+    /// The WAL's size after each commit, and when the writer checkpoints it (see `WALCheckpointSchedule`).
+    let walWatch: WALCheckpointWatch
     public let path: String
 
     /// Opens (creating if needed) the database at `path` and applies migrations.
     /// With `exclusive`, an advisory lock on `<path>.lock` ensures one gateway process per file: the queue's
     /// crash recovery (`releaseAllClaims`) relies on it.
-    public init(path: String, durability: StoreDurability = .fsync, exclusive: Bool = true) throws {
+    /// - walCheckpointFrames: the WAL size (in pages) past which the writer checkpoints between batches.
+    public init(path: String, durability: StoreDurability = .fsync, exclusive: Bool = true,
+                walCheckpointFrames: Int = WALCheckpointSchedule.defaultThresholdFrames) throws {
         self.path = path
         self.durability = durability
         try Self.prepareOwnerOnlyFiles(path)
@@ -41,9 +45,14 @@ public final class SQLiteEventStore: EventStore {
         config.busyMode = .timeout(10)
         let sync = durability == .fsync ? "FULL" : "NORMAL"
         writerSynchronous = WriterSynchronous(level: sync)
+        let walWatch = WALCheckpointWatch(thresholdFrames: walCheckpointFrames)
+        self.walWatch = walWatch
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(sync)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // No checkpoint inside a commit: only readers' connections never commit, and the writer's checkpoints run
+            // between batches, after their acks (`checkpointIfDue`).
+            if let connection = db.sqliteConnection { walWatch.install(on: connection) }
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
@@ -144,6 +153,21 @@ public final class SQLiteEventStore: EventStore {
             results.reserveCapacity(batch.count)
             for r in batch { results.append(try writer.apply(r)) }
             return results
+        }
+    }
+
+    /// Runs a PASSIVE checkpoint when the WAL has grown past its size; called by the ingest committer between batches,
+    /// after the last batch's acks. PASSIVE never waits for readers or blocks them: what a reader still needs stays in
+    /// the WAL for the next one.
+    public func checkpointIfDue() throws {
+        guard walWatch.isDue else { return }
+        do {
+            try pool.writeWithoutTransaction { db in
+                let result = try db.checkpoint(.passive)
+                walWatch.checkpointed(walFrames: result.walFrameCount, checkpointed: result.checkpointedFrameCount)
+            }
+        } catch {
+            throw StoreError.unavailable(Self.describe(error))
         }
     }
 
