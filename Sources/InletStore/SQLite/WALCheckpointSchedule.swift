@@ -6,8 +6,12 @@ import GRDBSQLite
 /// `synchronous=FULL`, that file's fsync. Inlet turns it off and runs a PASSIVE checkpoint between batches instead,
 /// after their acks, once the WAL holds `thresholdFrames` frames. Pure: the store feeds it what SQLite reports.
 public struct WALCheckpointSchedule: Sendable, Equatable {
-    /// Frames (pages) in the WAL that make a checkpoint due: 4096 frames of 4 KB pages, 16 MB.
-    public static let defaultThresholdFrames = 4096
+    /// Frames (pages) in the WAL that make a checkpoint due: SQLite's own automatic size, 1000 frames (about 4 MB of
+    /// 4 KB pages). Not larger: the WAL is where a store's free disk goes between checkpoints, and a store on a small
+    /// volume must checkpoint (and then reuse its WAL from the start) before the volume is full. With 16 MB here the
+    /// disk-full scenario (5 MB free) never reached a checkpoint: the WAL took all the space, and again all the space
+    /// freed after the disk-full condition, so the gateway never recovered.
+    public static let defaultThresholdFrames = 1000
 
     public let thresholdFrames: Int
     /// Frames in the WAL after the last commit (SQLite's WAL hook says).
