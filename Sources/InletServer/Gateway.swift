@@ -21,6 +21,8 @@ public final class Gateway: Sendable {
     public let store: any EventStore
     private let serviceGroup: ServiceGroup
     private let client: HTTPClient
+    /// Deliveries' own keep-alive client (certificate fetches and SNS confirmations use `client`).
+    private let deliveryHTTP: DeliveryHTTPClient
     private let storeThreads: NIOThreadPool
     private let logger: Logger
     private let delivery: DeliveryService
@@ -86,11 +88,10 @@ public final class Gateway: Sendable {
         self.metricsRegistry = metricsRegistry
         metrics.secretExpiries(resolved, now: clock.now())
         ConfigWarnings.log(resolved, logger: logger, now: clock.now())
-        // Deliveries, certificate fetches and SNS confirmations: redirects are not followed (see OutboundHTTP).
+        // Certificate and key-set fetches and SNS confirmations (deliveries have `DeliveryHTTPClient`): redirects are
+        // not followed (see OutboundHTTP).
         client = OutboundHTTP.makeClient(eventLoopGroup: group, logger: logger) { clientConfig in
             clientConfig.timeout = .init(connect: .seconds(5), read: .seconds(60))
-            clientConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, config.delivery.concurrency))
-            // A refused connection is a failed attempt with its own backoff, not something to spin on inside one attempt.
             clientConfig.connectionPool.retryConnectionEstablishment = false
         }
         storeThreads = NIOThreadPool(numberOfThreads: 2)
@@ -110,7 +111,8 @@ public final class Gateway: Sendable {
                                                         certificates: certificates, metrics: metrics, quarantine: quarantine, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
                                                         followUpGET: get, budget: InFlightBudget(limit: config.server.maxInFlightBytes)),
                                 tls: tls, tlsHandshakeTimeout: .seconds(Int64(config.server.tlsHandshakeTimeoutSeconds)))
-        delivery = DeliveryService(store: store, runtime: runtime, client: client, clock: clock, settings: config.delivery, logger: logger,
+        deliveryHTTP = DeliveryHTTPClient(group: group, snippetLimit: DeliveryService.responseSnippetLimit)
+        delivery = DeliveryService(store: store, runtime: runtime, http: deliveryHTTP, clock: clock, settings: config.delivery, logger: logger,
                                        doorbell: doorbell, storeThreads: storeThreads, completions: completions, metrics: metrics)
         var services: [any Service] = []
         // The listeners beside ingress get its timeouts; their body limits fit what they are sent.
@@ -176,9 +178,11 @@ public final class Gateway: Sendable {
             try await serviceGroup.run()
         } catch {
             try? await client.shutdown()
+            deliveryHTTP.shutdown()
             try? await storeThreads.shutdownGracefully()
             throw error
         }
+        deliveryHTTP.shutdown()
         try await client.shutdown()
         try await storeThreads.shutdownGracefully()
     }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import InletConfig
 import InletCore
@@ -16,7 +15,7 @@ import ServiceLifecycle
 public final class DeliveryService: Service, Sendable {
     private let store: any DeliveryQueue
     private let runtime: LiveConfig
-    private let client: HTTPClient
+    private let http: DeliveryHTTPClient
     private let clock: any WallClock
     private let settings: DeliverySettings
     private let logger: Logger
@@ -30,12 +29,12 @@ public final class DeliveryService: Service, Sendable {
     /// Largest response prefix kept in the attempt log.
     static let responseSnippetLimit = 1024
 
-    init(store: any DeliveryQueue, runtime: LiveConfig, client: HTTPClient, clock: any WallClock, settings: DeliverySettings,
+    init(store: any DeliveryQueue, runtime: LiveConfig, http: DeliveryHTTPClient, clock: any WallClock, settings: DeliverySettings,
          logger: Logger, doorbell: Doorbell, storeThreads: NIOThreadPool, completions: GroupCommitter<DeliveryCompletion, Void>, metrics: GatewayMetrics) {
         self.metrics = metrics
         self.store = store
         self.runtime = runtime
-        self.client = client
+        self.http = http
         self.clock = clock
         self.settings = settings
         self.logger = logger
@@ -220,30 +219,21 @@ public final class DeliveryService: Service, Sendable {
             return outcome
         }
         let request = Self.request(for: c, attempt: attempt, destination: destination, timestampSeconds: startedAt / 1000)
-        let exchange = await send(request, timeoutSeconds: destination.config.timeoutSeconds)
+        let exchange = await send(request, to: destination.config.url, timeoutSeconds: destination.config.timeoutSeconds)
         let outcome = Self.decide(exchange, attempt: attempt, receivedAt: c.event.receivedAt, destination: destination.config,
                                   now: clock.now(), unitRandom: Double.random(in: 0...1))
         await record(c, attempt: attempt, startedAt: startedAt, exchange: exchange, outcome: outcome)
         return outcome
     }
 
-    private func send(_ request: HTTPClientRequest, timeoutSeconds: Int) async -> Exchange {
-        var exchange = Exchange()
+    private func send(_ request: OutboundRequest, to url: String, timeoutSeconds: Int) async -> Exchange {
         do {
-            let response = try await client.execute(request, timeout: .seconds(Int64(timeoutSeconds)))
-            exchange.status = Int(response.status.code)
-            exchange.retryAfter = response.headers.first(name: "Retry-After")
-            // Only the snippet is read: the rest of the answer (which may be large, or never end) is dropped with the
-            // iterator, which cancels the request and closes its connection.
-            var chunks = response.body.makeAsyncIterator()
-            while exchange.snippet.count < Self.responseSnippetLimit, var chunk = try await chunks.next() {
-                let take = min(chunk.readableBytes, Self.responseSnippetLimit - exchange.snippet.count)
-                exchange.snippet += chunk.readBytes(length: take) ?? []
-            }
+            let answer = try await http.send(url: url, headers: request.headers.entries.map { ($0.name, $0.value) }, body: request.body,
+                                             timeout: .seconds(Int64(timeoutSeconds)))
+            return Exchange(status: answer.status, retryAfter: answer.retryAfter, snippet: answer.snippet, error: answer.brokenOff)
         } catch {
-            exchange.error = Self.describe(error)
+            return Exchange(error: Self.describe(error))
         }
-        return exchange
     }
 
     /// What an exchange means, by the destination's policy.
@@ -262,16 +252,11 @@ public final class DeliveryService: Service, Sendable {
         return .attempted(next: next, destinationHealthy: healthy, decidedAt: now)
     }
 
-    /// The request for one attempt in the destination's payload mode (built by `OutboundRequest`).
-    static func request(for c: ClaimedDelivery, attempt: Int, destination: ResolvedDestination, timestampSeconds: Int64) -> HTTPClientRequest {
-        let outbound = OutboundRequest(event: c.event.outbound, payload: destination.config.payload, attempt: attempt, deliveryID: c.deliveryID,
-                                       isReplay: c.isReplay, signer: destination.signer, timestampSeconds: timestampSeconds,
-                                       userAgent: "Inlet/\(InletVersion.current)")
-        var request = HTTPClientRequest(url: destination.config.url)
-        request.method = .POST
-        request.headers = HTTPHeaders(outbound.headers.entries.map { ($0.name, $0.value) })
-        request.body = .bytes(outbound.body)
-        return request
+    /// The request for one attempt in the destination's payload mode.
+    static func request(for c: ClaimedDelivery, attempt: Int, destination: ResolvedDestination, timestampSeconds: Int64) -> OutboundRequest {
+        OutboundRequest(event: c.event.outbound, payload: destination.config.payload, attempt: attempt, deliveryID: c.deliveryID,
+                        isReplay: c.isReplay, signer: destination.signer, timestampSeconds: timestampSeconds,
+                        userAgent: "Inlet/\(InletVersion.current)")
     }
 
     /// Counts the attempt, logs it and hands it to the group committer; returns once it is committed (or failed to be).
@@ -322,11 +307,7 @@ public final class DeliveryService: Service, Sendable {
     }
 
     static func describe(_ error: Error) -> String {
-        if let e = error as? HTTPClientError {
-            if e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout { return "timeout" }
-            return "http_client: \(e)"
-        }
-        if let e = error as? NIOConnectionError { return "connect_failed: \(e.connectionErrors.first.map { "\($0.error)" } ?? "\(e)")" }
+        if let e = error as? DeliveryHTTPClient.Failure { return e.description }
         return "\(error)"
     }
 }

@@ -75,11 +75,11 @@ struct DeliveryRoundScheduleTests {
     @Test func ingestCommitsCostAnUnroutedDestinationNoClaimAndNoRead() async throws {
         let queue = RecordingQueue()
         let doorbell = Doorbell()
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let http = DeliveryHTTPClient(group: MultiThreadedEventLoopGroup.singleton, snippetLimit: 1024)
         let completions = GroupCommitter<DeliveryCompletion, Void>(name: "completions", maxBatch: 16, commit: { $0.map { _ in () } })
         var settings = DeliverySettings()
         settings.pollIntervalMillis = 600_000  // no timed round during the test
-        let service = DeliveryService(store: queue, runtime: LiveConfig(Self.snapshot.resolved), client: client, clock: ManualClock(1_000_000),
+        let service = DeliveryService(store: queue, runtime: LiveConfig(Self.snapshot.resolved), http: http, clock: ManualClock(1_000_000),
                                       settings: settings, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
                                       doorbell: doorbell, storeThreads: NIOThreadPool.singleton, completions: completions,
                                       metrics: GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: PrometheusCollectorRegistry())))
@@ -105,6 +105,6 @@ struct DeliveryRoundScheduleTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        try await client.shutdown()
+        http.shutdown()
     }
 }
