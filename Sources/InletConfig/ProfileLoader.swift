@@ -54,6 +54,7 @@ public enum ProfileLoader {
             throw r.error("timestamp", "a [timestamp] table is required when signed_content uses {timestamp}")
         }
 
+        let handshakeRules = try handshakeRules(&r)
         var handshakes: [Handshake] = []
         for h in try r.strings("handshakes") ?? [] {
             guard let kind = Handshake(rawValue: h) else {
@@ -114,6 +115,7 @@ public enum ProfileLoader {
         var profile = ProviderProfile(name: name, displayName: displayName, signatures: specs, signedIDSources: signedID,
                                       secretEncoding: secretEncoding, timestamp: timestamp, event: event, contentType: contentType, handshakes: handshakes)
         profile.sourceIPs = sourceIPs
+        profile.handshakeRules = handshakeRules
         profile.dedupOnBodyHash = dedupOnBodyHash
         profile.confidence = confidence
         profile.reference = reference

@@ -30,6 +30,45 @@ struct SQLiteEventStoreTests {
         #expect(try store.deliveries(eventID: r.id).map(\.destination) == ["svc"])
     }
 
+    /// What admission verified is stored with the event and read back with it (claims included: deliveries carry it on).
+    @Test(arguments: StoreBackend.available) func authenticityIsStoredAndReadBack(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
+        var records: [IngestRecord] = []
+        for (n, a) in Authenticity.allCases.enumerated() {
+            var r = record("evt_auth_\(n)", at: 1_000 + Int64(n))
+            r.authenticity = a
+            records.append(r)
+        }
+        _ = try store.ingest(records)
+        for r in records { #expect(try store.event(id: r.id)?.authenticity == r.authenticity.rawValue) }
+        let claimed = try store.claimDue(now: 10_000, limit: 10, leaseMillis: 60_000)
+        #expect(Set(claimed.compactMap(\.event.authenticity)) == Set(Authenticity.allCases.map(\.rawValue)))
+        let listed = try store.events(matching: EventFilter(), before: nil, limit: 10)
+        #expect(listed.count == 3 && listed.allSatisfy { $0.authenticity != nil })
+    }
+
+    /// A handshake's secret is stored once per source, with an audit record that never holds the value.
+    @Test(arguments: StoreBackend.available) func aHandshakeSecretIsStoredOnceWithAnAuditRecord(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
+        let first = HandshakeSecretRecord(source: "asana", label: "handshake:asana-hook-secret", secret: "h00k-s3cret-1",
+                                          handshake: "asana-hook-secret", establishedAt: 5_000, peer: "203.0.113.9")
+        var second = first
+        second.secret = "h00k-s3cret-2"
+        second.establishedAt = 6_000
+        #expect(try store.establishSecret(first))
+        #expect(try store.establishSecret(second) == false)
+        #expect(try store.handshakeSecrets() == [first])
+        let other = HandshakeSecretRecord(source: "notion", label: "handshake:n", secret: "t", handshake: "n", establishedAt: 7_000, peer: nil)
+        #expect(try store.establishSecret(other))
+        #expect(try store.handshakeSecrets().map(\.source) == ["asana", "notion"])
+        let audit = try store.auditRecords(source: "asana")
+        #expect(audit.count == 1)
+        #expect(audit.first?.action == "secret_established" && audit.first?.at == 5_000)
+        #expect(audit.first?.detail == "label=handshake:asana-hook-secret handshake=asana-hook-secret peer=203.0.113.9")
+        #expect(try store.auditRecords(source: nil).count == 2)
+        #expect(!"\(first)".contains("h00k"))
+    }
+
     @Test(arguments: StoreBackend.available) func duplicatesAcrossAndWithinBatchesAreCountedNotQueued(_ backend: StoreBackend) throws {
         let store = try backend.makeStore()
         let a = record("evt_A"), a2 = record("evt_A"), a3 = record("evt_A"), b = record("evt_B")

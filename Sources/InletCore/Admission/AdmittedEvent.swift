@@ -5,8 +5,10 @@ public struct AdmittedEvent: Sendable, Equatable {
     public var eventKey: String
     public var keyOrigin: KeyOrigin
     public var eventType: String?
-    /// Label of the secret that verified the request.
-    public var secretLabel: String
+    /// Label of the secret that verified the request; nil when nothing was verified (`verify_signatures = false`).
+    public var secretLabel: String?
+    /// What verification established: the body signed, only the sender, or nothing.
+    public var authenticity: Authenticity = .bodySigned
     public var providerTimestamp: EpochMillis?
     /// The client address after trusted-proxy resolution.
     public var clientAddress: IPAddress?

@@ -278,8 +278,11 @@ public struct ProviderProfile: Sendable, Equatable {
     /// A JSON body is expected; a non-JSON body is still stored and forwarded (as `data_base64`).
     public var contentType: String
 
-    /// Requests the gateway answers itself (URL verification challenges, pings) instead of storing them.
+    /// Coded handshakes (SNS subscription confirmation), answered after verification.
     public var handshakes: [Handshake]
+    /// Declared handshakes (`[[handshake]]`): URL verification challenges, pings and CRC checks the gateway answers
+    /// itself instead of storing them, in the order the profile lists them.
+    public var handshakeRules: [HandshakeRule] = []
     /// The provider's published sender addresses, for sources that set `allow_provider_ips`.
     public var sourceIPs: PublishedIPRanges?
     /// Sources deduplicate on the body's SHA-256 unless they say otherwise (`dedup_on_body_hash`): set for profiles

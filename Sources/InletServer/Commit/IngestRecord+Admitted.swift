@@ -14,6 +14,7 @@ extension IngestRecord {
             peer: request.peer?.description, clientAddress: admitted.clientAddress?.description,
             method: request.method, path: request.path, query: stored.query, headers: stored.headers,
             body: request.body, secretLabel: admitted.secretLabel, destinations: admitted.destinations)
+        record.authenticity = admitted.authenticity
         for d in admitted.destinations {
             if let ordering = snapshot.destination(d)?.config.ordering { record.orderingKeys[d] = ordering.key(source: source.name, body: request.body) }
         }

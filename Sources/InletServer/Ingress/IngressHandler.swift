@@ -101,7 +101,7 @@ struct IngressStateMachine {
         guard let source else {
             return refuse(.notFound, .unknownSource, close: expectsBody)
         }
-        guard head.method == .POST || (head.method == .GET && source.acceptsGET) else {
+        guard source.accepts(method: head.method.rawValue) else {
             return refuse(.methodNotAllowed, .methodNotAllowed, close: expectsBody, extraHeaders: [("Allow", "POST")])
         }
         let lengths = head.headers[canonicalForm: "content-length"]
@@ -326,6 +326,24 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                 logRequest(source: source.name, status: reason.httpStatus, outcome: "rejected", request: request, extra: ["reason": "\(reason.rawValue)"])
             }
             write(ctx, answering, status: HTTPResponseStatus(statusCode: reason.httpStatus), json: reason.answerBody, close: close)
+        case .handshake(var answer, let close) where answer.establishedSecret != nil:
+            // A secret the handshake hands over: the answer goes out only once it is stored (the provider signs with it
+            // from then on); a source that took one already, or a store that fails, refuses.
+            guard let (request, source) = machine.pending else { return }
+            let secret = answer.establishedSecret!
+            answer.establishedSecret = nil
+            let promise = ctx.eventLoop.makePromise(of: Bool.self)
+            let keeper = context.handshakeSecrets, logger = context.logger
+            promise.completeWithTask { try await keeper?.establish(secret, source: source, peer: request.peer) ?? false }
+            promise.futureResult.assumeIsolated().whenComplete { result in
+                switch result {
+                case .success(true): self.perform(.handshake(answer, close: close), ctx)
+                case .success(false): self.perform(.reject(.handshakeRefused, close: close), ctx)
+                case .failure(let error):
+                    logger.error("handshake secret not stored", metadata: ["source": "\(source.name)", "error": "\(error)"])
+                    self.perform(.reject(.storeUnavailable, close: close), ctx)
+                }
+            }
         case .handshake(let answer, let close):
             guard let (request, source) = machine.pending else { return }
             let answering = machine.request
@@ -335,7 +353,8 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                 logRequest(source: source.name, status: answer.status, outcome: "handshake", request: request, extra: ["provider": "\(source.profile.name)"])
             }
             if let url = answer.followUpGET { context.followUp(url, source: source.name) }
-            write(ctx, answering, status: HTTPResponseStatus(statusCode: answer.status), contentType: answer.contentType, body: answer.body, close: close)
+            write(ctx, answering, status: HTTPResponseStatus(statusCode: answer.status), contentType: answer.contentType, body: answer.body, close: close,
+                  extraHeaders: answer.headers)
         case .commit(let admitted):
             guard let (request, source) = machine.pending else { return }
             commit(admitted, request, source, ctx)
@@ -376,7 +395,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func commit(_ admitted: AdmittedEvent, _ request: IncomingRequest, _ source: ResolvedSource, _ ctx: ChannelHandlerContext) {
         let m = metrics(for: source)
-        m.verified(secret: admitted.secretLabel)
+        if let label = admitted.secretLabel { m.verified(secret: label) }
         if let t = admitted.providerTimestamp { m.skew(seconds: Double(t - request.receivedAt) / 1000) }
         let snapshot = machine.request.snapshot ?? context.runtime.current
         let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: request.receivedAt)
@@ -404,7 +423,7 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             m.ackLatency(duplicate: duplicate, seconds: Double(context.clock.now() - request.receivedAt) / 1000)
             if logsRequests, let admitted {
                 logRequest(source: source.name, status: 200, outcome: duplicate ? "duplicate" : "accepted", request: request,
-                           extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel)"])
+                           extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel ?? "-")", "authenticity": "\(admitted.authenticity.rawValue)"])
             }
             let body = (duplicate ? #"{"status":"duplicate","id":""# : #"{"status":"accepted","id":""#) + id + #""}"#
             write(ctx, answering, status: .ok, json: body, close: close)
@@ -596,6 +615,9 @@ struct IngressContext: Sendable {
     let requestTimeout: TimeAmount
     /// Performs a handshake's follow-up GET (SNS subscription confirmation).
     let followUpGET: @Sendable (String) async throws -> Int
+    /// Stores a secret a handshake hands over (Asana), when admission let it through; without one such a handshake
+    /// is refused.
+    var handshakeSecrets: HandshakeSecretKeeper? = nil
     /// Request bytes in memory across all connections (`[server] max_in_flight_bytes`).
     var budget = InFlightBudget(limit: 256 << 20)
 

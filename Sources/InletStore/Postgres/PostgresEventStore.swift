@@ -152,6 +152,7 @@ public final class PostgresEventStore: EventStore {
         field("headers", SQLiteEventStore.encodeHeaders(r.headers))
         field("content_type", r.headers.first("Content-Type"))
         field("secret_label", r.secretLabel)
+        field("authenticity", r.authenticity.rawValue)
         out += Array(",\"unrouted\":\(r.destinations.isEmpty)}".utf8)
     }
 
@@ -408,6 +409,42 @@ public final class PostgresEventStore: EventStore {
         try pool.session { c in Set(try c.run("SELECT destination FROM destination_pauses").rows.map { try $0.makeRandomAccess()["destination"].decode(String.self) }) }
     }
 
+    // MARK: Handshake secrets
+
+    public func establishSecret(_ s: HandshakeSecretRecord) throws -> Bool {
+        try pool.transaction { c in
+            let inserted = try c.run("""
+                INSERT INTO handshake_secrets (source, label, secret, handshake, established_at, peer) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (source) DO NOTHING RETURNING source
+                """, [.text(s.source), .text(s.label), .text(s.secret), .text(s.handshake), .int(s.establishedAt), .text(s.peer)]).rows
+            guard inserted.first != nil else { return false }
+            try c.run("INSERT INTO audit_log (at, source, action, detail) VALUES ($1, $2, $3, $4)",
+                      [.int(s.establishedAt), .text(s.source), .text("secret_established"), .text(s.auditDetail)])
+            return true
+        }
+    }
+
+    public func handshakeSecrets() throws -> [HandshakeSecretRecord] {
+        try pool.session { c in
+            try c.run("SELECT source, label, secret, handshake, established_at, peer FROM handshake_secrets ORDER BY source").rows.map { row in
+                let r = row.makeRandomAccess()
+                return HandshakeSecretRecord(source: try r["source"].decode(String.self), label: try r["label"].decode(String.self),
+                                             secret: try r["secret"].decode(String.self), handshake: try r["handshake"].decode(String.self),
+                                             establishedAt: try r["established_at"].decode(Int64.self), peer: try r["peer"].decode(String?.self))
+            }
+        }
+    }
+
+    public func auditRecords(source: String?) throws -> [AuditRecord] {
+        try pool.session { c in
+            try c.run("SELECT id, at, source, action, detail FROM audit_log WHERE ($1::text IS NULL OR source = $1::text) ORDER BY id", [.text(source)]).rows.map { row in
+                let r = row.makeRandomAccess()
+                return AuditRecord(id: try r["id"].decode(Int64.self), at: try r["at"].decode(Int64.self), source: try r["source"].decode(String?.self),
+                                   action: try r["action"].decode(String.self), detail: try r["detail"].decode(String.self))
+            }
+        }
+    }
+
     // MARK: Quarantine
 
     public func quarantine(_ entries: [QuarantineEntry], quota: QuarantineQuota) throws {
@@ -526,7 +563,8 @@ public final class PostgresEventStore: EventStore {
                     path: try r["path"].decode(String.self), query: try r["query"].decode(String?.self),
                     headers: SQLiteEventStore.decodeHeaders(try r["headers"].decode(String.self)), contentType: try r["content_type"].decode(String?.self),
                     body: Array(buffer: try r["body"].decode(ByteBuffer.self)), secretLabel: try r["secret_label"].decode(String?.self),
-                    duplicates: try r["duplicates"].decode(Int.self), unrouted: try r["unrouted"].decode(Bool.self))
+                    duplicates: try r["duplicates"].decode(Int.self), unrouted: try r["unrouted"].decode(Bool.self),
+                    authenticity: try r["authenticity"].decode(String?.self))
     }
 
     static func decodeQuarantine(_ r: PostgresRandomAccessRow, body: [UInt8]) throws -> QuarantineEntry {

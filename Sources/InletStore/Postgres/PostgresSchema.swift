@@ -110,6 +110,26 @@ public enum PostgresSchema {
         ("v5-health", """
         CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at BIGINT NOT NULL);
         """),
+        ("v6-authenticity", """
+        ALTER TABLE events ADD COLUMN authenticity TEXT;
+        """),
+        ("v7-handshake-secrets", """
+        CREATE TABLE handshake_secrets (
+            source TEXT PRIMARY KEY,
+            label TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            handshake TEXT NOT NULL,
+            established_at BIGINT NOT NULL,
+            peer TEXT
+        );
+        CREATE TABLE audit_log (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at BIGINT NOT NULL,
+            source TEXT,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        """),
     ]
 
     public static var migrationNames: [String] { migrations.map(\.name) }
@@ -122,8 +142,8 @@ public enum PostgresSchema {
         """
     static let insertEvent = """
         INSERT INTO events (id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp,
-                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted, authenticity)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
         """
     static let countDuplicate = "UPDATE events SET duplicates = duplicates + 1, last_duplicate_at = $1 WHERE id = $2"
     // A whole group-commit batch in a few statements (the per-row statements above, one round trip each, made
@@ -149,11 +169,11 @@ public enum PostgresSchema {
         """
     static let insertEvents = """
         INSERT INTO events (id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp,
-                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted)
+                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted, authenticity)
         SELECT r.v->>'id', r.v->>'source', r.v->>'provider', r.v->>'event_key', r.v->>'key_origin', r.v->>'event_type',
                (r.v->>'received_at')::bigint, (r.v->>'provider_timestamp')::bigint, r.v->>'peer', r.v->>'client_address',
                r.v->>'method', r.v->>'path', r.v->>'query', r.v->>'headers', r.v->>'content_type', r.body, r.v->>'secret_label',
-               (r.v->>'unrouted')::boolean
+               (r.v->>'unrouted')::boolean, r.v->>'authenticity'
         FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::bytea[])) WITH ORDINALITY AS r(v, body, n)
         ORDER BY r.n
         """

@@ -63,6 +63,7 @@ struct SQLiteIngestWriter {
         try s.bind(15, r.headers.first("Content-Type"))
         try s.bind(17, r.secretLabel)
         try s.bind(18, r.destinations.isEmpty ? 1 : 0)
+        try s.bind(19, r.authenticity.rawValue)
         // The headers' JSON and the body are bound without a copy: both outlive the step that reads them.
         try headerJSON.withUnsafeBytes { headers in
             try r.body.withUnsafeBytes { body in
