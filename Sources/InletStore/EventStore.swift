@@ -57,6 +57,8 @@ extension DeliveryQueue {
 /// Stored events and their deliveries as operators read them and act on them (the admin API, the CLI through it).
 public protocol EventCatalog: Sendable {
     func event(id: String) throws -> StoredEvent?
+    /// The request a split batch came in (`StoredEvent.batchID`), as received.
+    func batch(id: String) throws -> StoredBatch?
     func deliveries(eventID: String) throws -> [DeliveryRecord]
     func attempts(deliveryID: Int64) throws -> [AttemptRecord]
 

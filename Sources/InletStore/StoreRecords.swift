@@ -24,6 +24,8 @@ public struct IngestRecord: Sendable {
     public var orderingKeys: [String: String] = [:]
     /// What admission verified (`AdmittedEvent.authenticity`).
     public var authenticity: Authenticity = .bodySigned
+    /// An item of a split batch: the raw request is stored once, with the first item of it that is accepted.
+    public var batch: BatchReference?
 
     public init(id: String, source: String, provider: String, eventKey: String, keyOrigin: AdmittedEvent.KeyOrigin, eventType: String?, receivedAt: EpochMillis, providerTimestamp: EpochMillis?, peer: String?, clientAddress: String?, method: String, path: String, query: String?, headers: HTTPHeaderList, body: [UInt8], secretLabel: String?, destinations: [String]) {
         self.id = id
@@ -93,6 +95,43 @@ public struct StoredEvent: Sendable, Equatable {
     public var unrouted: Bool = false
     /// `body_signed`, `sender_authenticated` or `unverified`; nil for events stored before it was recorded.
     public var authenticity: String? = nil
+    /// For an item of a split batch: the stored request it came in (`batch(id:)`) and its position there.
+    public var batchID: String? = nil
+    public var batchIndex: Int? = nil
+}
+
+/// The request a split batch's items came in, stored once beside them.
+public struct BatchReference: Sendable, Equatable {
+    /// `req_…`.
+    public var id: String
+    public var index: Int
+    public var count: Int
+    /// The whole body as received (shared by every item's record, not copied).
+    public var body: [UInt8]
+
+    public init(id: String, index: Int, count: Int, body: [UInt8]) {
+        self.id = id
+        self.index = index
+        self.count = count
+        self.body = body
+    }
+}
+
+/// A stored batch request.
+public struct StoredBatch: Sendable, Equatable {
+    public var id: String
+    public var source: String
+    public var receivedAt: EpochMillis
+    public var items: Int
+    public var body: [UInt8]
+
+    public init(id: String, source: String, receivedAt: EpochMillis, items: Int, body: [UInt8]) {
+        self.id = id
+        self.source = source
+        self.receivedAt = receivedAt
+        self.items = items
+        self.body = body
+    }
 }
 
 /// A delivery's current state, as read back.

@@ -75,7 +75,8 @@ extension ResolvedSource {
             authenticity: verified.signature.bindsBody ? .bodySigned : .senderAuthenticated,
             providerTimestamp: verified.signature.timestamp,
             clientAddress: client,
-            destinations: routes.destinations(eventType: eventType, body: request.body)
+            destinations: routes.destinations(eventType: eventType, body: request.body),
+            items: splitItems(request, requestType: eventType)
         ))
     }
 
@@ -92,7 +93,8 @@ extension ResolvedSource {
             authenticity: allowlist.isOpen ? .unverified : .senderAuthenticated,
             providerTimestamp: nil,
             clientAddress: client,
-            destinations: routes.destinations(eventType: eventType, body: request.body)
+            destinations: routes.destinations(eventType: eventType, body: request.body),
+            items: splitItems(request, requestType: eventType)
         ))
     }
 
@@ -132,5 +134,24 @@ struct VerificationKeyMatch {
     init(_ signature: VerifiedSignature, keys: [VerificationKey]) {
         self.signature = signature
         key = keys.indices.contains(signature.keyIndex) ? keys[signature.keyIndex] : nil
+    }
+}
+
+extension ResolvedSource {
+    /// The items of a split batch: each element of the profile's array, with its ID and type read inside it and its
+    /// routes matched against its own bytes. Empty (the request is one event) without `split`, when the body has no
+    /// array there, an empty one, or more than `SplitSpec.maxItems` items.
+    func splitItems(_ request: IncomingRequest, requestType: String?) -> [AdmittedItem] {
+        guard let split = profile.split,
+              let elements = try? JSONScanner.arrayElements(at: split.pointer, in: request.body, limit: SplitSpec.maxItems),
+              !elements.isEmpty else { return [] }
+        return elements.map { e in
+            var item = request
+            item.body = Array(request.body[e.range])
+            let id = dedupOnBodyHash ? nil : profile.resolve(split.idSources, in: item, signatureFields: [:])
+            let type = profile.resolve(split.typeSources, in: item, signatureFields: [:]) ?? requestType
+            return AdmittedItem(eventKey: id ?? sha256Hex(item.body), keyOrigin: id == nil ? .bodyHash : .provider, eventType: type,
+                                destinations: routes.destinations(eventType: type, body: item.body), range: e.range)
+        }
     }
 }

@@ -76,7 +76,7 @@ extension ResolvedSource {
             if json(spec.sources) || spec.algorithm.usesSigningCertificate { return true }
             if spec.signedContent.segments.contains(where: { if case .json = $0 { return true }; return false }) { return true }
         }
-        if !profile.handshakes.isEmpty || profile.handshakeRules.contains(where: { $0.method == "POST" }) { return true }
+        if !profile.handshakes.isEmpty || profile.handshakeRules.contains(where: { $0.method == "POST" }) || profile.split != nil { return true }
         return routes.contains { !$0.conditions.isEmpty }
     }
 

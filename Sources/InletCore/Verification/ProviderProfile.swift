@@ -254,6 +254,25 @@ public struct EventSpec: Sendable, Equatable {
     }
 }
 
+/// A batch the provider sends in one request (GoCardless `events[]`, Okta `data.events[]`): the raw request is stored
+/// once, and each element of the array at `pointer` becomes an event with its own ID, type, idempotency key, routes
+/// and deliveries, so a retried batch is deduplicated item by item.
+public struct SplitSpec: Sendable, Equatable {
+    public var pointer: JSONPointer
+    /// Where an item's ID is: `json:` pointers relative to the item (`json:/id`), or request parts (`header:`).
+    public var idSources: [ValueSource]
+    /// Where an item's type is, likewise; without one, the request's type.
+    public var typeSources: [ValueSource]
+    /// A batch of more items than this is stored as one event, as without `split`.
+    public static let maxItems = 10_000
+
+    public init(pointer: JSONPointer, idSources: [ValueSource], typeSources: [ValueSource]) {
+        self.pointer = pointer
+        self.idSources = idSources
+        self.typeSources = typeSources
+    }
+}
+
 /// How well a profile's scheme is established: what its facts were read in. Shown to operators so a profile that
 /// rests on secondary sources is not mistaken for one checked against the provider's own code.
 public enum ProfileConfidence: String, Sendable, Equatable, CaseIterable {
@@ -294,6 +313,8 @@ public struct ProviderProfile: Sendable, Equatable {
     public var reference = ""
     /// The JWT scheme, for profiles whose signature algorithm is `jwt`.
     public var jwt: JWTSpec?
+    /// One request carries many events (`split = "/events"`): each element of the array is an event of its own.
+    public var split: SplitSpec?
 
     public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json", handshakes: [Handshake] = []) {
         self.handshakes = handshakes

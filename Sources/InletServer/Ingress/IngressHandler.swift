@@ -40,6 +40,8 @@ struct IngressStateMachine {
     enum Acknowledgement: Equatable {
         case accepted(id: String)
         case duplicate(id: String)
+        /// A split batch, every item stored or a duplicate: each item's event ID in the batch's order.
+        case batch(ids: [String], accepted: Int, duplicates: Int)
         case failed(RejectionReason)
     }
 
@@ -188,6 +190,25 @@ struct IngressStateMachine {
             let reason: RejectionReason = error is GroupCommitter<IngestRecord, IngestResult>.Stopped ? .shuttingDown : .storeUnavailable
             return .acknowledge(.failed(reason), close: close)
         }
+    }
+
+    /// The store's answers for a split batch's items (`commit` handed out one event with items): a batch is
+    /// acknowledged when every item is stored or a duplicate; any failure answers the whole request with it, and the
+    /// provider's retry stores the rest (items already stored are duplicates then).
+    mutating func committedBatch(_ results: [Result<IngestResult, Error>]) -> Action {
+        guard case .committing = state else { return .none }
+        let close = !request.keepAlive
+        var ids: [String] = [], accepted = 0, duplicates = 0
+        for result in results {
+            switch result {
+            case .success(.accepted(let id)): ids.append(id); accepted += 1
+            case .success(.duplicate(let id)): ids.append(id); duplicates += 1
+            case .failure(let error):
+                let reason: RejectionReason = error is GroupCommitter<IngestRecord, IngestResult>.Stopped ? .shuttingDown : .storeUnavailable
+                return .acknowledge(.failed(reason), close: close)
+            }
+        }
+        return .acknowledge(.batch(ids: ids, accepted: accepted, duplicates: duplicates), close: close)
     }
 
     /// The body did not finish arriving in time.
@@ -398,8 +419,26 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let label = admitted.secretLabel { m.verified(secret: label) }
         if let t = admitted.providerTimestamp { m.skew(seconds: Double(t - request.receivedAt) / 1000) }
         let snapshot = machine.request.snapshot ?? context.runtime.current
-        let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: request.receivedAt)
         committedEvent = admitted
+        if !admitted.items.isEmpty {
+            // A split batch: one record per item through the same writer; the answer waits for all of them.
+            let records = IngestRecord.admittedAll(admitted, request: request, source: source, snapshot: snapshot, receivedAt: request.receivedAt)
+            let futures = records.map { record -> EventLoopFuture<IngestResult> in
+                let promise = ctx.eventLoop.makePromise(of: IngestResult.self)
+                context.writer.submit(record, waiter: .promise(promise))
+                return promise.futureResult
+            }
+            let logger = context.logger
+            EventLoopFuture.whenAllComplete(futures, on: ctx.eventLoop).assumeIsolated().whenSuccess { results in
+                let action = self.machine.committedBatch(results)
+                if case .acknowledge(.failed(let reason), _) = action {
+                    logger.error("batch not stored whole", metadata: ["source": "\(source.name)", "reason": "\(reason.rawValue)", "items": "\(records.count)"])
+                }
+                self.perform(action, ctx)
+            }
+            return
+        }
+        let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: request.receivedAt)
         let promise = ctx.eventLoop.makePromise(of: IngestResult.self)
         context.writer.submit(record, waiter: .promise(promise))
         let logger = context.logger
@@ -426,6 +465,20 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                            extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel ?? "-")", "authenticity": "\(admitted.authenticity.rawValue)"])
             }
             let body = (duplicate ? #"{"status":"duplicate","id":""# : #"{"status":"accepted","id":""#) + id + #""}"#
+            write(ctx, answering, status: .ok, json: body, close: close)
+        case .batch(let ids, let accepted, let duplicates):
+            for _ in 0..<accepted { m.accepted() }
+            for _ in 0..<duplicates { m.duplicate() }
+            m.ackLatency(duplicate: accepted == 0, seconds: Double(context.clock.now() - request.receivedAt) / 1000)
+            if logsRequests, let admitted {
+                logRequest(source: source.name, status: 200, outcome: accepted > 0 ? "accepted" : "duplicate", request: request,
+                           extra: ["items": "\(ids.count)", "accepted": "\(accepted)", "duplicates": "\(duplicates)",
+                                   "secret_label": "\(admitted.secretLabel ?? "-")", "authenticity": "\(admitted.authenticity.rawValue)"])
+            }
+            // `id` is the first item's, for clients that read one; `ids` has every item's, in the batch's order.
+            let status = accepted > 0 ? "accepted" : "duplicate"
+            let quoted = ids.map { "\"" + $0 + "\"" }.joined(separator: ",")
+            let body = "{\"status\":\"\(status)\",\"id\":\"\(ids.first ?? "")\",\"accepted\":\(accepted),\"duplicates\":\(duplicates),\"ids\":[\(quoted)]}"
             write(ctx, answering, status: .ok, json: body, close: close)
         case .failed(let reason):
             m.rejected(reason)

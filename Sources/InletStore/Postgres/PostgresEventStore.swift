@@ -86,6 +86,7 @@ public final class PostgresEventStore: EventStore {
             var duplicates: [String: (n: Int64, at: Int64)] = [:]
             var events: [UInt8] = [UInt8(ascii: "[")], bodies: [[UInt8]] = []
             var deliveries: [UInt8] = [UInt8(ascii: "[")], deliveryCount = 0
+            var batches: [BatchReference] = [], batchSources: [String] = [], batchTimes: [Int64] = []
             for r in batch {
                 let key = Key(source: r.source, eventKey: r.eventKey)
                 guard let holder = holders[key] else { throw StoreError.unavailable("PostgreSQL returned no idempotency row for \(r.source)/\(r.eventKey)") }
@@ -98,6 +99,11 @@ public final class PostgresEventStore: EventStore {
                 if !bodies.isEmpty { events.append(UInt8(ascii: ",")) }
                 Self.appendEventJSON(r, to: &events)
                 bodies.append(r.body)
+                if let b = r.batch, !batches.contains(where: { $0.id == b.id }) {
+                    batches.append(b)
+                    batchSources.append(r.source)
+                    batchTimes.append(r.receivedAt)
+                }
                 for d in r.destinations {
                     if deliveryCount > 0 { deliveries.append(UInt8(ascii: ",")) }
                     deliveryCount += 1
@@ -114,6 +120,10 @@ public final class PostgresEventStore: EventStore {
                 let keys = repeats.keys.sorted { ($0.source, $0.eventKey) < ($1.source, $1.eventKey) }
                 try c.run(PostgresSchema.countRepeatedKeys, [.texts(keys.map(\.source)), .texts(keys.map(\.eventKey)),
                                                              .ints(keys.map { repeats[$0]!.n }), .ints(keys.map { repeats[$0]!.at })])
+            }
+            if !batches.isEmpty {
+                try c.run(PostgresSchema.insertBatches, [.texts(batches.map(\.id)), .texts(batchSources), .ints(batchTimes),
+                                                         .ints(batches.map { Int64($0.count) }), .byteas(batches.map(\.body))])
             }
             if !bodies.isEmpty {
                 try c.run(PostgresSchema.insertEvents, [.text(String(decoding: events, as: UTF8.self)), .byteas(bodies)])
@@ -153,6 +163,8 @@ public final class PostgresEventStore: EventStore {
         field("content_type", r.headers.first("Content-Type"))
         field("secret_label", r.secretLabel)
         field("authenticity", r.authenticity.rawValue)
+        field("batch_id", r.batch?.id)
+        out += Array(",\"batch_index\":\(r.batch.map { String($0.index) } ?? "null")".utf8)
         out += Array(",\"unrouted\":\(r.destinations.isEmpty)}".utf8)
     }
 
@@ -215,7 +227,22 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func pruneEvents(receivedBefore cutoff: EpochMillis, limit: Int) throws -> Int {
-        try pool.session { c in try c.run(PostgresSchema.pruneEvents, [.int(cutoff), .int(Int64(limit))]).metadata.rows ?? 0 }
+        try pool.session { c in
+            let pruned = try c.run(PostgresSchema.pruneEvents, [.int(cutoff), .int(Int64(limit))]).metadata.rows ?? 0
+            try c.run(PostgresSchema.pruneBatches, [.int(cutoff)])
+            return pruned
+        }
+    }
+
+    public func batch(id: String) throws -> StoredBatch? {
+        try pool.session { c in
+            try c.run("SELECT id, source, received_at, items, body FROM batches WHERE id = $1", [.text(id)]).rows.first.map { row in
+                let r = row.makeRandomAccess()
+                return StoredBatch(id: try r["id"].decode(String.self), source: try r["source"].decode(String.self),
+                                   receivedAt: try r["received_at"].decode(Int64.self), items: try r["items"].decode(Int.self),
+                                   body: Array(buffer: try r["body"].decode(ByteBuffer.self)))
+            }
+        }
     }
 
     public func prunable(eventsBefore: EpochMillis, idempotencyKeysBefore: EpochMillis) throws -> (events: Int, idempotencyKeys: Int) {
@@ -564,7 +591,8 @@ public final class PostgresEventStore: EventStore {
                     headers: SQLiteEventStore.decodeHeaders(try r["headers"].decode(String.self)), contentType: try r["content_type"].decode(String?.self),
                     body: Array(buffer: try r["body"].decode(ByteBuffer.self)), secretLabel: try r["secret_label"].decode(String?.self),
                     duplicates: try r["duplicates"].decode(Int.self), unrouted: try r["unrouted"].decode(Bool.self),
-                    authenticity: try r["authenticity"].decode(String?.self))
+                    authenticity: try r["authenticity"].decode(String?.self), batchID: try r["batch_id"].decode(String?.self),
+                    batchIndex: try r["batch_index"].decode(Int?.self))
     }
 
     static func decodeQuarantine(_ r: PostgresRandomAccessRow, body: [UInt8]) throws -> QuarantineEntry {

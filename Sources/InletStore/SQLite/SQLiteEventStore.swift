@@ -241,7 +241,17 @@ public final class SQLiteEventStore: EventStore {
             guard !ids.isEmpty else { return 0 }
             let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
             try db.execute(sql: "DELETE FROM events WHERE id IN (\(marks))", arguments: StatementArguments(ids))
-            return db.changesCount
+            let pruned = db.changesCount
+            try db.execute(sql: SQLiteSchema.pruneBatches, arguments: [cutoff])
+            return pruned
+        }
+    }
+
+    public func batch(id: String) throws -> StoredBatch? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT id, source, received_at, items, body FROM batches WHERE id = ?", arguments: [id]).map { r in
+                StoredBatch(id: r["id"], source: r["source"], receivedAt: r["received_at"], items: r["items"], body: Array((r["body"] as Data?) ?? Data()))
+            }
         }
     }
 
@@ -559,7 +569,8 @@ public final class SQLiteEventStore: EventStore {
                     eventType: row["event_type"], receivedAt: row["received_at"], providerTimestamp: row["provider_timestamp"],
                     peer: row["peer"], clientAddress: row["client_address"], method: row["method"], path: row["path"], query: row["query"],
                     headers: decodeHeaders(row["headers"]), contentType: row["content_type"], body: Array((row["body"] as Data?) ?? Data()),
-                    secretLabel: row["secret_label"], duplicates: row["duplicates"], unrouted: row["unrouted"], authenticity: row["authenticity"])
+                    secretLabel: row["secret_label"], duplicates: row["duplicates"], unrouted: row["unrouted"], authenticity: row["authenticity"],
+                    batchID: row["batch_id"], batchIndex: row["batch_index"])
     }
 }
 
