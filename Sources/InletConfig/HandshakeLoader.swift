@@ -9,7 +9,10 @@ extension ProfileLoader {
             guard !out.contains(where: { $0.name == rule.name }) else { throw t.error("name", "'\(rule.name)' is used by another handshake of the profile") }
             rule.method = try t.string("method") ?? "POST"
             guard ["POST", "GET", "HEAD", "OPTIONS"].contains(rule.method) else { throw t.error("method", "must be POST, GET, HEAD or OPTIONS") }
-            rule.when = try values(&t, "when").map { .present($0) } + values(&t, "when_absent").map { .absent($0) } + pairs(&t, "when_equals").map { .equals($0.0, $0.1) }
+            // Equality first: it is what rules out an ordinary event, usually on its first field (Slack's `type`), before
+            // a presence test scans the whole body for a key that is not there.
+            rule.when = try pairs(&t, "when_equals").map { .equals($0.0, $0.1) } + values(&t, "when").map { .present($0) }
+                + values(&t, "when_absent").map { .absent($0) }
             rule.whenAny = try values(&t, "when_any")
             rule.require = try pairs(&t, "require_equals").map { .equals($0.0, $0.1) }
             let verify = try t.string("verify") ?? "signature"
