@@ -263,6 +263,8 @@ extension GatewayConfig {
             }
             sc.sandbox = try s.bool("sandbox") ?? false
             sc.dedupOnBodyHash = try s.bool("dedup_on_body_hash")
+            sc.verifySignatures = try s.bool("verify_signatures") ?? true
+            sc.acceptHandshakeSecret = try s.bool("accept_handshake_secret") ?? false
             sc.jwtAudience = try s.strings("jwt_audience") ?? []
             sc.jwksURL = try s.string("jwks_url")
             if var c = try s.table("jwt_claims") {

@@ -133,6 +133,12 @@ public struct SourceConfig: Sendable, Equatable {
     public var sandbox = false
     /// Overrides the profile's `dedup_on_body_hash`.
     public var dedupOnBodyHash: Bool?
+    /// `verify_signatures = false`: admit without verifying (events record `unverified`, or `sender_authenticated`
+    /// with `allow_ips`). For senders that cannot sign; never the default.
+    public var verifySignatures = true
+    /// `accept_handshake_secret = true`: a handshake that hands over the secret (Asana's `X-Hook-Secret`) sets it,
+    /// once, while the source has none. The secret is kept in the store.
+    public var acceptHandshakeSecret = false
     /// JWT profiles: the audiences accepted in `aud` (Google Pub/Sub: the push endpoint or the configured audience).
     public var jwtAudience: [String] = []
     /// JWT profiles without a fixed key set: the provider's JWKS URL (a self-hosted FusionAuth's, say).

@@ -54,6 +54,7 @@ public enum ProfileLoader {
             throw r.error("timestamp", "a [timestamp] table is required when signed_content uses {timestamp}")
         }
 
+        let handshakeRules = try handshakeRules(&r)
         var handshakes: [Handshake] = []
         for h in try r.strings("handshakes") ?? [] {
             guard let kind = Handshake(rawValue: h) else {
@@ -95,9 +96,20 @@ public enum ProfileLoader {
         }
 
         var event = EventSpec(idSources: [], typeSources: [])
+        var split: SplitSpec?
+        if let pointerText = try r.string("split") {
+            guard let pointer = JSONPointer(pointerText) else {
+                throw r.error("split", "'\(pointerText)' is not a JSON pointer (e.g. \"/events\")")
+            }
+            split = SplitSpec(pointer: pointer, idSources: [], typeSources: [])
+        }
         if var e = try r.table("event") {
             event.idSources = try sources(&e, "id") ?? []
             event.typeSources = try sources(&e, "type") ?? []
+            let itemID = try sources(&e, "item_id"), itemType = try sources(&e, "item_type")
+            if split == nil && (itemID != nil || itemType != nil) { throw e.error(itemID != nil ? "item_id" : "item_type", "only applies with split") }
+            split?.idSources = itemID ?? []
+            split?.typeSources = itemType ?? []
             try e.rejectUnknownKeys()
         }
         // Checked last, so a profile with a broken scheme is told about the scheme first.
@@ -114,6 +126,8 @@ public enum ProfileLoader {
         var profile = ProviderProfile(name: name, displayName: displayName, signatures: specs, signedIDSources: signedID,
                                       secretEncoding: secretEncoding, timestamp: timestamp, event: event, contentType: contentType, handshakes: handshakes)
         profile.sourceIPs = sourceIPs
+        profile.handshakeRules = handshakeRules
+        profile.split = split
         profile.dedupOnBodyHash = dedupOnBodyHash
         profile.confidence = confidence
         profile.reference = reference

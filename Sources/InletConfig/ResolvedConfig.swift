@@ -105,7 +105,10 @@ extension GatewayConfig {
             if let url = profile.keySetURL(sourceURL: s.jwksURL), !s.secrets.isEmpty {
                 throw err(["sources", s.name, "secrets"], "do not apply: this source verifies with the keys at \(url)")
             }
-            if s.secrets.isEmpty && !usesCertificate {
+            if !s.verifySignatures && !s.secrets.isEmpty {
+                throw err(["sources", s.name, "secrets"], "do not apply: the source sets verify_signatures = false")
+            }
+            if s.secrets.isEmpty && !usesCertificate && s.verifySignatures && !s.acceptHandshakeSecret {
                 throw err(["sources", s.name, "secrets"], "is required (at least one secret)")
             }
             if usesCertificate && profile.signatures.contains(where: { $0.algorithm == .paypalRSA }) && s.webhookID == nil {
@@ -133,8 +136,18 @@ extension GatewayConfig {
             }
             var verifyToken: String?
             if let ref = s.verifyToken { verifyToken = try resolveAll([ref], path: ["sources", s.name, "verify_token"])[0].1 }
-            if profile.handshakes.contains(.metaVerifyToken) && verifyToken == nil {
-                throw err(["sources", s.name, "verify_token"], "is required: the \(profile.name) profile answers GET hub.challenge verification with it")
+            for rule in profile.handshakeRules {
+                if rule.values.contains(.verifyToken) && verifyToken == nil {
+                    throw err(["sources", s.name, "verify_token"], "is required: the \(profile.name) profile's handshake '\(rule.name)' uses it")
+                }
+                if rule.values.contains(.publicURL) && s.publicURL == nil {
+                    throw err(["sources", s.name, "public_url"], "is required: the \(profile.name) profile's handshake '\(rule.name)' uses it")
+                }
+            }
+            if s.acceptHandshakeSecret {
+                guard profile.handshakeRules.contains(where: { $0.establishesSecret != nil }) else {
+                    throw err(["sources", s.name, "accept_handshake_secret"], "the \(profile.name) profile has no handshake that hands over a secret")
+                }
             }
             if profile.signatures.contains(where: { $0.signedContent.usesURL || $0.algorithm == .twilio }) || profile.jwt?.urlHashClaim != nil,
                s.publicURL == nil {
@@ -159,6 +172,8 @@ extension GatewayConfig {
                 maxBodyBytes: s.maxBodyBytes, verification: verification,
                 destinations: s.destinations, routes: s.routes)
             policy.topicARNs = s.topicARNs
+            policy.verifiesSignatures = s.verifySignatures
+            policy.acceptsHandshakeSecret = s.acceptHandshakeSecret
             if let own = s.dedupOnBodyHash { policy.dedupOnBodyHash = own }
             policies.append(policy)
         }

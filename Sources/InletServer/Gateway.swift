@@ -42,7 +42,8 @@ public final class Gateway: Sendable {
         let store = try store ?? StoreFactory.open(config, purpose: .gateway, logger: logger)
         self.store = store
         self.logger = logger
-        runtime = LiveConfig(resolved)
+        // Secrets sources took from handshakes are in the store, not the config file.
+        runtime = LiveConfig(resolved, handshakeKeys: HandshakeSecretKeeper.keys(from: try store.handshakeSecrets(), config: resolved, logger: logger))
         let doorbell = Doorbell()
         // The two group-commit writers each use one role: ingress's commits ingest, the workers' record attempts.
         let ingestStore: any IngestStore = store, queue: any DeliveryQueue = store
@@ -109,7 +110,10 @@ public final class Gateway: Sendable {
                                 maxConnections: config.server.maxConnections, group: group,
                                 context: IngressContext(runtime: runtime, writer: writer, clock: clock, logger: logger,
                                                         certificates: certificates, metrics: metrics, quarantine: quarantine, requestTimeout: .seconds(Int64(config.server.requestTimeoutSeconds)),
-                                                        followUpGET: get, budget: InFlightBudget(limit: config.server.maxInFlightBytes)),
+                                                        followUpGET: get,
+                                                        handshakeSecrets: HandshakeSecretKeeper(store: store, runtime: runtime, storeThreads: storeThreads,
+                                                                                                clock: clock, logger: logger),
+                                                        budget: InFlightBudget(limit: config.server.maxInFlightBytes)),
                                 tls: tls, tlsHandshakeTimeout: .seconds(Int64(config.server.tlsHandshakeTimeoutSeconds)))
         deliveryHTTP = DeliveryHTTPClient(group: group, snippetLimit: DeliveryService.responseSnippetLimit)
         delivery = DeliveryService(store: store, runtime: runtime, http: deliveryHTTP, clock: clock, settings: config.delivery, logger: logger,

@@ -57,6 +57,8 @@ extension DeliveryQueue {
 /// Stored events and their deliveries as operators read them and act on them (the admin API, the CLI through it).
 public protocol EventCatalog: Sendable {
     func event(id: String) throws -> StoredEvent?
+    /// The request a split batch came in (`StoredEvent.batchID`), as received.
+    func batch(id: String) throws -> StoredBatch?
     func deliveries(eventID: String) throws -> [DeliveryRecord]
     func attempts(deliveryID: Int64) throws -> [AttemptRecord]
 
@@ -159,6 +161,18 @@ public protocol StoreMaintenance: Sendable {
     func pausedDestinations() throws -> Set<String>
 }
 
+/// Secrets a source took from a handshake (Asana's `X-Hook-Secret`, Notion's `verification_token`), each with an
+/// audit record. Nobody can configure such a secret beforehand: it arrives once, and the store keeps it.
+public protocol HandshakeSecretStore: Sendable {
+    /// Stores the source's secret and an audit record in one transaction; false, storing nothing, when the source
+    /// already has one (the handshake is accepted only once, even by instances racing on one database).
+    func establishSecret(_ secret: HandshakeSecretRecord) throws -> Bool
+    /// Every stored handshake secret, for the gateway to add to its sources at start-up and on reload.
+    func handshakeSecrets() throws -> [HandshakeSecretRecord]
+    /// Audit records, oldest first (nil: every source).
+    func auditRecords(source: String?) throws -> [AuditRecord]
+}
+
 /// The gateway's durable state behind one interface: every role. Implementations: SQLite (embedded default) and
 /// PostgreSQL (several instances sharing one database).
-public protocol EventStore: IngestStore, DeliveryQueue, EventCatalog, QuarantineStore, StoreMaintenance {}
+public protocol EventStore: IngestStore, DeliveryQueue, EventCatalog, QuarantineStore, StoreMaintenance, HandshakeSecretStore {}

@@ -22,6 +22,10 @@ public struct IngestRecord: Sendable {
     public var destinations: [String]
     /// Per destination that delivers in order: the event's ordering key.
     public var orderingKeys: [String: String] = [:]
+    /// What admission verified (`AdmittedEvent.authenticity`).
+    public var authenticity: Authenticity = .bodySigned
+    /// An item of a split batch: the raw request is stored once, with the first item of it that is accepted.
+    public var batch: BatchReference?
 
     public init(id: String, source: String, provider: String, eventKey: String, keyOrigin: AdmittedEvent.KeyOrigin, eventType: String?, receivedAt: EpochMillis, providerTimestamp: EpochMillis?, peer: String?, clientAddress: String?, method: String, path: String, query: String?, headers: HTTPHeaderList, body: [UInt8], secretLabel: String?, destinations: [String]) {
         self.id = id
@@ -89,6 +93,45 @@ public struct StoredEvent: Sendable, Equatable {
     public var secretLabel: String?
     public var duplicates: Int
     public var unrouted: Bool = false
+    /// `body_signed`, `sender_authenticated` or `unverified`; nil for events stored before it was recorded.
+    public var authenticity: String? = nil
+    /// For an item of a split batch: the stored request it came in (`batch(id:)`) and its position there.
+    public var batchID: String? = nil
+    public var batchIndex: Int? = nil
+}
+
+/// The request a split batch's items came in, stored once beside them.
+public struct BatchReference: Sendable, Equatable {
+    /// `req_…`.
+    public var id: String
+    public var index: Int
+    public var count: Int
+    /// The whole body as received (shared by every item's record, not copied).
+    public var body: [UInt8]
+
+    public init(id: String, index: Int, count: Int, body: [UInt8]) {
+        self.id = id
+        self.index = index
+        self.count = count
+        self.body = body
+    }
+}
+
+/// A stored batch request.
+public struct StoredBatch: Sendable, Equatable {
+    public var id: String
+    public var source: String
+    public var receivedAt: EpochMillis
+    public var items: Int
+    public var body: [UInt8]
+
+    public init(id: String, source: String, receivedAt: EpochMillis, items: Int, body: [UInt8]) {
+        self.id = id
+        self.source = source
+        self.receivedAt = receivedAt
+        self.items = items
+        self.body = body
+    }
 }
 
 /// A delivery's current state, as read back.
@@ -318,4 +361,51 @@ public struct EventFilter: Sendable, Equatable {
 struct QuarantineGroup: Hashable {
     var source: String
     var reason: String
+}
+
+/// A secret a source took from a handshake. Its value never appears in a description.
+public struct HandshakeSecretRecord: Sendable, Equatable, CustomStringConvertible {
+    public var source: String
+    /// The secret's label among the source's keys (`handshake:<handshake name>`).
+    public var label: String
+    public var secret: String
+    /// The handshake that carried it (`asana-hook-secret`).
+    public var handshake: String
+    public var establishedAt: EpochMillis
+    /// The client address the handshake came from.
+    public var peer: String?
+
+    public init(source: String, label: String, secret: String, handshake: String, establishedAt: EpochMillis, peer: String?) {
+        self.source = source
+        self.label = label
+        self.secret = secret
+        self.handshake = handshake
+        self.establishedAt = establishedAt
+        self.peer = peer
+    }
+
+    public var description: String { "HandshakeSecretRecord(\(source), \(label), <redacted>)" }
+}
+
+/// Something done to a source's secrets, kept for operators: when, what, and from where (never a secret's value).
+public struct AuditRecord: Sendable, Equatable {
+    public var id: Int64
+    public var at: EpochMillis
+    public var source: String?
+    /// `secret_established`.
+    public var action: String
+    public var detail: String
+
+    public init(id: Int64, at: EpochMillis, source: String?, action: String, detail: String) {
+        self.id = id
+        self.at = at
+        self.source = source
+        self.action = action
+        self.detail = detail
+    }
+}
+
+extension HandshakeSecretRecord {
+    /// The audit record's detail: the label, the handshake and the peer, not the secret.
+    public var auditDetail: String { "label=\(label) handshake=\(handshake) peer=\(peer ?? "-")" }
 }

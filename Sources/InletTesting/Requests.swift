@@ -11,8 +11,9 @@ public struct Reply: Sendable {
         self.status = status
         self.body = body
     }
+    /// The answer's string fields (a split batch's answer also has numbers and an array, left out here).
     public var json: [String: String] {
-        (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: String]) ?? [:]
+        ((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any])?.compactMapValues { $0 as? String } ?? [:]
     }
 }
 

@@ -52,13 +52,13 @@ public final class RunningGateway: Sendable {
     /// written to `inlet.toml` beside the store, so a test can rewrite it (`rewriteConfig`) and reload.
     /// With `postgresURL`, the gateway uses that PostgreSQL database instead of its own SQLite file.
     public static func start(configBody body: String, delivery: String = "concurrency = 64\npoll_interval_ms = 50", clock: any WallClock = SystemClock(),
-                      postgresURL: String? = nil) async throws -> RunningGateway {
+                      postgresURL: String? = nil, providersDirectory: String? = nil) async throws -> RunningGateway {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("inlet.sqlite").path
         let file = dir.appendingPathComponent("inlet.toml").path
         let header = """
-        providers_dir = "\(Repo.root)/providers"
+        providers_dir = "\(providersDirectory ?? Repo.root + "/providers")"
         [server]
         listen = "127.0.0.1:0"
         [store]

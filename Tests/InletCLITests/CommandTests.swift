@@ -13,6 +13,14 @@ struct CommandTests {
         #expect(throws: (any Error).self) { try Inlet.parseAsRoot(["no-such-command"]) }
     }
 
+    /// `inlet events show` says what each authenticity value means, and that older events have none.
+    @Test func eventDisplayExplainsAuthenticity() {
+        #expect(Events.Show.authenticityText("body_signed").hasPrefix("body_signed (a signature covers the exact body bytes"))
+        #expect(Events.Show.authenticityText("sender_authenticated").contains("the body is not signed"))
+        #expect(Events.Show.authenticityText("unverified").contains("does not verify"))
+        #expect(Events.Show.authenticityText(nil).hasPrefix("- (not recorded"))
+    }
+
     @Test func checkConfigAcceptsTheDefaultConfig() async throws {
         let command = try #require(try Inlet.parseAsRoot(["check-config", "-c", Repo.root + "/config/inlet.toml"]) as? CheckConfig)
         try await command.run()

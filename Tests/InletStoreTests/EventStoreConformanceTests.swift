@@ -30,6 +30,79 @@ struct SQLiteEventStoreTests {
         #expect(try store.deliveries(eventID: r.id).map(\.destination) == ["svc"])
     }
 
+    /// What admission verified is stored with the event and read back with it (claims included: deliveries carry it on).
+    @Test(arguments: StoreBackend.available) func authenticityIsStoredAndReadBack(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
+        var records: [IngestRecord] = []
+        for (n, a) in Authenticity.allCases.enumerated() {
+            var r = record("evt_auth_\(n)", at: 1_000 + Int64(n))
+            r.authenticity = a
+            records.append(r)
+        }
+        _ = try store.ingest(records)
+        for r in records { #expect(try store.event(id: r.id)?.authenticity == r.authenticity.rawValue) }
+        let claimed = try store.claimDue(now: 10_000, limit: 10, leaseMillis: 60_000)
+        #expect(Set(claimed.compactMap(\.event.authenticity)) == Set(Authenticity.allCases.map(\.rawValue)))
+        let listed = try store.events(matching: EventFilter(), before: nil, limit: 10)
+        #expect(listed.count == 3 && listed.allSatisfy { $0.authenticity != nil })
+    }
+
+    /// A handshake's secret is stored once per source, with an audit record that never holds the value.
+    @Test(arguments: StoreBackend.available) func aHandshakeSecretIsStoredOnceWithAnAuditRecord(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
+        let first = HandshakeSecretRecord(source: "asana", label: "handshake:asana-hook-secret", secret: "h00k-s3cret-1",
+                                          handshake: "asana-hook-secret", establishedAt: 5_000, peer: "203.0.113.9")
+        var second = first
+        second.secret = "h00k-s3cret-2"
+        second.establishedAt = 6_000
+        #expect(try store.establishSecret(first))
+        #expect(try store.establishSecret(second) == false)
+        #expect(try store.handshakeSecrets() == [first])
+        let other = HandshakeSecretRecord(source: "notion", label: "handshake:n", secret: "t", handshake: "n", establishedAt: 7_000, peer: nil)
+        #expect(try store.establishSecret(other))
+        #expect(try store.handshakeSecrets().map(\.source) == ["asana", "notion"])
+        let audit = try store.auditRecords(source: "asana")
+        #expect(audit.count == 1)
+        #expect(audit.first?.action == "secret_established" && audit.first?.at == 5_000)
+        #expect(audit.first?.detail == "label=handshake:asana-hook-secret handshake=asana-hook-secret peer=203.0.113.9")
+        #expect(try store.auditRecords(source: nil).count == 2)
+        #expect(!"\(first)".contains("h00k"))
+    }
+
+    /// A split batch: its request is stored once, with the first accepted item; each item is an event naming it; a retried
+    /// batch stores only its new items (and its own request copy only if one is new); pruning the items prunes it.
+    @Test(arguments: StoreBackend.available) func aSplitBatchStoresItsRequestOnceAndItsItemsAsEvents(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
+        let raw = Array(#"{"events":[{"id":"I1"},{"id":"I2"}]}"#.utf8)
+        func item(_ key: String, _ n: Int, batch: String, count: Int, at: EpochMillis = 1_000) -> IngestRecord {
+            var r = record(key, at: at, body: Array(#"{"id":"\#(key)"}"#.utf8))
+            r.batch = BatchReference(id: batch, index: n, count: count, body: raw)
+            return r
+        }
+        let a = item("I1", 0, batch: "req_A", count: 2), b = item("I2", 1, batch: "req_A", count: 2)
+        #expect(try store.ingest([a, b]) == [.accepted(id: a.id), .accepted(id: b.id)])
+        #expect(try store.batch(id: "req_A") == StoredBatch(id: "req_A", source: "stripe", receivedAt: 1_000, items: 2, body: raw))
+        let e = try #require(try store.event(id: b.id))
+        #expect(e.batchID == "req_A" && e.batchIndex == 1 && e.body == Array(#"{"id":"I2"}"#.utf8))
+        // Retried with one new item: only it is stored and queued, with the retry's request.
+        let retry = [item("I1", 0, batch: "req_B", count: 3, at: 2_000), item("I2", 1, batch: "req_B", count: 3, at: 2_000), item("I3", 2, batch: "req_B", count: 3, at: 2_000)]
+        #expect(try store.ingest(retry) == [.duplicate(id: a.id), .duplicate(id: b.id), .accepted(id: retry[2].id)])
+        #expect(try store.batch(id: "req_B")?.items == 3)
+        #expect(try store.counts() == StoreCounts(events: 3, pending: 3, delivered: 0, dead: 0))
+        // Retried again, nothing new: no request copy.
+        let again = [item("I1", 0, batch: "req_C", count: 1, at: 3_000)]
+        #expect(try store.ingest(again) == [.duplicate(id: a.id)])
+        #expect(try store.batch(id: "req_C") == nil)
+        // Items delivered and pruned: their request goes with them.
+        let claimed = try store.claimDue(now: 10_000, limit: 10, leaseMillis: 60_000)
+        try store.complete(claimed.map { DeliveryCompletion(attempt: AttemptRecord(deliveryID: $0.deliveryID, attempt: 1, startedAt: 10_000, durationMillis: 1,
+                                                                                      statusCode: 200, error: nil, responseSnippet: nil, nextAttemptAt: nil), next: .delivered) },
+                           now: 10_000)
+        #expect(try store.pruneEvents(receivedBefore: 1_500, limit: 10) == 2)
+        #expect(try store.batch(id: "req_A") == nil)
+        #expect(try store.batch(id: "req_B") != nil)
+    }
+
     @Test(arguments: StoreBackend.available) func duplicatesAcrossAndWithinBatchesAreCountedNotQueued(_ backend: StoreBackend) throws {
         let store = try backend.makeStore()
         let a = record("evt_A"), a2 = record("evt_A"), a3 = record("evt_A"), b = record("evt_B")

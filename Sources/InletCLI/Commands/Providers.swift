@@ -30,7 +30,8 @@ struct Providers: AsyncParsableCommand {
                 // a test delivery before real traffic relies on it.
                 let confidence = p.confidence.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                 var line = "\(p.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(confidence) \(p.schemeSummary); id: \(id.isEmpty ? "body sha256" : id + " (else body sha256)")"
-                if !p.handshakes.isEmpty { line += "; handshake: \(p.handshakes.map(\.rawValue).joined(separator: ", "))" }
+                let handshakes = p.handshakes.map(\.rawValue) + p.handshakeRules.map(\.name)
+                if !handshakes.isEmpty { line += "; handshake: \(handshakes.joined(separator: ", "))" }
                 if let ips = p.sourceIPs { line += "; source IPs: \(ips.ranges.count) as of \(ips.asOf)" }
                 print(line)
             }

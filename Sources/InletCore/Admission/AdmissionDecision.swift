@@ -23,7 +23,7 @@ extension ResolvedSource {
     /// anyway never makes the gateway fetch the URL it chose; then `.needsCertificate(url)` until the caller brings
     /// the key.
     public func decide(_ request: IncomingRequest, now: EpochMillis, certificate: SigningCertificateState = .notFetched) -> AdmissionDecision {
-        guard request.method == "POST", let located = certificateURL(in: request) else { return admit(request, now: now) }
+        guard request.method == "POST", verifiesSignatures, let located = certificateURL(in: request) else { return admit(request, now: now) }
         if let reason = screen(request) { return .reject(reason) }
         switch (located, certificate) {
         case (.failure(let failure), _): return admit(request, now: now, signingCertificateKey: nil, rejectWith: failure)
@@ -40,19 +40,30 @@ extension ResolvedSource {
     public func admit(_ request: IncomingRequest, now: EpochMillis, signingCertificateKey: [UInt8]? = nil, rejectWith certificateFailure: VerificationFailure? = nil) -> AdmissionDecision {
         if let reason = screen(request) { return .reject(reason) }
         let client = clientAddress(of: request)
-        if request.method == "GET" { return answerGET(request, now: now) }
+        if request.method != "POST" { return answerWithoutBody(request, now: now) }
         if let certificateFailure { return .reject(RejectionReason(certificateFailure)) }
+        // Handshakes the provider cannot sign (Asana's first POST, Graph's validationToken) come before any signature
+        // is looked for; their answers are echoes, or need the secret to compute.
+        for rule in profile.handshakeRules where rule.verification != .signature && rule.applies(to: request, options: verification) {
+            return handshake(rule, request, key: firstActiveKey(at: now))
+        }
+        guard verifiesSignatures else {
+            for rule in profile.handshakeRules where rule.applies(to: request, options: verification) { return handshake(rule, request, key: nil) }
+            return admitUnverified(request, client: client)
+        }
 
-        let verified: VerifiedSignature
+        let verified: VerificationKeyMatch
         var options = verification
         options.signingCertificateKey = signingCertificateKey
         switch profile.verify(request, keys: keys, options: options, now: now) {
-        case .success(let v): verified = v
+        case .success(let v): verified = VerificationKeyMatch(v, keys: keys)
         case .failure(let f): return .reject(RejectionReason(f))
         }
-        for h in profile.handshakes where !h.isGET {
-            let key = keys.indices.contains(verified.keyIndex) ? keys[verified.keyIndex] : VerificationKey(label: "certificate", keyBytes: [])
-            if let answer = h.answer(verified: request, key: key, options: verification) { return .handshake(answer) }
+        for rule in profile.handshakeRules where rule.verification == .signature && rule.applies(to: request, options: verification) {
+            return handshake(rule, request, key: verified.key?.keyBytes)
+        }
+        for h in profile.handshakes {
+            if let answer = h.answer(verified: request, options: verification) { return .handshake(answer) }
         }
         let providerID = dedupOnBodyHash ? nil : profile.resolve(profile.event.idSources, in: request, signatureFields: [:])
         let eventType = profile.resolve(profile.event.typeSources, in: request, signatureFields: [:])
@@ -60,10 +71,87 @@ extension ResolvedSource {
             eventKey: providerID ?? sha256Hex(request.body),
             keyOrigin: providerID == nil ? .bodyHash : .provider,
             eventType: eventType,
-            secretLabel: keys.indices.contains(verified.keyIndex) ? keys[verified.keyIndex].label : (keySetURL == nil ? "certificate" : "jwks"),
-            providerTimestamp: verified.timestamp,
+            secretLabel: verified.key?.label ?? (keySetURL == nil ? "certificate" : "jwks"),
+            authenticity: verified.signature.bindsBody ? .bodySigned : .senderAuthenticated,
+            providerTimestamp: verified.signature.timestamp,
             clientAddress: client,
-            destinations: routes.destinations(eventType: eventType, body: request.body)
+            destinations: routes.destinations(eventType: eventType, body: request.body),
+            items: splitItems(request, requestType: eventType)
         ))
+    }
+
+    /// A source that opts out of verification: no signature, no handshake that needs a key; the event records that
+    /// only the address allowlist (if any) vouched for it.
+    func admitUnverified(_ request: IncomingRequest, client: IPAddress?) -> AdmissionDecision {
+        let providerID = dedupOnBodyHash ? nil : profile.resolve(profile.event.idSources, in: request, signatureFields: [:])
+        let eventType = profile.resolve(profile.event.typeSources, in: request, signatureFields: [:])
+        return .admit(AdmittedEvent(
+            eventKey: providerID ?? sha256Hex(request.body),
+            keyOrigin: providerID == nil ? .bodyHash : .provider,
+            eventType: eventType,
+            secretLabel: nil,
+            authenticity: allowlist.isOpen ? .unverified : .senderAuthenticated,
+            providerTimestamp: nil,
+            clientAddress: client,
+            destinations: routes.destinations(eventType: eventType, body: request.body),
+            items: splitItems(request, requestType: eventType)
+        ))
+    }
+
+    /// GET, HEAD and OPTIONS: only handshakes answer them (Meta's hub.challenge, Trello's HEAD, Event Grid's OPTIONS).
+    func answerWithoutBody(_ request: IncomingRequest, now: EpochMillis) -> AdmissionDecision {
+        for rule in profile.handshakeRules where rule.applies(to: request, options: verification) {
+            guard rule.verification == .signature, verifiesSignatures else { return handshake(rule, request, key: firstActiveKey(at: now)) }
+            // Okta's GET carries the shared Authorization like its events.
+            switch profile.verify(request, keys: keys, options: verification, now: now) {
+            case .failure(let f): return .reject(RejectionReason(f))
+            case .success(let v): return handshake(rule, request, key: VerificationKeyMatch(v, keys: keys).key?.keyBytes)
+            }
+        }
+        return .reject(.methodNotAllowed)
+    }
+
+    /// A rule's answer, or `handshake_refused`. A secret the handshake hands over is taken only by a source that opts
+    /// in (`accept_handshake_secret`) and has no secret yet; the server stores it, once, before answering.
+    func handshake(_ rule: HandshakeRule, _ request: IncomingRequest, key: [UInt8]?) -> AdmissionDecision {
+        guard let answer = rule.answer(request, options: verification, key: key) else { return .reject(.handshakeRefused) }
+        if answer.establishedSecret != nil, !acceptsHandshakeSecret || !keys.isEmpty { return .reject(.handshakeRefused) }
+        return .handshake(answer)
+    }
+
+    /// The key an answer to an unsigned handshake is computed with (X's CRC, LinkedIn's challenge): the first
+    /// secret active now.
+    func firstActiveKey(at now: EpochMillis) -> [UInt8]? {
+        keys.first { $0.window.isActive(at: now) }.map(\.keyBytes)
+    }
+}
+
+/// A verification and the configured key it matched (none for certificate and key-set schemes).
+struct VerificationKeyMatch {
+    let signature: VerifiedSignature
+    let key: VerificationKey?
+
+    init(_ signature: VerifiedSignature, keys: [VerificationKey]) {
+        self.signature = signature
+        key = keys.indices.contains(signature.keyIndex) ? keys[signature.keyIndex] : nil
+    }
+}
+
+extension ResolvedSource {
+    /// The items of a split batch: each element of the profile's array, with its ID and type read inside it and its
+    /// routes matched against its own bytes. Empty (the request is one event) without `split`, when the body has no
+    /// array there, an empty one, or more than `SplitSpec.maxItems` items.
+    func splitItems(_ request: IncomingRequest, requestType: String?) -> [AdmittedItem] {
+        guard let split = profile.split,
+              let elements = try? JSONScanner.arrayElements(at: split.pointer, in: request.body, limit: SplitSpec.maxItems),
+              !elements.isEmpty else { return [] }
+        return elements.map { e in
+            var item = request
+            item.body = Array(request.body[e.range])
+            let id = dedupOnBodyHash ? nil : profile.resolve(split.idSources, in: item, signatureFields: [:])
+            let type = profile.resolve(split.typeSources, in: item, signatureFields: [:]) ?? requestType
+            return AdmittedItem(eventKey: id ?? sha256Hex(item.body), keyOrigin: id == nil ? .bodyHash : .provider, eventType: type,
+                                destinations: routes.destinations(eventType: type, body: item.body), range: e.range)
+        }
     }
 }

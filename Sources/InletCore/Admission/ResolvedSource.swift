@@ -15,6 +15,13 @@ public struct ResolvedSource: Sendable {
     public var dedupOnBodyHash = false
     /// AWS SNS: the topics this source accepts messages from. Checked before any certificate is fetched.
     public var topicARNs: [SNSTopicPattern] = []
+    /// False when the source opts out of verification (`verify_signatures = false`): every request that passes the
+    /// address, size and JSON checks is admitted, and its events say so (`Authenticity.unverified`, or
+    /// `sender_authenticated` when an address allowlist is all that admitted it).
+    public var verifiesSignatures = true
+    /// The source takes a secret a handshake hands over (Asana's `X-Hook-Secret`), while it has none
+    /// (`accept_handshake_secret = true`).
+    public var acceptsHandshakeSecret = false
 
     /// Every destination some route of this source may use.
     public var destinations: [String] {
@@ -43,7 +50,7 @@ extension ResolvedSource {
     public func screen(_ request: IncomingRequest) -> RejectionReason? {
         guard allowlist.permits(clientAddress(of: request)) else { return .ipNotAllowed }
         if request.body.count > maxBodyBytes { return .bodyTooLarge }
-        guard request.method != "GET" else { return nil }
+        guard request.method == "POST" else { return nil }
         if readsJSONFields, JSONScanner.firstDuplicateKey(in: request.body) != nil { return .duplicateJSONKey }
         if profile.signatures.contains(where: { $0.algorithm == .awsSNS }) {
             // Before the certificate and the signature: a message AWS signed for someone else's topic verifies.
@@ -69,7 +76,7 @@ extension ResolvedSource {
             if json(spec.sources) || spec.algorithm.usesSigningCertificate { return true }
             if spec.signedContent.segments.contains(where: { if case .json = $0 { return true }; return false }) { return true }
         }
-        if profile.handshakes.contains(where: { !$0.isGET }) { return true }
+        if !profile.handshakes.isEmpty || profile.handshakeRules.contains(where: { $0.method == "POST" }) || profile.split != nil { return true }
         return routes.contains { !$0.conditions.isEmpty }
     }
 
@@ -108,28 +115,11 @@ extension ResolvedSource {
 }
 
 extension ResolvedSource {
-    /// Whether this source answers GET (a provider's verification request).
-    public var acceptsGET: Bool { profile.handshakes.contains { $0.isGET } }
-
-    func answerGET(_ request: IncomingRequest, now: EpochMillis) -> AdmissionDecision {
-        for h in profile.handshakes where h.isGET {
-            switch h {
-            case .metaVerifyToken:
-                guard request.queryParameter("hub.mode") != nil || request.queryParameter("hub.challenge") != nil else { continue }
-                guard request.queryParameter("hub.mode") == "subscribe", let challenge = request.queryParameter("hub.challenge"),
-                      let expected = verification.verifyToken, let given = request.queryParameter("hub.verify_token"),
-                      secretsEqual(expected, given)
-                else { return .reject(.handshakeRefused) }
-                return .handshake(HandshakeResponse(status: 200, contentType: "text/plain", body: Array(challenge.utf8)))
-            case .oktaVerification:
-                guard let challenge = request.headers.first("X-Okta-Verification-Challenge") else { continue }
-                switch profile.verify(request, keys: keys, options: verification, now: now) {
-                case .failure(let f): return .reject(RejectionReason(f))
-                case .success: return .handshake(.json([("verification", challenge)]))
-                }
-            default: continue
-            }
-        }
-        return .reject(.methodNotAllowed)
+    /// Whether this source takes requests with `method`: POST always, others when a handshake answers them.
+    public func accepts(method: String) -> Bool {
+        method == "POST" || profile.handshakeRules.contains { $0.method == method }
     }
+
+    /// Whether this source answers GET (a provider's verification request).
+    public var acceptsGET: Bool { accepts(method: "GET") }
 }

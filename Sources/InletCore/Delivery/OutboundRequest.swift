@@ -11,6 +11,8 @@ public struct OutboundEvent: Sendable {
     public var contentType: String?
     /// The provider's request headers as received (used by the `raw` payload mode).
     public var headers: HTTPHeaderList
+    /// What admission verified (`Authenticity`), sent as `inletauthenticity`; nil for events stored before it was.
+    public var authenticity: String?
 
     public init(id: String, source: String, provider: String, eventKey: String, eventType: String?, receivedAt: EpochMillis,
                 body: [UInt8], contentType: String?, headers: HTTPHeaderList) {
@@ -35,6 +37,7 @@ public struct OutboundEvent: Sendable {
     public func cloudEventExtensions(attempt: Int?, isReplay: Bool) -> [(String, String)] {
         var extensions = [("inletprovider", provider), ("inleteventkey", eventKey)]
         if let attempt { extensions.append(("inletattempt", String(attempt))) }
+        if let authenticity { extensions.append((Authenticity.cloudEventsAttribute, authenticity)) }
         if isReplay { extensions.append(("inletreplay", "true")) }
         return extensions
     }

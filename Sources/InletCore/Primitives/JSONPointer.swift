@@ -448,3 +448,27 @@ public struct JSONScanner {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+extension JSONScanner {
+    /// The elements of the array at `pointer`, each as its kind and exact byte range in `bytes` (never re-serialized);
+    /// nil when there is no array there, or it has more than `limit` elements. Throws on malformed JSON on the way.
+    public static func arrayElements(at pointer: JSONPointer, in bytes: [UInt8], limit: Int) throws -> [JSONValueSlice]? {
+        guard let array = try find(pointer, in: bytes), array.kind == .array else { return nil }
+        var s = JSONScanner(bytes)
+        s.i = array.range.lowerBound + 1
+        s.skipWS()
+        if s.peek(UInt8(ascii: "]")) { return [] }
+        var out: [JSONValueSlice] = []
+        while true {
+            s.skipWS()
+            let start = s.i
+            let kind = try s.skipValue(depth: 1)
+            out.append(JSONValueSlice(kind: kind, range: start..<s.i))
+            if out.count > limit { return nil }
+            s.skipWS()
+            if s.peek(UInt8(ascii: ",")) { s.i += 1; continue }
+            try s.expect(UInt8(ascii: "]"))
+            return out
+        }
+    }
+}

@@ -395,6 +395,7 @@ enum JWTVerifier {
                 return .failure(.jwtClaimInvalid(claim))
             }
         }
+        var bodyChecked = false
         if let bh = spec.bodyHash {
             let present = token.hasClaim(bh.claim)
             let needed: Bool
@@ -410,6 +411,8 @@ enum JWTVerifier {
                     return .failure(.bodyHashMismatch)
                 }
             }
+            // An empty body under `non-empty-body` is bound too: any other body would need the claim.
+            bodyChecked = needed || (bh.presence == .nonEmptyBody && request.body.isEmpty)
         }
 
         // Freshness: exp, nbf, iat, each with the leeway.
@@ -438,7 +441,7 @@ enum JWTVerifier {
             if spec.maxAgeSeconds != nil { return .failure(.jwtClaimInvalid("iat")) }
         }
         let (millis, overflow) = (issuedAt ?? 0).multipliedReportingOverflow(by: 1000)
-        return .success(VerifiedSignature(keyIndex: keyIndex, timestamp: issuedAt == nil || overflow ? nil : millis))
+        return .success(VerifiedSignature(keyIndex: keyIndex, timestamp: issuedAt == nil || overflow ? nil : millis, bindsBody: bodyChecked))
     }
 
     static func verifySignature(_ token: CompactJWT, alg: JWTAlgorithm, key: PublicKeys.Parsed) -> Bool {

@@ -254,6 +254,25 @@ public struct EventSpec: Sendable, Equatable {
     }
 }
 
+/// A batch the provider sends in one request (GoCardless `events[]`, Okta `data.events[]`): the raw request is stored
+/// once, and each element of the array at `pointer` becomes an event with its own ID, type, idempotency key, routes
+/// and deliveries, so a retried batch is deduplicated item by item.
+public struct SplitSpec: Sendable, Equatable {
+    public var pointer: JSONPointer
+    /// Where an item's ID is: `json:` pointers relative to the item (`json:/id`), or request parts (`header:`).
+    public var idSources: [ValueSource]
+    /// Where an item's type is, likewise; without one, the request's type.
+    public var typeSources: [ValueSource]
+    /// A batch of more items than this is stored as one event, as without `split`.
+    public static let maxItems = 10_000
+
+    public init(pointer: JSONPointer, idSources: [ValueSource], typeSources: [ValueSource]) {
+        self.pointer = pointer
+        self.idSources = idSources
+        self.typeSources = typeSources
+    }
+}
+
 /// How well a profile's scheme is established: what its facts were read in. Shown to operators so a profile that
 /// rests on secondary sources is not mistaken for one checked against the provider's own code.
 public enum ProfileConfidence: String, Sendable, Equatable, CaseIterable {
@@ -278,8 +297,11 @@ public struct ProviderProfile: Sendable, Equatable {
     /// A JSON body is expected; a non-JSON body is still stored and forwarded (as `data_base64`).
     public var contentType: String
 
-    /// Requests the gateway answers itself (URL verification challenges, pings) instead of storing them.
+    /// Coded handshakes (SNS subscription confirmation), answered after verification.
     public var handshakes: [Handshake]
+    /// Declared handshakes (`[[handshake]]`): URL verification challenges, pings and CRC checks the gateway answers
+    /// itself instead of storing them, in the order the profile lists them.
+    public var handshakeRules: [HandshakeRule] = []
     /// The provider's published sender addresses, for sources that set `allow_provider_ips`.
     public var sourceIPs: PublishedIPRanges?
     /// Sources deduplicate on the body's SHA-256 unless they say otherwise (`dedup_on_body_hash`): set for profiles
@@ -291,6 +313,8 @@ public struct ProviderProfile: Sendable, Equatable {
     public var reference = ""
     /// The JWT scheme, for profiles whose signature algorithm is `jwt`.
     public var jwt: JWTSpec?
+    /// One request carries many events (`split = "/events"`): each element of the array is an event of its own.
+    public var split: SplitSpec?
 
     public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json", handshakes: [Handshake] = []) {
         self.handshakes = handshakes

@@ -198,10 +198,34 @@ public struct VerifiedSignature: Sendable, Equatable {
     public var keyIndex: Int
     /// The provider's signed timestamp, if the scheme has one.
     public var timestamp: EpochMillis?
+    /// The check that passed covers the exact bytes of the body (see `Authenticity`).
+    public var bindsBody: Bool
 
-    public init(keyIndex: Int, timestamp: EpochMillis?) {
+    public init(keyIndex: Int, timestamp: EpochMillis?, bindsBody: Bool = false) {
         self.keyIndex = keyIndex
         self.timestamp = timestamp
+        self.bindsBody = bindsBody
+    }
+
+    /// Which key verified, and when the provider signed: `bindsBody` follows from the variant that verified, so it is
+    /// left out, and a verification compares equal whatever the scheme's coverage (asserted apart, by `Authenticity`).
+    public static func == (a: VerifiedSignature, b: VerifiedSignature) -> Bool { a.keyIndex == b.keyIndex && a.timestamp == b.timestamp }
+}
+
+extension SignatureSpec {
+    /// Whether a signature of this variant that verified covers the exact bytes of `request`'s body.
+    ///
+    /// SNS signs a canonical string of some fields (`MessageAttributes` and any other key are outside it); PayPal's
+    /// RSA covers a CRC-32 of the body, which anyone can match with another body; Twilio's form signature concatenates
+    /// names and values without separators (`a=bc` and `ab=c` sign alike); Mailgun signs a timestamp and a token in
+    /// the body, not the body. Each authenticates the sender, not the bytes.
+    public func bindsBody(of request: IncomingRequest) -> Bool {
+        switch algorithm {
+        case .hmac, .ed25519, .ecdsaP256SHA256, .rsa: return signedContent.segments.contains(.body)
+        case .twilio: return request.queryParameter("bodySHA256") != nil  // checked against the body by the verifier
+        case .token, .awsSNS, .paypalRSA: return false
+        case .jwt: return false  // decided by `JWTVerifier`, which knows whether the body-hash claim was checked
+        }
     }
 }
 
@@ -385,7 +409,7 @@ extension ProviderProfile {
                 return .failure(.timestampOutsideTolerance(skewSeconds: skew))
             }
         }
-        return .success(.init(keyIndex: keyIndex, timestamp: timestampMillis))
+        return .success(.init(keyIndex: keyIndex, timestamp: timestampMillis, bindsBody: spec.bindsBody(of: request)))
     }
 
     /// Signs `body` exactly as the provider would; used by `inlet send-test`, tests and benchmarks.

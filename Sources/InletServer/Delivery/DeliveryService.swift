@@ -315,7 +315,9 @@ public final class DeliveryService: Service, Sendable {
 extension StoredEvent {
     /// The fields an outbound payload is built from.
     var outbound: OutboundEvent {
-        OutboundEvent(id: id, source: source, provider: provider, eventKey: eventKey, eventType: eventType, receivedAt: receivedAt,
-                      body: body, contentType: contentType, headers: headers)
+        var event = OutboundEvent(id: id, source: source, provider: provider, eventKey: eventKey, eventType: eventType, receivedAt: receivedAt,
+                                  body: body, contentType: contentType, headers: headers)
+        event.authenticity = authenticity
+        return event
     }
 }

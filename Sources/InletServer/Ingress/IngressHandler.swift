@@ -40,6 +40,8 @@ struct IngressStateMachine {
     enum Acknowledgement: Equatable {
         case accepted(id: String)
         case duplicate(id: String)
+        /// A split batch, every item stored or a duplicate: each item's event ID in the batch's order.
+        case batch(ids: [String], accepted: Int, duplicates: Int)
         case failed(RejectionReason)
     }
 
@@ -101,7 +103,7 @@ struct IngressStateMachine {
         guard let source else {
             return refuse(.notFound, .unknownSource, close: expectsBody)
         }
-        guard head.method == .POST || (head.method == .GET && source.acceptsGET) else {
+        guard source.accepts(method: head.method.rawValue) else {
             return refuse(.methodNotAllowed, .methodNotAllowed, close: expectsBody, extraHeaders: [("Allow", "POST")])
         }
         let lengths = head.headers[canonicalForm: "content-length"]
@@ -188,6 +190,25 @@ struct IngressStateMachine {
             let reason: RejectionReason = error is GroupCommitter<IngestRecord, IngestResult>.Stopped ? .shuttingDown : .storeUnavailable
             return .acknowledge(.failed(reason), close: close)
         }
+    }
+
+    /// The store's answers for a split batch's items (`commit` handed out one event with items): a batch is
+    /// acknowledged when every item is stored or a duplicate; any failure answers the whole request with it, and the
+    /// provider's retry stores the rest (items already stored are duplicates then).
+    mutating func committedBatch(_ results: [Result<IngestResult, Error>]) -> Action {
+        guard case .committing = state else { return .none }
+        let close = !request.keepAlive
+        var ids: [String] = [], accepted = 0, duplicates = 0
+        for result in results {
+            switch result {
+            case .success(.accepted(let id)): ids.append(id); accepted += 1
+            case .success(.duplicate(let id)): ids.append(id); duplicates += 1
+            case .failure(let error):
+                let reason: RejectionReason = error is GroupCommitter<IngestRecord, IngestResult>.Stopped ? .shuttingDown : .storeUnavailable
+                return .acknowledge(.failed(reason), close: close)
+            }
+        }
+        return .acknowledge(.batch(ids: ids, accepted: accepted, duplicates: duplicates), close: close)
     }
 
     /// The body did not finish arriving in time.
@@ -326,6 +347,24 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                 logRequest(source: source.name, status: reason.httpStatus, outcome: "rejected", request: request, extra: ["reason": "\(reason.rawValue)"])
             }
             write(ctx, answering, status: HTTPResponseStatus(statusCode: reason.httpStatus), json: reason.answerBody, close: close)
+        case .handshake(var answer, let close) where answer.establishedSecret != nil:
+            // A secret the handshake hands over: the answer goes out only once it is stored (the provider signs with it
+            // from then on); a source that took one already, or a store that fails, refuses.
+            guard let (request, source) = machine.pending else { return }
+            let secret = answer.establishedSecret!
+            answer.establishedSecret = nil
+            let promise = ctx.eventLoop.makePromise(of: Bool.self)
+            let keeper = context.handshakeSecrets, logger = context.logger
+            promise.completeWithTask { try await keeper?.establish(secret, source: source, peer: request.peer) ?? false }
+            promise.futureResult.assumeIsolated().whenComplete { result in
+                switch result {
+                case .success(true): self.perform(.handshake(answer, close: close), ctx)
+                case .success(false): self.perform(.reject(.handshakeRefused, close: close), ctx)
+                case .failure(let error):
+                    logger.error("handshake secret not stored", metadata: ["source": "\(source.name)", "error": "\(error)"])
+                    self.perform(.reject(.storeUnavailable, close: close), ctx)
+                }
+            }
         case .handshake(let answer, let close):
             guard let (request, source) = machine.pending else { return }
             let answering = machine.request
@@ -335,7 +374,8 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                 logRequest(source: source.name, status: answer.status, outcome: "handshake", request: request, extra: ["provider": "\(source.profile.name)"])
             }
             if let url = answer.followUpGET { context.followUp(url, source: source.name) }
-            write(ctx, answering, status: HTTPResponseStatus(statusCode: answer.status), contentType: answer.contentType, body: answer.body, close: close)
+            write(ctx, answering, status: HTTPResponseStatus(statusCode: answer.status), contentType: answer.contentType, body: answer.body, close: close,
+                  extraHeaders: answer.headers)
         case .commit(let admitted):
             guard let (request, source) = machine.pending else { return }
             commit(admitted, request, source, ctx)
@@ -376,11 +416,29 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func commit(_ admitted: AdmittedEvent, _ request: IncomingRequest, _ source: ResolvedSource, _ ctx: ChannelHandlerContext) {
         let m = metrics(for: source)
-        m.verified(secret: admitted.secretLabel)
+        if let label = admitted.secretLabel { m.verified(secret: label) }
         if let t = admitted.providerTimestamp { m.skew(seconds: Double(t - request.receivedAt) / 1000) }
         let snapshot = machine.request.snapshot ?? context.runtime.current
-        let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: request.receivedAt)
         committedEvent = admitted
+        if !admitted.items.isEmpty {
+            // A split batch: one record per item through the same writer; the answer waits for all of them.
+            let records = IngestRecord.admittedAll(admitted, request: request, source: source, snapshot: snapshot, receivedAt: request.receivedAt)
+            let futures = records.map { record -> EventLoopFuture<IngestResult> in
+                let promise = ctx.eventLoop.makePromise(of: IngestResult.self)
+                context.writer.submit(record, waiter: .promise(promise))
+                return promise.futureResult
+            }
+            let logger = context.logger
+            EventLoopFuture.whenAllComplete(futures, on: ctx.eventLoop).assumeIsolated().whenSuccess { results in
+                let action = self.machine.committedBatch(results)
+                if case .acknowledge(.failed(let reason), _) = action {
+                    logger.error("batch not stored whole", metadata: ["source": "\(source.name)", "reason": "\(reason.rawValue)", "items": "\(records.count)"])
+                }
+                self.perform(action, ctx)
+            }
+            return
+        }
+        let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: request.receivedAt)
         let promise = ctx.eventLoop.makePromise(of: IngestResult.self)
         context.writer.submit(record, waiter: .promise(promise))
         let logger = context.logger
@@ -404,9 +462,23 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
             m.ackLatency(duplicate: duplicate, seconds: Double(context.clock.now() - request.receivedAt) / 1000)
             if logsRequests, let admitted {
                 logRequest(source: source.name, status: 200, outcome: duplicate ? "duplicate" : "accepted", request: request,
-                           extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel)"])
+                           extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel ?? "-")", "authenticity": "\(admitted.authenticity.rawValue)"])
             }
             let body = (duplicate ? #"{"status":"duplicate","id":""# : #"{"status":"accepted","id":""#) + id + #""}"#
+            write(ctx, answering, status: .ok, json: body, close: close)
+        case .batch(let ids, let accepted, let duplicates):
+            for _ in 0..<accepted { m.accepted() }
+            for _ in 0..<duplicates { m.duplicate() }
+            m.ackLatency(duplicate: accepted == 0, seconds: Double(context.clock.now() - request.receivedAt) / 1000)
+            if logsRequests, let admitted {
+                logRequest(source: source.name, status: 200, outcome: accepted > 0 ? "accepted" : "duplicate", request: request,
+                           extra: ["items": "\(ids.count)", "accepted": "\(accepted)", "duplicates": "\(duplicates)",
+                                   "secret_label": "\(admitted.secretLabel ?? "-")", "authenticity": "\(admitted.authenticity.rawValue)"])
+            }
+            // `id` is the first item's, for clients that read one; `ids` has every item's, in the batch's order.
+            let status = accepted > 0 ? "accepted" : "duplicate"
+            let quoted = ids.map { "\"" + $0 + "\"" }.joined(separator: ",")
+            let body = "{\"status\":\"\(status)\",\"id\":\"\(ids.first ?? "")\",\"accepted\":\(accepted),\"duplicates\":\(duplicates),\"ids\":[\(quoted)]}"
             write(ctx, answering, status: .ok, json: body, close: close)
         case .failed(let reason):
             m.rejected(reason)
@@ -596,6 +668,9 @@ struct IngressContext: Sendable {
     let requestTimeout: TimeAmount
     /// Performs a handshake's follow-up GET (SNS subscription confirmation).
     let followUpGET: @Sendable (String) async throws -> Int
+    /// Stores a secret a handshake hands over (Asana), when admission let it through; without one such a handshake
+    /// is refused.
+    var handshakeSecrets: HandshakeSecretKeeper? = nil
     /// Request bytes in memory across all connections (`[server] max_in_flight_bytes`).
     var budget = InFlightBudget(limit: 256 << 20)
 

@@ -158,10 +158,12 @@ struct Readmitter: Sendable {
         case .handshake: return .rejected(reason: "handshake_not_readmitted")
         case .needsCertificate: return .rejected(reason: RejectionReason.certificateUnavailable.rawValue)
         case .admit(let admitted):
-            let record = IngestRecord.admitted(admitted, request: request, source: source, snapshot: snapshot, receivedAt: clock.now())
+            // A split batch's items are committed together, in one transaction.
+            let records = IngestRecord.admittedAll(admitted, request: request, source: source, snapshot: snapshot, receivedAt: clock.now())
             let store = self.store, id = entry.id
             let result = try await storeThreads.runIfActive { () -> IngestResult in
-                let result = try store.ingest([record])[0]
+                let results = try store.ingest(records)
+                let result = results.first { if case .accepted = $0 { return true }; return false } ?? results[0]
                 _ = try store.removeQuarantined(id: id)
                 return result
             }

@@ -86,6 +86,7 @@ public final class PostgresEventStore: EventStore {
             var duplicates: [String: (n: Int64, at: Int64)] = [:]
             var events: [UInt8] = [UInt8(ascii: "[")], bodies: [[UInt8]] = []
             var deliveries: [UInt8] = [UInt8(ascii: "[")], deliveryCount = 0
+            var batches: [BatchReference] = [], batchSources: [String] = [], batchTimes: [Int64] = []
             for r in batch {
                 let key = Key(source: r.source, eventKey: r.eventKey)
                 guard let holder = holders[key] else { throw StoreError.unavailable("PostgreSQL returned no idempotency row for \(r.source)/\(r.eventKey)") }
@@ -98,6 +99,11 @@ public final class PostgresEventStore: EventStore {
                 if !bodies.isEmpty { events.append(UInt8(ascii: ",")) }
                 Self.appendEventJSON(r, to: &events)
                 bodies.append(r.body)
+                if let b = r.batch, !batches.contains(where: { $0.id == b.id }) {
+                    batches.append(b)
+                    batchSources.append(r.source)
+                    batchTimes.append(r.receivedAt)
+                }
                 for d in r.destinations {
                     if deliveryCount > 0 { deliveries.append(UInt8(ascii: ",")) }
                     deliveryCount += 1
@@ -114,6 +120,10 @@ public final class PostgresEventStore: EventStore {
                 let keys = repeats.keys.sorted { ($0.source, $0.eventKey) < ($1.source, $1.eventKey) }
                 try c.run(PostgresSchema.countRepeatedKeys, [.texts(keys.map(\.source)), .texts(keys.map(\.eventKey)),
                                                              .ints(keys.map { repeats[$0]!.n }), .ints(keys.map { repeats[$0]!.at })])
+            }
+            if !batches.isEmpty {
+                try c.run(PostgresSchema.insertBatches, [.texts(batches.map(\.id)), .texts(batchSources), .ints(batchTimes),
+                                                         .ints(batches.map { Int64($0.count) }), .byteas(batches.map(\.body))])
             }
             if !bodies.isEmpty {
                 try c.run(PostgresSchema.insertEvents, [.text(String(decoding: events, as: UTF8.self)), .byteas(bodies)])
@@ -152,6 +162,9 @@ public final class PostgresEventStore: EventStore {
         field("headers", SQLiteEventStore.encodeHeaders(r.headers))
         field("content_type", r.headers.first("Content-Type"))
         field("secret_label", r.secretLabel)
+        field("authenticity", r.authenticity.rawValue)
+        field("batch_id", r.batch?.id)
+        out += Array(",\"batch_index\":\(r.batch.map { String($0.index) } ?? "null")".utf8)
         out += Array(",\"unrouted\":\(r.destinations.isEmpty)}".utf8)
     }
 
@@ -214,7 +227,22 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func pruneEvents(receivedBefore cutoff: EpochMillis, limit: Int) throws -> Int {
-        try pool.session { c in try c.run(PostgresSchema.pruneEvents, [.int(cutoff), .int(Int64(limit))]).metadata.rows ?? 0 }
+        try pool.session { c in
+            let pruned = try c.run(PostgresSchema.pruneEvents, [.int(cutoff), .int(Int64(limit))]).metadata.rows ?? 0
+            try c.run(PostgresSchema.pruneBatches, [.int(cutoff)])
+            return pruned
+        }
+    }
+
+    public func batch(id: String) throws -> StoredBatch? {
+        try pool.session { c in
+            try c.run("SELECT id, source, received_at, items, body FROM batches WHERE id = $1", [.text(id)]).rows.first.map { row in
+                let r = row.makeRandomAccess()
+                return StoredBatch(id: try r["id"].decode(String.self), source: try r["source"].decode(String.self),
+                                   receivedAt: try r["received_at"].decode(Int64.self), items: try r["items"].decode(Int.self),
+                                   body: Array(buffer: try r["body"].decode(ByteBuffer.self)))
+            }
+        }
     }
 
     public func prunable(eventsBefore: EpochMillis, idempotencyKeysBefore: EpochMillis) throws -> (events: Int, idempotencyKeys: Int) {
@@ -408,6 +436,42 @@ public final class PostgresEventStore: EventStore {
         try pool.session { c in Set(try c.run("SELECT destination FROM destination_pauses").rows.map { try $0.makeRandomAccess()["destination"].decode(String.self) }) }
     }
 
+    // MARK: Handshake secrets
+
+    public func establishSecret(_ s: HandshakeSecretRecord) throws -> Bool {
+        try pool.transaction { c in
+            let inserted = try c.run("""
+                INSERT INTO handshake_secrets (source, label, secret, handshake, established_at, peer) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (source) DO NOTHING RETURNING source
+                """, [.text(s.source), .text(s.label), .text(s.secret), .text(s.handshake), .int(s.establishedAt), .text(s.peer)]).rows
+            guard inserted.first != nil else { return false }
+            try c.run("INSERT INTO audit_log (at, source, action, detail) VALUES ($1, $2, $3, $4)",
+                      [.int(s.establishedAt), .text(s.source), .text("secret_established"), .text(s.auditDetail)])
+            return true
+        }
+    }
+
+    public func handshakeSecrets() throws -> [HandshakeSecretRecord] {
+        try pool.session { c in
+            try c.run("SELECT source, label, secret, handshake, established_at, peer FROM handshake_secrets ORDER BY source").rows.map { row in
+                let r = row.makeRandomAccess()
+                return HandshakeSecretRecord(source: try r["source"].decode(String.self), label: try r["label"].decode(String.self),
+                                             secret: try r["secret"].decode(String.self), handshake: try r["handshake"].decode(String.self),
+                                             establishedAt: try r["established_at"].decode(Int64.self), peer: try r["peer"].decode(String?.self))
+            }
+        }
+    }
+
+    public func auditRecords(source: String?) throws -> [AuditRecord] {
+        try pool.session { c in
+            try c.run("SELECT id, at, source, action, detail FROM audit_log WHERE ($1::text IS NULL OR source = $1::text) ORDER BY id", [.text(source)]).rows.map { row in
+                let r = row.makeRandomAccess()
+                return AuditRecord(id: try r["id"].decode(Int64.self), at: try r["at"].decode(Int64.self), source: try r["source"].decode(String?.self),
+                                   action: try r["action"].decode(String.self), detail: try r["detail"].decode(String.self))
+            }
+        }
+    }
+
     // MARK: Quarantine
 
     public func quarantine(_ entries: [QuarantineEntry], quota: QuarantineQuota) throws {
@@ -526,7 +590,9 @@ public final class PostgresEventStore: EventStore {
                     path: try r["path"].decode(String.self), query: try r["query"].decode(String?.self),
                     headers: SQLiteEventStore.decodeHeaders(try r["headers"].decode(String.self)), contentType: try r["content_type"].decode(String?.self),
                     body: Array(buffer: try r["body"].decode(ByteBuffer.self)), secretLabel: try r["secret_label"].decode(String?.self),
-                    duplicates: try r["duplicates"].decode(Int.self), unrouted: try r["unrouted"].decode(Bool.self))
+                    duplicates: try r["duplicates"].decode(Int.self), unrouted: try r["unrouted"].decode(Bool.self),
+                    authenticity: try r["authenticity"].decode(String?.self), batchID: try r["batch_id"].decode(String?.self),
+                    batchIndex: try r["batch_index"].decode(Int?.self))
     }
 
     static func decodeQuarantine(_ r: PostgresRandomAccessRow, body: [UInt8]) throws -> QuarantineEntry {

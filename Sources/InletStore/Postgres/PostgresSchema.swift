@@ -110,6 +110,39 @@ public enum PostgresSchema {
         ("v5-health", """
         CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at BIGINT NOT NULL);
         """),
+        ("v6-authenticity", """
+        ALTER TABLE events ADD COLUMN authenticity TEXT;
+        """),
+        ("v7-handshake-secrets", """
+        CREATE TABLE handshake_secrets (
+            source TEXT PRIMARY KEY,
+            label TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            handshake TEXT NOT NULL,
+            established_at BIGINT NOT NULL,
+            peer TEXT
+        );
+        CREATE TABLE audit_log (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at BIGINT NOT NULL,
+            source TEXT,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        """),
+        ("v8-split-batches", """
+        CREATE TABLE batches (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            source TEXT NOT NULL,
+            received_at BIGINT NOT NULL,
+            items INTEGER NOT NULL,
+            body BYTEA NOT NULL
+        );
+        CREATE INDEX batches_received ON batches(received_at);
+        ALTER TABLE events ADD COLUMN batch_id TEXT COLLATE "C";
+        ALTER TABLE events ADD COLUMN batch_index INTEGER;
+        CREATE INDEX events_batch ON events(batch_id) WHERE batch_id IS NOT NULL;
+        """),
     ]
 
     public static var migrationNames: [String] { migrations.map(\.name) }
@@ -122,8 +155,9 @@ public enum PostgresSchema {
         """
     static let insertEvent = """
         INSERT INTO events (id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp,
-                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted, authenticity,
+                            batch_id, batch_index)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
         """
     static let countDuplicate = "UPDATE events SET duplicates = duplicates + 1, last_duplicate_at = $1 WHERE id = $2"
     // A whole group-commit batch in a few statements (the per-row statements above, one round trip each, made
@@ -149,13 +183,23 @@ public enum PostgresSchema {
         """
     static let insertEvents = """
         INSERT INTO events (id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp,
-                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted)
+                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted, authenticity,
+                            batch_id, batch_index)
         SELECT r.v->>'id', r.v->>'source', r.v->>'provider', r.v->>'event_key', r.v->>'key_origin', r.v->>'event_type',
                (r.v->>'received_at')::bigint, (r.v->>'provider_timestamp')::bigint, r.v->>'peer', r.v->>'client_address',
                r.v->>'method', r.v->>'path', r.v->>'query', r.v->>'headers', r.v->>'content_type', r.body, r.v->>'secret_label',
-               (r.v->>'unrouted')::boolean
+               (r.v->>'unrouted')::boolean, r.v->>'authenticity', r.v->>'batch_id', (r.v->>'batch_index')::integer
         FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::bytea[])) WITH ORDINALITY AS r(v, body, n)
         ORDER BY r.n
+        """
+    // A split batch's request, once per batch of the commit (its first accepted item brings it).
+    static let insertBatches = """
+        INSERT INTO batches (id, source, received_at, items, body)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bytea[])
+        ON CONFLICT (id) DO NOTHING
+        """
+    static let pruneBatches = """
+        DELETE FROM batches WHERE received_at < $1 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.batch_id = batches.id)
         """
     static let insertDeliveries = """
         INSERT INTO deliveries (event_id, destination, state, next_attempt_at, created_at, updated_at, ordering_key)

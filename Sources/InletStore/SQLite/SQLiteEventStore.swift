@@ -241,7 +241,17 @@ public final class SQLiteEventStore: EventStore {
             guard !ids.isEmpty else { return 0 }
             let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
             try db.execute(sql: "DELETE FROM events WHERE id IN (\(marks))", arguments: StatementArguments(ids))
-            return db.changesCount
+            let pruned = db.changesCount
+            try db.execute(sql: SQLiteSchema.pruneBatches, arguments: [cutoff])
+            return pruned
+        }
+    }
+
+    public func batch(id: String) throws -> StoredBatch? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT id, source, received_at, items, body FROM batches WHERE id = ?", arguments: [id]).map { r in
+                StoredBatch(id: r["id"], source: r["source"], receivedAt: r["received_at"], items: r["items"], body: Array((r["body"] as Data?) ?? Data()))
+            }
         }
     }
 
@@ -415,6 +425,35 @@ public final class SQLiteEventStore: EventStore {
         try read { db in Set(try String.fetchAll(db, sql: "SELECT destination FROM destination_pauses")) }
     }
 
+    // MARK: Handshake secrets
+
+    public func establishSecret(_ s: HandshakeSecretRecord) throws -> Bool {
+        try write { db in
+            try db.execute(sql: SQLiteSchema.insertHandshakeSecret, arguments: [s.source, s.label, s.secret, s.handshake, s.establishedAt, s.peer])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: SQLiteSchema.insertAudit, arguments: [s.establishedAt, s.source, "secret_established", s.auditDetail])
+            return true
+        }
+    }
+
+    public func handshakeSecrets() throws -> [HandshakeSecretRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT source, label, secret, handshake, established_at, peer FROM handshake_secrets ORDER BY source").map { r in
+                HandshakeSecretRecord(source: r["source"], label: r["label"], secret: r["secret"], handshake: r["handshake"],
+                                      establishedAt: r["established_at"], peer: r["peer"])
+            }
+        }
+    }
+
+    public func auditRecords(source: String?) throws -> [AuditRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, at, source, action, detail FROM audit_log WHERE (?1 IS NULL OR source = ?1) ORDER BY id",
+                             arguments: [source]).map { r in
+                AuditRecord(id: r["id"], at: r["at"], source: r["source"], action: r["action"], detail: r["detail"])
+            }
+        }
+    }
+
     public func quarantine(_ entries: [QuarantineEntry], quota: QuarantineQuota) throws {
         guard !entries.isEmpty else { return }
         try write { db in
@@ -530,7 +569,8 @@ public final class SQLiteEventStore: EventStore {
                     eventType: row["event_type"], receivedAt: row["received_at"], providerTimestamp: row["provider_timestamp"],
                     peer: row["peer"], clientAddress: row["client_address"], method: row["method"], path: row["path"], query: row["query"],
                     headers: decodeHeaders(row["headers"]), contentType: row["content_type"], body: Array((row["body"] as Data?) ?? Data()),
-                    secretLabel: row["secret_label"], duplicates: row["duplicates"], unrouted: row["unrouted"])
+                    secretLabel: row["secret_label"], duplicates: row["duplicates"], unrouted: row["unrouted"], authenticity: row["authenticity"],
+                    batchID: row["batch_id"], batchIndex: row["batch_index"])
     }
 }
 

@@ -18,6 +18,7 @@ struct SQLiteIngestWriter {
     private let countDuplicateEvent: RawStatement
     private let insertEvent: RawStatement
     private let insertDelivery: RawStatement
+    private let insertBatch: RawStatement
     /// The headers' JSON is built here, in one buffer reused across the batch.
     private var headerJSON: [UInt8] = []
 
@@ -29,6 +30,7 @@ struct SQLiteIngestWriter {
         countDuplicateEvent = RawStatement(try db.cachedStatement(sql: SQLiteSchema.countDuplicate))
         insertEvent = RawStatement(try db.cachedStatement(sql: SQLiteSchema.insertEvent))
         insertDelivery = RawStatement(try db.cachedStatement(sql: SQLiteSchema.insertDelivery))
+        insertBatch = RawStatement(try db.cachedStatement(sql: SQLiteSchema.insertBatch))
         headerJSON.reserveCapacity(2048)
     }
 
@@ -63,6 +65,9 @@ struct SQLiteIngestWriter {
         try s.bind(15, r.headers.first("Content-Type"))
         try s.bind(17, r.secretLabel)
         try s.bind(18, r.destinations.isEmpty ? 1 : 0)
+        try s.bind(19, r.authenticity.rawValue)
+        try s.bind(20, r.batch?.id)
+        try s.bind(21, r.batch.map { Int64($0.index) })
         // The headers' JSON and the body are bound without a copy: both outlive the step that reads them.
         try headerJSON.withUnsafeBytes { headers in
             try r.body.withUnsafeBytes { body in
@@ -70,6 +75,20 @@ struct SQLiteIngestWriter {
                 try s.bindTextNoCopy(14, headers)
                 try s.bindBlobNoCopy(16, body)
                 try s.run(db)
+            }
+        }
+        if let batch = r.batch {
+            // The first accepted item of a batch stores its request; the others find it there.
+            let b = insertBatch
+            try b.reset()
+            try b.bind(1, batch.id)
+            try b.bind(2, r.source)
+            try b.bind(3, r.receivedAt)
+            try b.bind(4, batch.count)
+            try batch.body.withUnsafeBytes { body in
+                defer { b.clearBindings() }
+                try b.bindBlobNoCopy(5, body)
+                try b.run(db)
             }
         }
         for d in r.destinations {

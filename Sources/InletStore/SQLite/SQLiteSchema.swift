@@ -104,9 +104,51 @@ public enum SQLiteSchema {
         ("v5-health", """
         CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
         """),
+        // NULL on events stored before: nothing recorded what verified them.
+        ("v6-authenticity", """
+        ALTER TABLE events ADD COLUMN authenticity TEXT;
+        """),
+        // One handshake secret per source: the primary key is what makes the hand-over happen only once.
+        ("v7-handshake-secrets", """
+        CREATE TABLE handshake_secrets (
+            source TEXT PRIMARY KEY,
+            label TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            handshake TEXT NOT NULL,
+            established_at INTEGER NOT NULL,
+            peer TEXT
+        ) WITHOUT ROWID;
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            source TEXT,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        """),
+        // A split batch's request, stored once; its items are events that name it.
+        ("v8-split-batches", """
+        CREATE TABLE batches (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            items INTEGER NOT NULL,
+            body BLOB NOT NULL
+        );
+        CREATE INDEX batches_received ON batches(received_at);
+        ALTER TABLE events ADD COLUMN batch_id TEXT;
+        ALTER TABLE events ADD COLUMN batch_index INTEGER;
+        CREATE INDEX events_batch ON events(batch_id) WHERE batch_id IS NOT NULL;
+        """),
     ]
 
     public static var migrationNames: [String] { migrations.map(\.name) }
+
+    static let insertHandshakeSecret = """
+        INSERT INTO handshake_secrets (source, label, secret, handshake, established_at, peer) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (source) DO NOTHING
+        """
+    static let insertAudit = "INSERT INTO audit_log (at, source, action, detail) VALUES (?, ?, ?, ?)"
 
     // The idempotency row decides: a record whose insert changed no row is a duplicate (`SQLiteIngestWriter`).
     static let claimIdempotencyKey = """
@@ -121,8 +163,9 @@ public enum SQLiteSchema {
         """
     static let insertEvent = """
         INSERT INTO events (id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp,
-                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            peer, client_address, method, path, query, headers, content_type, body, secret_label, unrouted, authenticity,
+                            batch_id, batch_index)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     static let countDuplicate = "UPDATE events SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE id = ?"
     static let insertDelivery = """
@@ -144,7 +187,12 @@ public enum SQLiteSchema {
         """
     static let eventColumns = """
         id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp, peer, client_address,
-        method, path, query, headers, content_type, body, secret_label, duplicates, unrouted
+        method, path, query, headers, content_type, body, secret_label, duplicates, unrouted, authenticity, batch_id, batch_index
+        """
+    static let insertBatch = "INSERT INTO batches (id, source, received_at, items, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+    // Batches whose items have all been pruned.
+    static let pruneBatches = """
+        DELETE FROM batches WHERE received_at < ?1 AND NOT EXISTS (SELECT 1 FROM events e WHERE e.batch_id = batches.id)
         """
     static let insertAttempt = """
         INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_snippet, next_attempt_at)

@@ -1,4 +1,5 @@
 import InletCore
+import InletTesting
 import Testing
 
 /// Shared secrets (admin tokens, token-scheme secrets, Meta's `verify_token`) are compared by SHA-256 digest, so the
@@ -52,7 +53,7 @@ struct SecretComparisonTests {
     /// Meta's GET verification compares `hub.verify_token` the same way: only the exact token passes.
     @Test func verifyTokenMustMatchExactly() {
         var profile = Self.tokenProfile
-        profile.handshakes = [.metaVerifyToken]
+        profile.handshakeRules = Repo.profiles["meta"]?.handshakeRules ?? []
         let policy = ResolvedSource(name: "meta", path: "/hooks/meta", profile: profile, keys: [],
                                   verification: VerificationOptions(verifyToken: "verify-me"))
         func get(_ token: String) -> AdmissionDecision {

@@ -64,6 +64,7 @@ struct AdminAPITests {
         #expect(eStatus == 200)
         let event = try AdminJSON.decode(AdminAPI.EventDetail.self, from: eBody)
         #expect(event.verifiedBy == "current")
+        #expect(event.authenticity == "body_signed")
         #expect(event.eventKey == "evt_admin")
         #expect(Base64.decode(event.bodyBase64) == Array(body.utf8))
         let delivery = try #require(event.deliveries.first)

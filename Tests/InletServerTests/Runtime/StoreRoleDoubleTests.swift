@@ -143,6 +143,33 @@ struct StoreRoleDoubleTests {
         #expect(store.calls.withLockedValue { $0 } == ["ingest", "removeQuarantined(42)"])
     }
 
+    /// A split batch re-admitted from the quarantine: its items are ingested together, in one call (one transaction).
+    @Test func readmittedBatchIsIngestedAsItsItemsInOneCall() async throws {
+        let config = try GatewayConfig.parse("""
+            [destinations.svc]
+            url = "http://127.0.0.1:9/hook"
+            secrets = ["\(destinationSecret)"]
+            [sources.gocardless]
+            provider = "gocardless"
+            secrets = ["gc-secret"]
+            destinations = ["svc"]
+            """, file: "t.toml").resolve(environment: [:], profiles: Repo.profiles)
+        let body = #"{"events":[{"id":"EV1","resource_type":"payments"},{"id":"EV2","resource_type":"mandates"}],"meta":{"webhook_id":"WB1"}}"#
+        let headers = Repo.profiles["gocardless"]!.sign(body: Array(body.utf8), key: Array("gc-secret".utf8), timestampSeconds: 0, id: "")
+        let entry = QuarantineEntry(id: 7, source: "gocardless", provider: "gocardless", reason: "signature_mismatch", receivedAt: 1_000,
+                                    expiresAt: 3_601_000, peer: nil, method: "POST", path: "/hooks/gocardless", query: nil,
+                                    headers: HTTPHeaderList(headers), body: Array(body.utf8))
+        let store = RecordingReadmissions()
+        let readmitter = Readmitter(runtime: LiveConfig(config), store: store, storeThreads: NIOThreadPool.singleton, clock: ManualClock(2_000), certificates: nil)
+        let outcome = try await readmitter.readmit(entry)
+        let batches = store.ingested.withLockedValue { $0 }
+        try #require(batches.count == 1)
+        #expect(batches[0].map(\.eventKey) == ["EV1", "EV2"])
+        #expect(batches[0].map { $0.batch?.index } == [0, 1] && Set(batches[0].compactMap { $0.batch?.id }).count == 1)
+        #expect(batches[0][1].body == Array(#"{"id":"EV2","resource_type":"mandates"}"#.utf8))
+        #expect(outcome == .accepted(eventID: batches[0][0].id))
+    }
+
     @Test func entryThatStillFailsIsNeitherIngestedNorRemoved() async throws {
         let store = RecordingReadmissions()
         let arrival: Int64 = 1_700_000_000

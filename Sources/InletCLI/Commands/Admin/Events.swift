@@ -38,6 +38,17 @@ struct Events: AsyncParsableCommand {
         @Argument(help: "Inlet event ID (evt_…).") var id: String
         @Flag(help: "Also print the raw body exactly as received.") var body = false
 
+        /// The recorded authenticity with what it means, so an operator reading one event knows what to trust.
+        static func authenticityText(_ value: String?) -> String {
+            switch value {
+            case "body_signed"?: return "body_signed (a signature covers the exact body bytes)"
+            case "sender_authenticated"?: return "sender_authenticated (the sender proved its credential; the body is not signed)"
+            case "unverified"?: return "unverified (the source does not verify signatures)"
+            case let other?: return other
+            case nil: return "- (not recorded: stored before authenticity was)"
+            }
+        }
+
         func run() async throws {
             let reply = try await access.call(.GET, "/v1/events/\(id)")
             try access.show(reply, as: AdminAPI.EventDetail.self) { e in
@@ -48,6 +59,7 @@ struct Events: AsyncParsableCommand {
                 print("received        \(e.receivedAt) from \(text(e.clientAddress))")
                 if let t = e.providerTimestamp { print("provider time   \(t)") }
                 print("verified by     \(text(e.verifiedBy))")
+                print("authenticity    \(Self.authenticityText(e.authenticity))")
                 print("duplicates      \(e.duplicates)")
                 if e.unrouted { print("routing         unrouted: no route matched (stored, replayable)") }
                 print("request         \(e.method) \(e.path)\(e.query.map { "?" + $0 } ?? "")  \(e.bodyBytes) bytes")

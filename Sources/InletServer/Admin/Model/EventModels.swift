@@ -27,9 +27,17 @@ extension AdminAPI {
         public var bodyBytes: Int
         /// Label of the secret that verified it.
         public var verifiedBy: String?
+        /// What verification established: `body_signed`, `sender_authenticated` or `unverified`; absent for events
+        /// stored before it was recorded.
+        public var authenticity: String?
+        /// An item of a split batch: the stored request it came in, and its position there.
+        public var batchID: String?
+        public var batchIndex: Int?
 
         enum CodingKeys: String, CodingKey {
-            case id, source, provider, type, duplicates, unrouted
+            case id, source, provider, type, duplicates, unrouted, authenticity
+            case batchID = "batch_id"
+            case batchIndex = "batch_index"
             case eventKey = "event_key"
             case receivedAt = "received_at"
             case bodyBytes = "body_bytes"

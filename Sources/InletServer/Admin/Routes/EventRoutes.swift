@@ -54,6 +54,7 @@ extension AdminAPI {
 extension AdminAPI.EventSummary {
     init(_ e: StoredEvent) {
         self.init(id: e.id, source: e.source, provider: e.provider, type: e.eventType, eventKey: e.eventKey, receivedAt: RFC3339.format(e.receivedAt),
-                  duplicates: e.duplicates, unrouted: e.unrouted, bodyBytes: e.body.count, verifiedBy: e.secretLabel)
+                  duplicates: e.duplicates, unrouted: e.unrouted, bodyBytes: e.body.count, verifiedBy: e.secretLabel,
+                  authenticity: e.authenticity, batchID: e.batchID, batchIndex: e.batchIndex)
     }
 }
