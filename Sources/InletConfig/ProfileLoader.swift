@@ -193,15 +193,17 @@ public enum ProfileLoader {
         case "versioned-list":
             guard let versions = try s.strings("versions"), !versions.isEmpty else { throw s.error("versions", "is required for format = \"versioned-list\"") }
             format = .versionedList(entrySeparator: try s.string("entry_separator") ?? " ", versionSeparator: try s.string("version_separator") ?? ",", versions: versions)
+        case "positional":
+            format = .positional(separator: try s.string("separator") ?? ",", leadingFields: try s.strings("leading_fields") ?? [])
         case let other:
-            throw s.error("format", "unknown format '\(other)' (plain, key-value, versioned-list)")
+            throw s.error("format", "unknown format '\(other)' (plain, key-value, versioned-list, positional)")
         }
         let algText = try s.requiredString("algorithm")
         guard let algorithm = SignatureAlgorithm(name: algText) else {
-            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, ed25519, ecdsa-p256-sha256, rsa-sha1, rsa-sha256, rsa-sha512, jwt, token, twilio)")
+            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, keyed-sha256, keyed-md5, ed25519, ecdsa-p256-sha256, rsa-sha1, rsa-sha256, rsa-sha512, jwt, token, twilio, plivo-v3)")
         }
         guard let encoding = ByteEncoding(rawValue: try s.string("encoding") ?? "hex") else {
-            throw s.error("encoding", "must be hex or base64")
+            throw s.error("encoding", "must be \(ByteEncoding.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let templateText = try s.string("signed_content") ?? "{body}"
         let template: SignedContentTemplate
@@ -209,8 +211,12 @@ public enum ProfileLoader {
             throw s.error("signed_content", "invalid template '\(templateText)': \(error)")
         }
         let legacy = try s.bool("legacy") ?? false
+        let everySource = try s.bool("every_header") ?? false
+        if everySource && sources.count < 2 { throw s.error("every_header", "needs two or more headers (one per key)") }
         try s.rejectUnknownKeys()
-        return SignatureSpec(sources: sources, format: format, algorithm: algorithm, encoding: encoding, signedContent: template, legacy: legacy)
+        var spec = SignatureSpec(sources: sources, format: format, algorithm: algorithm, encoding: encoding, signedContent: template, legacy: legacy)
+        spec.everySource = everySource
+        return spec
     }
 
     /// Loads every `*.toml` in `directory`, keyed by profile name. A file whose `name` differs from its file

@@ -136,7 +136,7 @@ extension GatewayConfig {
             if profile.handshakes.contains(.metaVerifyToken) && verifyToken == nil {
                 throw err(["sources", s.name, "verify_token"], "is required: the \(profile.name) profile answers GET hub.challenge verification with it")
             }
-            if profile.signatures.contains(where: { $0.signedContent.usesURL || $0.algorithm == .twilio }) || profile.jwt?.urlHashClaim != nil,
+            if profile.signatures.contains(where: { $0.signedContent.usesURL || $0.algorithm == .twilio || $0.algorithm == .plivoV3 }) || profile.jwt?.urlHashClaim != nil,
                s.publicURL == nil {
                 throw err(["sources", s.name, "public_url"], "is required: the \(profile.name) scheme signs the URL the provider calls")
             }

@@ -123,6 +123,18 @@ public enum SignatureHeaderParser {
             guard wellFormed > 0 else { return .failure(.malformedSignature) }
             guard !sigs.isEmpty else { return .failure(.noSupportedSignature) }
             return .success(.init(signatures: sigs, fields: [:]))
+        case .positional(let sep, let names):
+            var sigs: [[UInt8]] = []
+            var fields = SignatureFields()
+            var position = 0
+            whole.forEachPiece(separatedBy: sep, in: all) { piece in
+                let p = piece.trimmed(in: all)
+                guard !p.isEmpty else { return }
+                if position < names.count { fields.add(names[position], p.string(in: all)) } else { sigs.append(p.bytes(in: all)) }
+                position += 1
+            }
+            guard position > names.count else { return .failure(.malformedSignature) }
+            return .success(.init(signatures: sigs, fields: fields))
         }
     }
 }
@@ -258,6 +270,20 @@ extension ProviderProfile {
         guard let (spec, headerValue) = chosen else {
             return .failure(legacyOnly ? .legacySignatureRefused : .missingSignature)
         }
+        if spec.algorithm == .plivoV3 {
+            guard let base = options.publicURL else { return .failure(.publicURLNotConfigured) }
+            guard let nonce = request.headers.first(PlivoSignature.nonceHeader), !nonce.isEmpty else { return .failure(.malformedSignature) }
+            let active = keys.indices.filter { keys[$0].window.isActive(at: now) }
+            let candidates = PlivoSignature.signatures(in: headerValue)
+            if let i = PlivoSignature.verify(request: request, publicURL: base, nonce: nonce, signatures: candidates, keys: active.map { keys[$0] }) {
+                return .success(.init(keyIndex: active[i], timestamp: nil))
+            }
+            let expired = keys.indices.filter { keys[$0].window.hasExpired(at: now) }
+            if PlivoSignature.verify(request: request, publicURL: base, nonce: nonce, signatures: candidates, keys: expired.map { keys[$0] }) != nil {
+                return .failure(.secretExpired)
+            }
+            return .failure(.signatureMismatch)
+        }
         if spec.algorithm == .jwt {
             var keySet: JSONWebKeySet?
             if keySetURL(sourceURL: options.jwksURL) != nil {
@@ -270,10 +296,19 @@ extension ProviderProfile {
             guard let jwtSpec = jwt else { return .failure(.noSupportedSignature) }
             return JWTVerifier.verify(request, headerValue: headerValue, spec: jwtSpec, keys: keys, keySet: keySet, options: options, now: now)
         }
-        let parsed: ParsedSignatureHeader
+        var parsed: ParsedSignatureHeader
         switch SignatureHeaderParser.parse(headerValue, format: spec.format) {
         case .success(let p): parsed = p
         case .failure(let f): return .failure(f)
+        }
+        if spec.everySource {
+            // One header per key: the first present source was parsed above; the others add their signatures.
+            var first = true
+            for source in spec.sources {
+                guard let value = Self.value(of: source, in: request) else { continue }
+                if first { first = false; continue }
+                if case .success(let more) = SignatureHeaderParser.parse(value, format: spec.format) { parsed.signatures += more.signatures }
+            }
         }
 
         var timestampText: String?
@@ -318,7 +353,15 @@ extension ProviderProfile {
                         mac = hash.mac(key: keys[index].keyBytes, message: whole)
                     }
                     let expected = spec.encoding.encode(mac)
-                    for candidate in parsed.signatures { record(index, constantTimeEquals(expected, candidate)) }
+                    for candidate in parsed.signatures { record(index, spec.encoding.matches(expected: expected, candidate: candidate)) }
+                }
+            case .keyedHash(let hash):
+                for index in indices {
+                    let digest = hash.digest(key: keys[index].keyBytes) { update in
+                        forEachSignedChunk(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL, update)
+                    }
+                    let expected = spec.encoding.encode(digest)
+                    for candidate in parsed.signatures { record(index, spec.encoding.matches(expected: expected, candidate: candidate)) }
                 }
             case .token:
                 for index in indices {
@@ -344,7 +387,7 @@ extension ProviderProfile {
                     guard case .rsa(let key) = keys[index].material else { continue }
                     for sig in decoded { record(index, PublicKeys.verifyRSA(key, signature: sig, message: message, hash: hash)) }
                 }
-            case .jwt:
+            case .jwt, .plivoV3:
                 break  // verified above
             case .awsSNS, .paypalRSA:
                 guard let der = options.signingCertificateKey else { return .failure(.certificateUnavailable) }
@@ -415,6 +458,12 @@ extension ProviderProfile {
         let sig: String
         switch spec.algorithm {
         case .hmac(let hash): sig = String(decoding: spec.encoding.encode(hash.mac(key: key, message: message)), as: UTF8.self)
+        case .keyedHash(let hash):
+            sig = String(decoding: spec.encoding.encode(hash.digest(key: key) { feed in message.withUnsafeBytes(feed) }), as: UTF8.self)
+        case .plivoV3:
+            let nonce = id
+            headers.append((PlivoSignature.nonceHeader, nonce))
+            sig = PlivoSignature.sign(url: publicURL ?? "", method: method, formBody: body, nonce: nonce, key: key)
         case .token: sig = String(decoding: key, as: UTF8.self)
         case .twilio:
             sig = TwilioSignature.sign(url: publicURL ?? "", formBody: body, key: key)
@@ -430,6 +479,8 @@ extension ProviderProfile {
             parts.append(keys[0] + kvSep + sig)
             value = parts.joined(separator: pairSep)
         case .versionedList(_, let versionSep, let versions): value = versions[0] + versionSep + sig
+        case .positional(let sep, let names):
+            value = (names.map { name in name == tsField?.0 ? tsField!.1 : "" } + [sig]).joined(separator: sep)
         }
         if case .header(let h)? = spec.sources.first { headers.append((h, value)) }
         return headers
@@ -466,8 +517,26 @@ extension ProviderProfile {
             var s = s
             s.withUTF8 { chunk(UnsafeRawBufferPointer($0)) }
         }
-        for seg in template.segments {
+        func present(_ seg: SignedContentSegment) -> Bool {
             switch seg {
+            case .literal: return true
+            case .body: return !request.body.isEmpty
+            case .timestamp: return !(timestamp ?? "").isEmpty
+            case .id: return !(id ?? "").isEmpty
+            case .method: return !request.method.isEmpty
+            case .url: return !(publicURL ?? "").isEmpty
+            case .header(let h): return !(request.headers.first(h)?.trimmingASCIIWhitespace() ?? "").isEmpty
+            case .json(let p): return !(JSONScanner.scalarText(at: p, in: request.body) ?? "").isEmpty
+            case .query(let q): return !(request.queryParameter(q) ?? "").isEmpty
+            case .optional: return false  // groups do not nest (SignedContentTemplate refuses it)
+            }
+        }
+        func emit(_ segments: [SignedContentSegment]) {
+            for seg in segments { emitOne(seg) }
+        }
+        func emitOne(_ seg: SignedContentSegment) {
+            switch seg {
+            case .optional(let inner): if inner.allSatisfy(present) { emit(inner) }
             case .literal(let l): l.withUnsafeBytes(chunk)
             case .body: request.body.withUnsafeBytes(chunk)
             case .timestamp: text(timestamp ?? "")
@@ -481,6 +550,7 @@ extension ProviderProfile {
             case .query(let q): text(request.queryParameter(q) ?? "")
             }
         }
+        emit(template.segments)
     }
 
     /// Parses a timestamp string in `unit` into epoch milliseconds. Only plain decimal digits are accepted

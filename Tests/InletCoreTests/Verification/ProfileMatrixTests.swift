@@ -72,7 +72,9 @@ struct ProfileMatrixTests {
 
         #expect(source.admit(signed(profile, secret: secret(profile, "wrong"), body: body), now: Self.now) == .reject(.signatureMismatch))
 
-        if algorithm != .token {  // a shared token does not cover the body
+        let spec = profile.signatures.first { !$0.legacy }!
+        // A shared token does not cover the body, nor do schemes that sign only headers (Moov, Mercado Pago).
+        if algorithm != .token && spec.signedContent.text.contains("{body}") {
             var tampered = signed(profile, secret: current, body: body)
             tampered.body = Array(body.replacingOccurrences(of: "\"n\":1", with: "\"n\":2").utf8)
             #expect(source.admit(tampered, now: Self.now) == .reject(.signatureMismatch), "\(m.name): tampered body")
