@@ -124,3 +124,28 @@ struct KnownAnswerFixtureTests {
         }
     }
 }
+
+/// The fixtures as `inlet providers test` runs them (`KnownAnswers`, library code): every shipped case, JWT and
+/// handshake cases included, passes through `ResolvedSource.decide`.
+@Suite("Shipped known answers")
+struct ShippedKnownAnswerTests {
+    static let cases: [KnownAnswerCase] = {
+        do { return try KnownAnswers.load(directory: KnownAnswers.directory(forProviders: Repo.root + "/providers")) } catch { fatalError("\(error)") }
+    }()
+
+    @Test func everyProfileShipsKnownAnswers() {
+        // provider_vectors.json (test-only) and the local CA (SNS, PayPal) cover a few more; these ship.
+        let shipped = Set(Self.cases.map(\.provider))
+        let missing = Set(Repo.profiles.keys).subtracting(shipped).subtracting(["aws-sns", "paypal"])
+        #expect(missing.isEmpty, "profiles without shipped fixtures: \(missing.sorted())")
+        #expect(Self.cases.count >= KnownAnswerFixture.all.count + JWTFixture.all.count)
+    }
+
+    @Test func everyShippedCasePasses() throws {
+        for c in Self.cases {
+            let profile = try #require(Repo.profiles[c.provider], "\(c.provider) has fixtures but no profile")
+            let outcome = KnownAnswers.run(c, profile: profile)
+            #expect(outcome.passed, "\(c.provider)/\(c.case): expected \(c.expected), got \(outcome.answer) \(outcome.problem ?? "")")
+        }
+    }
+}

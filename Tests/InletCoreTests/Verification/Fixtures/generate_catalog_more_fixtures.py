@@ -26,7 +26,8 @@ import sys
 from unittest import mock
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog_more_fixtures.json")
+# Shipped with the profiles (providers/fixtures/), where `inlet providers test NAME` reads them.
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "providers", "fixtures", "catalog_more_fixtures.json")
 DOC = "python hmac (documented scheme)"
 fixtures = []
 
