@@ -213,9 +213,39 @@ public enum ProfileLoader {
         let legacy = try s.bool("legacy") ?? false
         let everySource = try s.bool("every_header") ?? false
         if everySource && sources.count < 2 { throw s.error("every_header", "needs two or more headers (one per key)") }
+        var items: JSONPointer?
+        if let text = try s.string("for_each") {
+            guard let p = JSONPointer(text), !p.tokens.isEmpty else { throw s.error("for_each", "must be a JSON pointer to an array, e.g. \"/notificationItems\"") }
+            guard case .hmac = algorithm else { throw s.error("for_each", "applies to hmac algorithms only") }
+            guard sources.allSatisfy({ if case .json = $0 { return true }; return false }) else {
+                throw s.error("from", "with for_each, signatures are json: pointers relative to each item")
+            }
+            items = p
+        }
+        var signedHeaders: SignedHeaderList?
+        if let from = try s.string("signed_headers_from") {
+            guard let source = ValueSource(from) else { throw s.error("signed_headers_from", "'\(from)' is not a value source (header:NAME, signature:KEY)") }
+            let render: SignedHeaderList.Render
+            switch try s.string("signed_headers_render") ?? "values" {
+            case "values": render = .values(join: try s.string("signed_headers_join") ?? ".")
+            case "pairs": render = .pairs(separator: try s.string("signed_headers_pair_separator") ?? ":", join: try s.string("signed_headers_join") ?? ";")
+            case let other: throw s.error("signed_headers_render", "unknown rendering '\(other)' (values, pairs)")
+            }
+            let missing = try s.string("signed_headers_missing") ?? "refuse"
+            guard missing == "refuse" || missing == "skip" else { throw s.error("signed_headers_missing", "must be refuse or skip") }
+            signedHeaders = SignedHeaderList(namesFrom: source, separator: try s.string("signed_headers_separator") ?? ",",
+                                             sorted: try s.bool("signed_headers_sorted") ?? false, alwaysInclude: try s.strings("signed_headers_include") ?? [],
+                                             refuseMissing: missing == "refuse", render: render)
+        }
+        let usesList = template.segments.contains(.signedHeaders) || template.segments.contains(.signedHeaderNames)
+        if usesList != (signedHeaders != nil) {
+            throw s.error("signed_headers_from", "is required exactly when signed_content uses {signed_headers} or {signed_header_names}")
+        }
         try s.rejectUnknownKeys()
         var spec = SignatureSpec(sources: sources, format: format, algorithm: algorithm, encoding: encoding, signedContent: template, legacy: legacy)
         spec.everySource = everySource
+        spec.items = items
+        spec.signedHeaders = signedHeaders
         return spec
     }
 

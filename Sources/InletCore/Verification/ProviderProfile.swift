@@ -141,6 +141,12 @@ public enum SignedContentSegment: Sendable, Equatable {
     case header(String)
     case json(JSONPointer)
     case query(String)
+    /// `{path}`: the path the provider called (the public URL's path when the source sets one, else the request's).
+    case path
+    /// `{signed_headers}`: the header list the request names (`SignedHeaderList`), rendered.
+    case signedHeaders
+    /// `{signed_header_names}`: the names of that list, normalized (lower-case) and joined by its separator.
+    case signedHeaderNames
     /// `{?…}`: the parts inside are signed only when every placeholder among them has a non-empty value (Mercado Pago
     /// leaves out `id:{data.id};` when the notification has no `data.id`).
     case optional([SignedContentSegment])
@@ -201,6 +207,9 @@ public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertibl
                 case "id": seg = .id
                 case "method": seg = .method
                 case "url": seg = .url
+                case "path": seg = .path
+                case "signed_headers": seg = .signedHeaders
+                case "signed_header_names": seg = .signedHeaderNames
                 default:
                     if name.hasPrefix("header:"), name.count > 7 {
                         seg = .header(String(name.dropFirst(7)))
@@ -242,6 +251,11 @@ public struct SignatureSpec: Sendable, Equatable {
     /// Signatures are gathered from every source present, not only the first: one header per key (DocuSign's
     /// `X-DocuSign-Signature-1…N`, Box's primary and secondary). Any configured key may match any of them.
     public var everySource = false
+    /// Signatures over selected fields, one per item of the array at this pointer (Adyen's `notificationItems`): the
+    /// `from` sources and the `{json:…}` placeholders are relative to each item, and every item must verify.
+    public var items: JSONPointer?
+    /// The headers the request itself names as signed (Contentful, Hook0, Coinbase CDP).
+    public var signedHeaders: SignedHeaderList?
 
     public init(sources: [ValueSource], format: SignatureHeaderFormat, algorithm: SignatureAlgorithm, encoding: ByteEncoding, signedContent: SignedContentTemplate, legacy: Bool = false) {
         self.sources = sources
@@ -255,6 +269,39 @@ public struct SignatureSpec: Sendable, Equatable {
 
 public enum TimestampUnit: String, Sendable, CaseIterable {
     case seconds, milliseconds, rfc3339
+}
+
+/// A list of signed headers named by the request: where the names are, how they are split and ordered, what becomes of a
+/// named header that is absent, and how `{signed_headers}` renders the list.
+///
+/// Hook0 (and Coinbase CDP): names in the signature's `h` field, space-separated, in the order given, an absent header
+/// refused, rendered as the values joined by `.` (`{signed_header_names}` renders the names). Contentful: names in
+/// `x-contentful-signed-headers`, comma-separated, sorted, the signed-headers and timestamp headers always included,
+/// absent ones skipped, rendered as `name:value` joined by `;` (the list header's own value is the normalized list).
+public struct SignedHeaderList: Sendable, Equatable {
+    public enum Render: Sendable, Equatable {
+        case values(join: String)
+        case pairs(separator: String, join: String)
+    }
+
+    public var namesFrom: ValueSource
+    public var separator: String
+    public var sorted: Bool
+    public var alwaysInclude: [String]
+    /// A named header the request lacks: refused (`malformed_signature`) when true, left out when false.
+    public var refuseMissing: Bool
+    public var render: Render
+    /// At most this many names (an unsigned request chooses them).
+    public static let maxNames = 64
+
+    public init(namesFrom: ValueSource, separator: String, sorted: Bool, alwaysInclude: [String], refuseMissing: Bool, render: Render) {
+        self.namesFrom = namesFrom
+        self.separator = separator
+        self.sorted = sorted
+        self.alwaysInclude = alwaysInclude
+        self.refuseMissing = refuseMissing
+        self.render = render
+    }
 }
 
 /// Where a provider's signed timestamp is and how far it may be from the receive time.
@@ -621,4 +668,52 @@ public struct SecretWindow: Sendable, Equatable {
     }
 
     public func hasExpired(at now: EpochMillis) -> Bool { expiresAt.map { now >= $0 } ?? false }
+}
+
+/// A request's signed-header list, resolved once per request and rendered into the signed content.
+struct RenderedHeaderList: Sendable, Equatable {
+    /// `{signed_header_names}`: the normalized names joined by the list's separator.
+    var names: String
+    /// `{signed_headers}`.
+    var rendered: String
+}
+
+extension SignedHeaderList {
+    /// The list this request names: split, normalized to lower case, the always-included names added, sorted if the
+    /// provider sorts; a named header the request lacks is refused or left out. Nil names (no list) are an empty list.
+    func resolve(_ request: IncomingRequest, fields: SignatureFields) -> Result<RenderedHeaderList, VerificationFailure> {
+        let listHeader: String?
+        if case .header(let h) = namesFrom { listHeader = h.lowercased() } else { listHeader = nil }
+        let raw = ProviderProfile.value(of: namesFrom, in: request, signatureFields: fields) ?? ""
+        var names: [String] = []
+        for piece in raw.components(separatedBy: separator) {
+            let name = piece.trimmingCharacters(in: .whitespaces).lowercased()
+            guard !name.isEmpty else { continue }
+            guard names.count < Self.maxNames else { return .failure(.malformedSignature) }
+            if !names.contains(name) { names.append(name) }
+        }
+        for name in alwaysInclude where !names.contains(name.lowercased()) { names.append(name.lowercased()) }
+        if sorted { names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        var kept: [(String, String?)] = []
+        for name in names {
+            if name == listHeader { kept.append((name, nil)); continue }  // its value is the normalized list, below
+            if let value = request.headers.first(name) { kept.append((name, value.trimmingASCIIWhitespace())); continue }
+            if refuseMissing { return .failure(.malformedSignature) }
+        }
+        let joinedNames = kept.map(\.0).joined(separator: separator)
+        let rendered: String
+        switch render {
+        case .values(let join): rendered = kept.map { $0.1 ?? joinedNames }.joined(separator: join)
+        case .pairs(let sep, let join): rendered = kept.map { $0.0 + sep + ($0.1 ?? joinedNames) }.joined(separator: join)
+        }
+        return .success(RenderedHeaderList(names: joinedNames, rendered: rendered))
+    }
+}
+
+extension SignatureSpec {
+    /// The pointer of `source` within item `index` of a per-item spec, or `source` itself.
+    func source(_ source: ValueSource, item index: Int) -> ValueSource {
+        guard let base = items, case .json(let p) = source else { return source }
+        return .json(JSONPointer(tokens: base.tokens + [String(index)] + p.tokens))
+    }
 }

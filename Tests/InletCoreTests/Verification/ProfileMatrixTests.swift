@@ -26,6 +26,7 @@ struct ProfileMatrixTests {
 
     func secret(_ profile: ProviderProfile, _ seed: String) -> String {
         if case .base64(let prefix) = profile.secretEncoding { return prefix + Base64.encode(Array("secret-\(seed)-0123456789abcdef".utf8)) }
+        if case .hex = profile.secretEncoding { return Hex.string(Array("secret-\(seed)-0123456789abcdef".utf8)) }  // Adyen
         return "secret-\(seed)"
     }
 

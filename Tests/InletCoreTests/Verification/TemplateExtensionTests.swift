@@ -231,3 +231,83 @@ struct TemplateExtensionTests {
         #expect(signed.first { $0.0 == "X-Plivo-Signature-V3" }?.1 == Base64.encode(hmac("token", message)))
     }
 }
+
+/// Signatures over selected fields (Adyen, per notification item) and signed-header lists named by the request
+/// (Hook0 / Coinbase CDP, Contentful), with known answers computed here and forgeries.
+@Suite("Field and signed-header schemes")
+struct FieldAndSignedHeaderTests {
+    let t = TemplateExtensionTests()
+
+    func adyenItem(_ psp: String, key: [UInt8], signature: String? = nil, value: Int = 1000) -> String {
+        let signing = "\(psp)::Acct:ref-\(psp):\(value):EUR:AUTHORISATION:true"
+        let sig = signature ?? Base64.encode(HMAC<SHA256>.authenticationCode(for: Array(signing.utf8), using: SymmetricKey(data: key)))
+        return #"{"NotificationRequestItem":{"additionalData":{"hmacSignature":"\#(sig)"},"amount":{"currency":"EUR","value":\#(value)},"eventCode":"AUTHORISATION","merchantAccountCode":"Acct","merchantReference":"ref-\#(psp)","pspReference":"\#(psp)","success":"true"}}"#
+    }
+
+    @Test func everyAdyenItemMustCarryItsOwnSignature() throws {
+        let adyen = try #require(Repo.profiles["adyen"])
+        let hexKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+        let key = try #require(Hex.decode(hexKey))
+        let other = Array(repeating: UInt8(7), count: 32)
+        func body(_ items: [String]) -> String { #"{"live":"false","notificationItems":["# + items.joined(separator: ",") + "]}" }
+        #expect((try? t.verify(adyen, t.request([], body: body([adyenItem("1", key: key)])), [hexKey]).get()) != nil)
+        #expect((try? t.verify(adyen, t.request([], body: body([adyenItem("1", key: key), adyenItem("2", key: key)])), [hexKey]).get()) != nil)
+        #expect(t.verify(adyen, t.request([], body: body([adyenItem("1", key: key), adyenItem("2", key: other)])), [hexKey]) == .failure(.signatureMismatch))
+        // An item's signed field changed after signing; an item's signature moved onto another item.
+        let moved = adyenItem("1", key: key).replacingOccurrences(of: #""value":1000"#, with: #""value":1"#)
+        #expect(t.verify(adyen, t.request([], body: body([moved])), [hexKey]) == .failure(.signatureMismatch))
+        #expect(t.verify(adyen, t.request([], body: body([adyenItem("1", key: key, signature: "")])), [hexKey]) == .failure(.missingSignature))
+        #expect(t.verify(adyen, t.request([], body: #"{"notificationItems":[]}"#), [hexKey]) == .failure(.missingSignature))
+        // A batch longer than the bound is refused before any item is verified.
+        let bound = ProviderProfile.maxItems
+        let many = body(Array(repeating: adyenItem("1", key: key), count: bound + 1))
+        #expect(t.verify(adyen, t.request([], body: many), [hexKey]) == .failure(.malformedSignature))
+        #expect((try? t.verify(adyen, t.request([], body: body(Array(repeating: adyenItem("1", key: key), count: bound))), [hexKey]).get()) != nil)
+    }
+
+    @Test func hook0SignsTheHeadersItNamesInTheOrderNamed() throws {
+        let hook0 = try #require(Repo.profiles["hook0"])
+        let ts = TemplateExtensionTests.now / 1000, body = #"{"n":1}"#
+        func signature(_ names: String, _ message: String) -> String { "t=\(ts),h=\(names),v1=" + Hex.string(t.hmac("s", message)) }
+        let headers = [("X-Event-Id", "e1"), ("x-event-type", "user.created")]
+        let good = t.request(headers + [("X-Hook0-Signature", signature("x-event-id x-event-type", "\(ts).x-event-id x-event-type.e1.user.created.\(body)"))], body: body)
+        #expect((try? t.verify(hook0, good, ["s"]).get()) != nil)
+        // Names are lower-cased as the client does; the order is the one named.
+        let upper = t.request(headers + [("X-Hook0-Signature", signature("X-Event-Id x-event-type", "\(ts).x-event-id x-event-type.e1.user.created.\(body)"))], body: body)
+        #expect((try? t.verify(hook0, upper, ["s"]).get()) != nil)
+        let reordered = t.request(headers + [("X-Hook0-Signature", signature("x-event-type x-event-id", "\(ts).x-event-id x-event-type.e1.user.created.\(body)"))], body: body)
+        #expect(t.verify(hook0, reordered, ["s"]) == .failure(.signatureMismatch))
+        // A named header the request lacks is refused before any MAC; no list at all signs '{t}..{body}'.
+        let missing = t.request([("X-Hook0-Signature", signature("x-event-id", "\(ts).x-event-id.e1.\(body)"))], body: body)
+        #expect(t.verify(hook0, missing, ["s"]) == .failure(.malformedSignature))
+        let none = t.request([("X-Hook0-Signature", "t=\(ts),v1=" + Hex.string(t.hmac("s", "\(ts)...\(body)")))], body: body)
+        #expect((try? t.verify(hook0, none, ["s"]).get()) != nil)
+        let tooMany = (0...64).map { "h\($0)" }.joined(separator: " ")
+        #expect(t.verify(hook0, t.request([("X-Hook0-Signature", signature(tooMany, "x"))], body: body), ["s"]) == .failure(.malformedSignature))
+    }
+
+    @Test func contentfulSignsTheSortedNamedHeadersAndThePathCalled() throws {
+        let contentful = try #require(Repo.profiles["contentful"])
+        let ts = String(TemplateExtensionTests.now), body = #"{"sys":{"id":"e1"}}"#
+        let list = "x-contentful-crn,x-contentful-signed-headers,x-contentful-timestamp,x-contentful-topic"
+        let canonical = "POST\n/hooks/cf\nx-contentful-crn:crn:1;x-contentful-signed-headers:\(list);x-contentful-timestamp:\(ts);x-contentful-topic:Entry.publish\n\(body)"
+        let headers = [("x-contentful-crn", "crn:1"), ("x-contentful-topic", "Entry.publish"), ("x-contentful-timestamp", ts),
+                       ("x-contentful-signed-headers", "x-contentful-topic,x-contentful-crn"), ("x-contentful-signature", Hex.string(t.hmac("s", canonical)))]
+        let url = "https://gateway.example/hooks/cf"
+        #expect((try? t.verify(contentful, t.request(headers, body: body), ["s"], publicURL: url).get()) != nil)
+        #expect(t.verify(contentful, t.request(headers, body: body), ["s"], publicURL: "https://gateway.example/other") == .failure(.signatureMismatch))
+        let changed = headers.map { $0.0 == "x-contentful-topic" ? ($0.0, "Entry.delete") : $0 }
+        #expect(t.verify(contentful, t.request(changed, body: body), ["s"], publicURL: url) == .failure(.signatureMismatch))
+        // The same request with the request's own path when no public URL is set.
+        var direct = t.request(headers, body: body)
+        direct.path = "/hooks/cf"
+        #expect((try? t.verify(contentful, direct, ["s"]).get()) != nil)
+    }
+
+    @Test func aSignedHeaderListMustBeDeclaredExactlyWhenTheTemplateUsesIt() throws {
+        #expect(throws: ConfigError.self) { try t.profile("headers = [\"h\"]\nalgorithm = \"hmac-sha256\"\nsigned_content = \"{signed_headers}\"") }
+        #expect(throws: ConfigError.self) { try t.profile("headers = [\"h\"]\nalgorithm = \"hmac-sha256\"\nsigned_headers_from = \"signature:h\"") }
+        #expect(throws: ConfigError.self) { try t.profile("from = [\"json:/s\"]\nfor_each = \"/items\"\nalgorithm = \"ed25519\"") }
+        #expect(throws: ConfigError.self) { try t.profile("headers = [\"h\"]\nfor_each = \"/items\"\nalgorithm = \"hmac-sha256\"") }
+    }
+}

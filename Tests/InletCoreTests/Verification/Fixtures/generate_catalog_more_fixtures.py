@@ -3,7 +3,8 @@
 not covered by generate_catalog_fixtures.py, and a few providers documented outside it) and for the template
 extensions they need: base64url (Sanity), case-insensitive hex (Oura, Recurly), positional `ts,sig,sig` headers
 (Recurly), optional manifest parts (Mercado Pago), Plivo V3, keyed plain hashes (Recharge, Maxio legacy MD5), one
-header per key (DocuSign, Box). Written to catalog_more_fixtures.json in the schema of catalog_fixtures.json.
+header per key (DocuSign, Box); and the field and signed-header schemes: Adyen's per-item HMAC, Hook0 / Coinbase CDP
+and Contentful's signed-header lists. Written to catalog_more_fixtures.json in the schema of catalog_fixtures.json.
 
 Every signature is computed here, independently of Inlet, from each provider's scheme as its reference states it.
 Where the provider's official SDK is on PyPI and imports, each request is also put to the SDK's own verify function
@@ -12,7 +13,7 @@ expected answer); otherwise `sdk` names the documented scheme and `sdk_accepts` 
 test vectors of Sanity's own toolkit (sanity-io/webhook-toolkit test/signature.test.ts). Deterministic.
 
 Run:  /root/.pyenv/versions/3.11.7/bin/python3 -m venv /tmp/venv-p150 && /tmp/venv-p150/bin/pip install mercadopago==3.6.0 \\
-        plivo==4.63.0 box-sdk-gen==1.17.0 smartcar==6.19.1 && /tmp/venv-p150/bin/python generate_catalog_more_fixtures.py
+        plivo==4.63.0 box-sdk-gen==1.17.0 smartcar==6.19.1 adyen==16.0.0 && /tmp/venv-p150/bin/python generate_catalog_more_fixtures.py
       (--check: compare only)
 """
 import base64
@@ -485,6 +486,142 @@ add("netlify", "other_issuer", ["netlify-jws-secret"], {"X-Webhook-Signature": h
 add("netlify", "alg_none", ["netlify-jws-secret"],
     {"X-Webhook-Signature": hs256("netlify-jws-secret", {"iss": "netlify", "sha256": sha(nl)}, {"alg": "none"}).rsplit(".", 1)[0] + "."}, nl,
     "jwt_algorithm_refused", sdk=NL)
+
+
+# --- Signatures over selected fields: Adyen, one HMAC per notification item ------------------------------------------
+def sdk_adyen():
+    try:
+        from Adyen.util import is_valid_hmac_notification, is_valid_hmac_payload
+    except ImportError:
+        return DOC, None, None
+    return version("adyen"), is_valid_hmac_notification, is_valid_hmac_payload
+
+
+ADYEN, adyen_item_check, adyen_payload_check = sdk_adyen()
+ADYEN_KEY = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
+ADYEN_OTHER = "1122334455667788990011223344556677889900112233445566778899001122"
+ADYEN_FIELDS = ["pspReference", "originalReference", "merchantAccountCode", "merchantReference", "value", "currency", "eventCode", "success"]
+
+
+def adyen_item(psp, code, key, value=1000, original=None, signature=None):
+    item = {"amount": {"currency": "EUR", "value": value}, "eventCode": code, "eventDate": "2026-01-01T00:00:00+01:00",
+            "merchantAccountCode": "InletAccount", "merchantReference": "order-" + psp, "pspReference": psp, "success": "true"}
+    if original:
+        item["originalReference"] = original
+    flat = {**item, "value": item["amount"]["value"], "currency": item["amount"]["currency"]}
+    signing = ":".join(str(flat.get(f, "")) for f in ADYEN_FIELDS)
+    item["additionalData"] = {"hmacSignature": signature or base64.b64encode(mac(bytes.fromhex(key), signing)).decode()}
+    return {"NotificationRequestItem": item}
+
+
+def adyen_body(items):
+    return json.dumps({"live": "false", "notificationItems": items}, separators=(",", ":"))
+
+
+def adyen_case(case, secrets, items, expected, tamper=None):
+    body = adyen_body(items)
+    if tamper:
+        body = tamper(body)
+    accepts = None
+    if adyen_item_check and expected in ("accepted", "signature_mismatch"):
+        # The SDK checks the first item only; Inlet checks every item (each is signed on its own).
+        doc = json.loads(body)
+        accepts = all(adyen_item_check(json.loads(json.dumps(doc)) | {"notificationItems": [it]}, secrets[-1]) for it in doc["notificationItems"])
+    add("adyen", case, secrets, {}, body, expected, sha(body), items[0]["NotificationRequestItem"]["eventCode"] if expected == "accepted" else None,
+        ADYEN, accepts)
+
+
+adyen_case("valid", [ADYEN_KEY], [adyen_item("8816178952380553", "AUTHORISATION", ADYEN_KEY)], "accepted")
+adyen_case("valid_refund_with_original_reference", [ADYEN_KEY], [adyen_item("8816178952380999", "REFUND", ADYEN_KEY, original="8816178952380553")], "accepted")
+adyen_case("two_items_each_signed", [ADYEN_KEY], [adyen_item("1", "AUTHORISATION", ADYEN_KEY), adyen_item("2", "CAPTURE", ADYEN_KEY)], "accepted")
+adyen_case("tampered_body", [ADYEN_KEY], [adyen_item("8816178952380553", "AUTHORISATION", ADYEN_KEY)], "signature_mismatch",
+           tamper=lambda b: b.replace('"value":1000', '"value":1'))
+adyen_case("second_item_forged", [ADYEN_KEY], [adyen_item("1", "AUTHORISATION", ADYEN_KEY), adyen_item("2", "CAPTURE", ADYEN_OTHER)], "signature_mismatch")
+adyen_case("wrong_secret", [ADYEN_OTHER], [adyen_item("8816178952380553", "AUTHORISATION", ADYEN_KEY)], "signature_mismatch")
+adyen_case("rotated_old_secret", [ADYEN_OTHER, ADYEN_KEY], [adyen_item("8816178952380553", "AUTHORISATION", ADYEN_KEY)], "accepted")
+adyen_case("unsigned_field_changed", [ADYEN_KEY], [adyen_item("8816178952380553", "AUTHORISATION", ADYEN_KEY)], "accepted",
+           tamper=lambda b: b.replace("2026-01-01T00:00:00+01:00", "2026-02-02T00:00:00+01:00"))
+missing = adyen_body([adyen_item("8816178952380553", "AUTHORISATION", ADYEN_KEY)])
+missing = missing.replace(',"additionalData":{"hmacSignature":"' + json.loads(missing)["notificationItems"][0]["NotificationRequestItem"]["additionalData"]["hmacSignature"] + '"}', "")
+add("adyen", "missing_signature", [ADYEN_KEY], {}, missing, "missing_signature", sdk=ADYEN)
+# Banking and Management webhooks: HmacSignature header, base64 HMAC-SHA256 of the raw body, same hex key.
+bk = '{"data":{"balancePlatform":"Inlet","id":"bk-1","n":1},"environment":"test","type":"balancePlatform.accountHolder.created"}'
+for case, secrets, body, expected in [("header_variant", [ADYEN_KEY], bk, "accepted"),
+                                      ("header_variant_tampered", [ADYEN_KEY], bk.replace('"n":1', '"n":2'), "signature_mismatch")]:
+    sig = base64.b64encode(mac(bytes.fromhex(ADYEN_KEY), bk)).decode()
+    accepts = adyen_payload_check(sig, ADYEN_KEY, body.encode()) if adyen_payload_check else None
+    add("adyen", case, secrets, {"HmacSignature": sig}, body, expected, sha(body), None, ADYEN, accepts)
+
+
+# --- Signed-header lists: Hook0, Coinbase CDP (Hook0 format), Contentful -----------------------------------------------
+HOOK0 = "hook0/hook0@4948862 clients/go/signature.go (scheme)"
+
+
+def hook0_header(secret, ts, names, headers, body, names_field=None):
+    values = ".".join(headers[n] for n in names)
+    listed = names_field if names_field is not None else " ".join(names)
+    code = hexmac(secret, f"{ts}.{' '.join(n.lower() for n in listed.split(' '))}.{values}.{body}")
+    return f"t={ts},h={listed},v1={code}"
+
+
+def hook0_sign(name, extra_headers):
+    def sign(s, b, ts):
+        h = dict(extra_headers)
+        h["X-Hook0-Signature"] = hook0_header(s, ts, list(extra_headers), extra_headers, b)
+        return h
+    return sign
+
+
+for provider, extra, ident, etype in [
+        ("hook0", {"x-event-id": "h0-evt-1", "x-event-type": "user.created"}, "h0-evt-1", "user.created"),
+        ("coinbase-cdp", {"x-event-id": "cdp-evt-1", "x-event-type": "onchain.activity.detected"}, None, "onchain.activity.detected")]:
+    body = '{"eventType":"%s","data":{"n":1}}' % etype
+    ident = ident or sha(body)
+    matrix(provider, hook0_sign(provider, extra), f"{provider}-subscription-secret", f"other-{provider}-secret", body, ident, etype,
+           {"X-Hook0-Signature"}, tolerance=300, sdk=HOOK0)
+    good = hook0_sign(provider, extra)(f"{provider}-subscription-secret", body, NOW)
+    add(provider, "covered_header_changed", [f"{provider}-subscription-secret"], {**good, "x-event-type": "other.type"}, body, "signature_mismatch", sdk=HOOK0)
+    add(provider, "covered_header_missing", [f"{provider}-subscription-secret"], {k: v for k, v in good.items() if k != "x-event-id"}, body,
+        "malformed_signature", sdk=HOOK0)
+    add(provider, "covered_header_list_shortened", [f"{provider}-subscription-secret"],
+        {**good, "X-Hook0-Signature": good["X-Hook0-Signature"].replace("h=x-event-id x-event-type", "h=x-event-id")}, body, "signature_mismatch", sdk=HOOK0)
+    add(provider, "future_beyond_tolerance", [f"{provider}-subscription-secret"], hook0_sign(provider, extra)(f"{provider}-subscription-secret", body, NOW + 301),
+        body, "timestamp_outside_tolerance", sdk=HOOK0)
+
+CONTENTFUL = "contentful/node-apps-toolkit src/requests/sign-request.ts, verify-request.ts (scheme)"
+CF_URL = "https://hooks.example.com/hooks/contentful"
+CF_PATH = "/hooks/contentful"
+
+
+def contentful_headers(secret, ts_ms, body, method="POST", path=CF_PATH, extra=None, listed=None):
+    """signRequest: the listed headers plus x-contentful-signed-headers and -timestamp, sorted, 'k:v' joined by ';'."""
+    h = {"x-contentful-topic": "ContentManagement.Entry.publish", "x-contentful-crn": "crn:contentful:::content:spaces/s1/entries/e1"}
+    h.update(extra or {})
+    names = sorted(set(listed if listed is not None else list(h)) | {"x-contentful-signed-headers", "x-contentful-timestamp"})
+    h["x-contentful-timestamp"] = str(ts_ms)
+    h["x-contentful-signed-headers"] = ",".join(names)
+    pairs = ";".join(f"{n}:{h[n]}" for n in names if n in h)
+    h["x-contentful-signature"] = hexmac(secret, f"{method}\n{path}\n{pairs}\n{body}")
+    return h
+
+
+cf = '{"sys":{"id":"e1","type":"Entry"},"fields":{"n":1}}'
+matrix("contentful", lambda s, b, ts: contentful_headers(s, ts * 1000, b), "contentful-signing-secret", "other-contentful-secret", cf,
+       sha(cf), "ContentManagement.Entry.publish", {"x-contentful-signature"}, tolerance=30, sdk=CONTENTFUL, extra={"public_url": CF_URL})
+good = contentful_headers("contentful-signing-secret", NOW * 1000, cf)
+add("contentful", "signed_header_changed", ["contentful-signing-secret"], {**good, "x-contentful-topic": "ContentManagement.Entry.delete"}, cf,
+    "signature_mismatch", sdk=CONTENTFUL, public_url=CF_URL)
+add("contentful", "unsigned_header_ignored", ["contentful-signing-secret"], {**good, "x-other": "anything"}, cf, "accepted",
+    sha(cf), "ContentManagement.Entry.publish", CONTENTFUL, public_url=CF_URL)
+unsorted = dict(good)
+unsorted["x-contentful-signed-headers"] = "x-contentful-topic,x-contentful-crn,x-contentful-timestamp,x-contentful-signed-headers"
+add("contentful", "signed_header_list_unsorted", ["contentful-signing-secret"], unsorted, cf, "accepted",
+    sha(cf), "ContentManagement.Entry.publish", CONTENTFUL, public_url=CF_URL)
+short = contentful_headers("contentful-signing-secret", NOW * 1000, cf, listed=["x-contentful-topic"])
+add("contentful", "fewer_headers_signed", ["contentful-signing-secret"], short, cf, "accepted", sha(cf),
+    "ContentManagement.Entry.publish", CONTENTFUL, public_url=CF_URL)
+add("contentful", "other_path", ["contentful-signing-secret"], contentful_headers("contentful-signing-secret", NOW * 1000, cf, path="/elsewhere"), cf,
+    "signature_mismatch", sdk=CONTENTFUL, public_url=CF_URL)
 
 text = json.dumps(fixtures, indent=1, ensure_ascii=False) + "\n"
 if "--check" in sys.argv:
