@@ -14,7 +14,7 @@ public enum ProfileLoader {
         let displayName = try r.string("display_name") ?? name
         let contentType = try r.string("content_type") ?? "application/json"
         let dedupOnBodyHash = try r.bool("dedup_on_body_hash") ?? false
-        _ = try r.string("description")
+        let summary = try r.string("description") ?? ""
         _ = try r.strings("docs")
 
         let secretEncoding: SecretEncoding
@@ -117,6 +117,7 @@ public enum ProfileLoader {
         profile.dedupOnBodyHash = dedupOnBodyHash
         profile.confidence = confidence
         profile.reference = reference
+        profile.summary = summary
         profile.jwt = jwt
         return profile
     }

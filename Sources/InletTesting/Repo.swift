@@ -16,7 +16,7 @@ public enum Repo {
     }()
 
     /// A known-answer file: those shipped with the profiles (`providers/fixtures/`, read by `inlet providers test`)
-    /// first, then the test-only ones (`Tests/InletConfigTests/Fixtures/`, e.g. provider_vectors.json).
+    /// first, then the test-only ones (`Tests/InletCoreTests/Verification/Fixtures/`, e.g. provider_vectors.json).
     public static func fixture(_ name: String) -> Data {
         FileManager.default.contents(atPath: root + "/providers/fixtures/" + name)
             ?? FileManager.default.contents(atPath: root + "/Tests/InletCoreTests/Verification/Fixtures/" + name) ?? Data()

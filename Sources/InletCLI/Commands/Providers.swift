@@ -13,7 +13,7 @@ import UnixSignals
 struct Providers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the provider profiles and their schemes.",
-        subcommands: [List.self, Test.self, UpdateIPs.self, Explain.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Test.self, Table.self, UpdateIPs.self, Explain.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the provider profiles and their schemes.")
@@ -74,6 +74,24 @@ struct Providers: AsyncParsableCommand {
             let (lines, failed) = try report()
             for line in lines { print(line) }
             if failed > 0 { throw ExitCode.failure }
+        }
+    }
+
+    /// The README's providers table, made from the profiles; `--readme` rewrites the table in that file in place.
+    struct Table: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "table", abstract: "Print the providers table (Markdown) made from the profiles.")
+        @Option(help: "Directory of provider profiles.") var dir: String = "providers"
+        @Option(help: "Rewrite the providers table in this Markdown file (the README) instead of printing it.") var readme: String?
+
+        func run() async throws {
+            let profiles: [String: ProviderProfile]
+            do { profiles = try ProfileLoader.loadDirectory(dir) } catch { throw CLIError(error.description) }
+            let table = ProviderTable.markdown(profiles)
+            guard let readme else { print(table); return }
+            guard let text = try? String(contentsOfFile: readme, encoding: .utf8) else { throw CLIError("cannot read \(readme)") }
+            guard let updated = ProviderTable.replacing(in: text, with: table) else { throw CLIError("\(readme) has no providers table (its header row)") }
+            try updated.write(toFile: readme, atomically: true, encoding: .utf8)
+            print("\(readme): \(profiles.count) profiles")
         }
     }
 

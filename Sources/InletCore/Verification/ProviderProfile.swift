@@ -394,6 +394,8 @@ public struct ProviderProfile: Sendable, Equatable {
     public var confidence: ProfileConfidence = .secondary
     /// Where the scheme was read: the SDK file, documentation page or sources, for an operator to check.
     public var reference = ""
+    /// The profile's one-line description of its scheme (`description` in the file), for the README's table.
+    public var summary = ""
     /// The JWT scheme, for profiles whose signature algorithm is `jwt`.
     public var jwt: JWTSpec?
 

@@ -149,3 +149,27 @@ struct ShippedKnownAnswerTests {
         }
     }
 }
+
+@Suite("README providers table")
+struct ProviderTableTests {
+    @Test func theREADMEListsEveryProfileAsTheProfilesSay() throws {
+        let readme = try String(contentsOfFile: Repo.root + "/README.md", encoding: .utf8)
+        let table = try #require(ProviderTable.current(in: readme), "the README has no providers table")
+        #expect(table == ProviderTable.markdown(Repo.profiles), "README's providers table is stale: run `swift run inlet providers table --readme README.md`")
+        for name in Repo.profiles.keys { #expect(table.contains("| `\(name)` |"), "\(name) is not in the README's table") }
+    }
+
+    @Test func rowsSayWhatTheProfileDoes() throws {
+        let rows = ProviderTable.markdown(Repo.profiles).components(separatedBy: "\n")
+        func row(_ name: String) throws -> String { try #require(rows.first { $0.hasPrefix("| `\(name)` |") }) }
+        #expect(try row("stripe").contains("| body `id` | body `type` | — | 5 min past, 1 h ahead² | none | sdk |"))
+        #expect(try row("github").contains("| body SHA-256 (`X-GitHub-Delivery` with `dedup_on_body_hash = false`) |"))
+        #expect(try row("github").hasSuffix("| after retention¹ | sdk |"))
+        #expect(try row("slack").contains("| slack-url-verification |"))
+        #expect(try row("recurly").contains("| 5 min past, 1 h ahead² (ms) |"))
+        #expect(try row("persona").contains("| not checked (1 year) |"))
+        #expect(try row("qstash").contains("| JWT `exp`/`nbf` |"))
+        // A '|' inside a description does not split the row.
+        #expect(ProviderTable.cell("a|b") == "a\\|b")
+    }
+}
