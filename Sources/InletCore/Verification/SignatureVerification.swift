@@ -610,12 +610,10 @@ extension ProviderProfile {
             case .optional: return false  // groups do not nest (SignedContentTemplate refuses it)
             }
         }
-        func emit(_ segments: [SignedContentSegment]) {
-            for seg in segments { emitOne(seg) }
-        }
+        // Not recursive (groups do not nest), so the local functions need no boxed context per request.
         func emitOne(_ seg: SignedContentSegment) {
             switch seg {
-            case .optional(let inner): if inner.allSatisfy(present) { emit(inner) }
+            case .optional: break  // groups do not nest (SignedContentTemplate refuses it); handled below
             case .literal(let l): l.withUnsafeBytes(chunk)
             case .body: request.body.withUnsafeBytes(chunk)
             case .timestamp: text(timestamp ?? "")
@@ -632,7 +630,13 @@ extension ProviderProfile {
             case .signedHeaderNames: text(headerList?.names ?? "")
             }
         }
-        emit(template.segments)
+        for seg in template.segments {
+            if case .optional(let inner) = seg {
+                if inner.allSatisfy(present) { for part in inner { emitOne(part) } }
+            } else {
+                emitOne(seg)
+            }
+        }
     }
 
     /// Parses a timestamp string in `unit` into epoch milliseconds. Only plain decimal digits are accepted
