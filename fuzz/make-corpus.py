@@ -18,6 +18,7 @@ ROOT = os.path.dirname(FUZZ)
 CORPUS = os.path.join(FUZZ, "corpus")
 DICTS = os.path.join(FUZZ, "dicts")
 FIXTURES = os.path.join(ROOT, "Tests", "InletCoreTests", "Verification", "Fixtures")
+SHIPPED = os.path.join(ROOT, "providers", "fixtures")  # the known answers that ship with the profiles
 MAX_SEED = 4096  # libFuzzer's default -max_len; longer seeds would be cut anyway
 
 
@@ -51,7 +52,7 @@ def signature_corpus():
     seen = set()
     n = 0
     for fname in ("provider_vectors.json", "sdk_fixtures.json", "more_fixtures.json", "catalog_fixtures.json"):
-        for v in json.load(open(os.path.join(FIXTURES, fname))):
+        for v in json.load(open(os.path.join(FIXTURES if fname == "provider_vectors.json" else SHIPPED, fname))):
             provider = v.get("provider") or v.get("scheme") or "x"
             secret = v.get("secret") or v.get("public_key") or (v.get("secrets") or [None])[0]
             now = v.get("now") or v.get("timestamp")
@@ -275,7 +276,7 @@ def json_corpus():
     n += write("json", "bench-body.json", open(os.path.join(ROOT, "benchmarks", "load", "body.json"), "rb").read())
     seen = set()
     for fname in ("provider_vectors.json", "sdk_fixtures.json", "more_fixtures.json", "catalog_fixtures.json"):
-        for v in json.load(open(os.path.join(FIXTURES, fname))):
+        for v in json.load(open(os.path.join(FIXTURES if fname == "provider_vectors.json" else SHIPPED, fname))):
             body = (v.get("body") or "").encode()
             if not body.strip() or body in seen:
                 continue

@@ -14,7 +14,7 @@ public enum ProfileLoader {
         let displayName = try r.string("display_name") ?? name
         let contentType = try r.string("content_type") ?? "application/json"
         let dedupOnBodyHash = try r.bool("dedup_on_body_hash") ?? false
-        _ = try r.string("description")
+        let summary = try r.string("description") ?? ""
         _ = try r.strings("docs")
 
         let secretEncoding: SecretEncoding
@@ -131,6 +131,7 @@ public enum ProfileLoader {
         profile.dedupOnBodyHash = dedupOnBodyHash
         profile.confidence = confidence
         profile.reference = reference
+        profile.summary = summary
         profile.jwt = jwt
         return profile
     }
@@ -207,15 +208,17 @@ public enum ProfileLoader {
         case "versioned-list":
             guard let versions = try s.strings("versions"), !versions.isEmpty else { throw s.error("versions", "is required for format = \"versioned-list\"") }
             format = .versionedList(entrySeparator: try s.string("entry_separator") ?? " ", versionSeparator: try s.string("version_separator") ?? ",", versions: versions)
+        case "positional":
+            format = .positional(separator: try s.string("separator") ?? ",", leadingFields: try s.strings("leading_fields") ?? [])
         case let other:
-            throw s.error("format", "unknown format '\(other)' (plain, key-value, versioned-list)")
+            throw s.error("format", "unknown format '\(other)' (plain, key-value, versioned-list, positional)")
         }
         let algText = try s.requiredString("algorithm")
         guard let algorithm = SignatureAlgorithm(name: algText) else {
-            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, ed25519, ecdsa-p256-sha256, rsa-sha1, rsa-sha256, rsa-sha512, jwt, token, twilio)")
+            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, keyed-sha256, keyed-md5, ed25519, ecdsa-p256-sha256, rsa-sha1, rsa-sha256, rsa-sha512, jwt, token, twilio, plivo-v3)")
         }
         guard let encoding = ByteEncoding(rawValue: try s.string("encoding") ?? "hex") else {
-            throw s.error("encoding", "must be hex or base64")
+            throw s.error("encoding", "must be \(ByteEncoding.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let templateText = try s.string("signed_content") ?? "{body}"
         let template: SignedContentTemplate
@@ -223,8 +226,42 @@ public enum ProfileLoader {
             throw s.error("signed_content", "invalid template '\(templateText)': \(error)")
         }
         let legacy = try s.bool("legacy") ?? false
+        let everySource = try s.bool("every_header") ?? false
+        if everySource && sources.count < 2 { throw s.error("every_header", "needs two or more headers (one per key)") }
+        var items: JSONPointer?
+        if let text = try s.string("for_each") {
+            guard let p = JSONPointer(text), !p.tokens.isEmpty else { throw s.error("for_each", "must be a JSON pointer to an array, e.g. \"/notificationItems\"") }
+            guard case .hmac = algorithm else { throw s.error("for_each", "applies to hmac algorithms only") }
+            guard sources.allSatisfy({ if case .json = $0 { return true }; return false }) else {
+                throw s.error("from", "with for_each, signatures are json: pointers relative to each item")
+            }
+            items = p
+        }
+        var signedHeaders: SignedHeaderList?
+        if let from = try s.string("signed_headers_from") {
+            guard let source = ValueSource(from) else { throw s.error("signed_headers_from", "'\(from)' is not a value source (header:NAME, signature:KEY)") }
+            let render: SignedHeaderList.Render
+            switch try s.string("signed_headers_render") ?? "values" {
+            case "values": render = .values(join: try s.string("signed_headers_join") ?? ".")
+            case "pairs": render = .pairs(separator: try s.string("signed_headers_pair_separator") ?? ":", join: try s.string("signed_headers_join") ?? ";")
+            case let other: throw s.error("signed_headers_render", "unknown rendering '\(other)' (values, pairs)")
+            }
+            let missing = try s.string("signed_headers_missing") ?? "refuse"
+            guard missing == "refuse" || missing == "skip" else { throw s.error("signed_headers_missing", "must be refuse or skip") }
+            signedHeaders = SignedHeaderList(namesFrom: source, separator: try s.string("signed_headers_separator") ?? ",",
+                                             sorted: try s.bool("signed_headers_sorted") ?? false, alwaysInclude: try s.strings("signed_headers_include") ?? [],
+                                             refuseMissing: missing == "refuse", render: render)
+        }
+        let usesList = template.segments.contains(.signedHeaders) || template.segments.contains(.signedHeaderNames)
+        if usesList != (signedHeaders != nil) {
+            throw s.error("signed_headers_from", "is required exactly when signed_content uses {signed_headers} or {signed_header_names}")
+        }
         try s.rejectUnknownKeys()
-        return SignatureSpec(sources: sources, format: format, algorithm: algorithm, encoding: encoding, signedContent: template, legacy: legacy)
+        var spec = SignatureSpec(sources: sources, format: format, algorithm: algorithm, encoding: encoding, signedContent: template, legacy: legacy)
+        spec.everySource = everySource
+        spec.items = items
+        spec.signedHeaders = signedHeaders
+        return spec
     }
 
     /// Loads every `*.toml` in `directory`, keyed by profile name. A file whose `name` differs from its file

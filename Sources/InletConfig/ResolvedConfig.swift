@@ -149,7 +149,7 @@ extension GatewayConfig {
                     throw err(["sources", s.name, "accept_handshake_secret"], "the \(profile.name) profile has no handshake that hands over a secret")
                 }
             }
-            if profile.signatures.contains(where: { $0.signedContent.usesURL || $0.algorithm == .twilio }) || profile.jwt?.urlHashClaim != nil,
+            if profile.signatures.contains(where: { $0.signedContent.usesURL || $0.algorithm == .twilio || $0.algorithm == .plivoV3 }) || profile.jwt?.urlHashClaim != nil,
                s.publicURL == nil {
                 throw err(["sources", s.name, "public_url"], "is required: the \(profile.name) scheme signs the URL the provider calls")
             }

@@ -15,8 +15,11 @@ public enum Repo {
         do { return try ProfileLoader.loadDirectory(root + "/providers") } catch { fatalError("shipped profiles do not load: \(error)") }
     }()
 
+    /// A known-answer file: those shipped with the profiles (`providers/fixtures/`, read by `inlet providers test`)
+    /// first, then the test-only ones (`Tests/InletCoreTests/Verification/Fixtures/`, e.g. provider_vectors.json).
     public static func fixture(_ name: String) -> Data {
-        FileManager.default.contents(atPath: root + "/Tests/InletCoreTests/Verification/Fixtures/" + name) ?? Data()
+        FileManager.default.contents(atPath: root + "/providers/fixtures/" + name)
+            ?? FileManager.default.contents(atPath: root + "/Tests/InletCoreTests/Verification/Fixtures/" + name) ?? Data()
     }
 }
 

@@ -51,3 +51,49 @@ struct CommandTests {
         #expect(missing?.description.contains("cannot read the admin token file") == true)
     }
 }
+
+@Suite("inlet providers test")
+struct ProvidersTestCommandTests {
+    func command(_ arguments: [String]) throws -> Providers.Test {
+        try #require(try Inlet.parseAsRoot(["providers", "test"] + arguments) as? Providers.Test)
+    }
+
+    @Test func everyCaseOfAShippedProfilePasses() throws {
+        let report = try command(["stripe", "--dir", Repo.root + "/providers"]).report()
+        #expect(report.failed == 0)
+        #expect(report.lines.count > 10)
+        #expect(report.lines.dropLast().allSatisfy { $0.hasPrefix("PASS ") }, "\(report.lines)")
+        #expect(report.lines.contains { $0.hasPrefix("PASS valid") && $0.contains("accepted id=evt_") })
+        #expect(report.lines.last?.contains("passed, 0 failed") == true)
+    }
+
+    @Test func aCaseTheVerifierAnswersOtherwiseFailsAndTheCommandExitsNonZero() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-fixtures-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A genuine case, and the same request said to be refused: the second must fail.
+        let cases = try JSONSerialization.jsonObject(with: Repo.fixture("catalog_more_fixtures.json")) as! [[String: Any]]
+        var valid = try #require(cases.first { $0["provider"] as? String == "recurly" && $0["case"] as? String == "valid" })
+        var wrong = valid
+        wrong["case"] = "said_to_be_refused"
+        wrong["expected"] = "signature_mismatch"
+        valid["case"] = "valid"
+        try JSONSerialization.data(withJSONObject: [valid, wrong]).write(to: dir.appendingPathComponent("cases.json"))
+        let test = try command(["recurly", "--dir", Repo.root + "/providers", "--fixtures", dir.path])
+        let report = try test.report()
+        #expect(report.failed == 1)
+        #expect(report.lines[0].hasPrefix("PASS valid"))
+        #expect(report.lines[1] == "FAIL said_to_be_refused: expected signature_mismatch, got accepted id=rc-evt-1 type=created (expected signature_mismatch)")
+        await #expect(throws: ExitCode.failure) { try await test.run() }
+        // The report never shows the secrets the cases carry.
+        #expect(!report.lines.joined().contains("recurly-secret"))
+    }
+
+    @Test func aProfileWithoutFixturesOrAnUnknownNameIsAnError() throws {
+        #expect(throws: CLIError.self) { try command(["no-such-provider", "--dir", Repo.root + "/providers"]).report() }
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        #expect(throws: CLIError.self) { try command(["stripe", "--dir", Repo.root + "/providers", "--fixtures", empty.path]).report() }
+    }
+}

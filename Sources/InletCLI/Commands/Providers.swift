@@ -13,7 +13,7 @@ import UnixSignals
 struct Providers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the provider profiles and their schemes.",
-        subcommands: [List.self, UpdateIPs.self, Explain.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Test.self, Table.self, UpdateIPs.self, Explain.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the provider profiles and their schemes.")
@@ -37,6 +37,62 @@ struct Providers: AsyncParsableCommand {
             }
             let counts = ProfileConfidence.allCases.map { c in "\(profiles.values.filter { $0.confidence == c }.count) \(c.rawValue)" }
             print("\(profiles.count) profiles (\(counts.joined(separator: ", ")))")
+        }
+    }
+
+    /// Runs a profile's shipped known-answer cases (`providers/fixtures/*.json`) through the real admission path, so
+    /// an operator can prove a profile before pointing traffic at it. Prints one line per case; no secret is printed.
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "test", abstract: "Run a profile's shipped known-answer fixtures through the verifier; print pass/fail per case.")
+        @Argument(help: "Provider name, e.g. stripe.") var provider: String
+        @Option(help: "Directory of provider profiles.") var dir: String = "providers"
+        @Option(help: "Directory of known-answer fixtures (default: <dir>/fixtures).") var fixtures: String?
+
+        /// The report lines and the number of failed cases.
+        func report() throws -> (lines: [String], failed: Int) {
+            let profiles: [String: ProviderProfile]
+            do { profiles = try ProfileLoader.loadDirectory(dir) } catch { throw CLIError(error.description) }
+            guard let profile = profiles[provider] else { throw CLIError("no profile named '\(provider)' in \(dir)") }
+            let directory = fixtures ?? KnownAnswers.directory(forProviders: dir)
+            let cases: [KnownAnswerCase]
+            do { cases = try KnownAnswers.load(directory: directory).filter { $0.provider == provider } } catch { throw CLIError(error.description) }
+            guard !cases.isEmpty else { throw CLIError("\(provider) ships no known-answer fixtures in \(directory)") }
+            var lines: [String] = []
+            var failed = 0
+            for c in cases {
+                let outcome = KnownAnswers.run(c, profile: profile)
+                if !outcome.passed { failed += 1 }
+                let why = outcome.problem.map { " (\($0))" } ?? ""
+                lines.append("\(outcome.passed ? "PASS" : "FAIL") \(c.case): expected \(c.expected), got \(outcome.answer)\(why)")
+            }
+            let origins = Set(cases.compactMap(\.sdk)).sorted()
+            lines.append("\(provider) (\(profile.confidence.rawValue)): \(cases.count - failed) passed, \(failed) failed; fixtures made with \(origins.joined(separator: "; "))")
+            return (lines, failed)
+        }
+
+        func run() async throws {
+            let (lines, failed) = try report()
+            for line in lines { print(line) }
+            if failed > 0 { throw ExitCode.failure }
+        }
+    }
+
+    /// The README's providers table, made from the profiles; `--readme` rewrites the table in that file in place.
+    struct Table: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "table", abstract: "Print the providers table (Markdown) made from the profiles.")
+        @Option(help: "Directory of provider profiles.") var dir: String = "providers"
+        @Option(help: "Rewrite the providers table in this Markdown file (the README) instead of printing it.") var readme: String?
+
+        func run() async throws {
+            let profiles: [String: ProviderProfile]
+            do { profiles = try ProfileLoader.loadDirectory(dir) } catch { throw CLIError(error.description) }
+            let table = ProviderTable.markdown(profiles)
+            guard let readme else { print(table); return }
+            guard let text = try? String(contentsOfFile: readme, encoding: .utf8) else { throw CLIError("cannot read \(readme)") }
+            guard let updated = ProviderTable.replacing(in: text, with: table) else { throw CLIError("\(readme) has no providers table (its header row)") }
+            try updated.write(toFile: readme, atomically: true, encoding: .utf8)
+            print("\(readme): \(profiles.count) profiles")
         }
     }
 

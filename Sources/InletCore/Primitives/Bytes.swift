@@ -5,19 +5,46 @@ import Foundation
 /// measurably dominates a verifying server's profile; base64 goes through Foundation, which is fast.
 public enum ByteEncoding: String, Sendable, CaseIterable {
     case hex
+    /// Hex whose letters may come in either case (Oura sends upper-case): encoded lower-case, compared case-folded.
+    case hexAnyCase = "hex-any-case"
     case base64
+    /// The URL-safe alphabet (`-`, `_`) without padding (Sanity); a padded signature is accepted too.
+    case base64url
 
     public func encode(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         switch self {
-        case .hex: return Hex.encode(bytes)
+        case .hex, .hexAnyCase: return Hex.encode(bytes)
         case .base64: return Array(Data(bytes).base64EncodedData())
+        case .base64url: return Base64.urlEncode(bytes)
         }
     }
 
     public func decode(_ text: some StringProtocol) -> [UInt8]? {
         switch self {
-        case .hex: return Hex.decode(text)
+        case .hex, .hexAnyCase: return Hex.decode(text.lowercased())
         case .base64: return Base64.decode(text)
+        case .base64url: return Base64.decode(text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/"))
+        }
+    }
+
+    /// Whether a presented signature equals `expected` (this encoding's `encode` of the MAC), in time that depends only
+    /// on the lengths. Case-folds hex letters or drops base64url padding in place: no copy of the candidate.
+    public func matches(expected: [UInt8], candidate: [UInt8]) -> Bool {
+        switch self {
+        case .hex, .base64: return constantTimeEquals(expected, candidate)
+        case .hexAnyCase:
+            guard expected.count == candidate.count else { return false }
+            var diff: UInt8 = 0
+            for i in 0..<expected.count {
+                let c = candidate[i]
+                // Only A-F fold (to a-f): any other byte stays itself and cannot equal a lower-case hex digit by accident.
+                diff |= expected[i] ^ (c >= 0x41 && c <= 0x46 ? c | 0x20 : c)
+            }
+            return diff == 0
+        case .base64url:
+            var n = candidate.count
+            while n > expected.count, n > 0, candidate[n - 1] == UInt8(ascii: "=") { n -= 1 }
+            return constantTimeEquals(expected, candidate[0..<n])
         }
     }
 }
@@ -78,6 +105,16 @@ public enum Base64 {
 
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         Data(bytes).base64EncodedString()
+    }
+
+    /// RFC 4648 §5 (URL- and filename-safe alphabet), without padding.
+    public static func urlEncode(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        var out = Array(Data(bytes).base64EncodedData())
+        while out.last == UInt8(ascii: "=") { out.removeLast() }
+        for i in out.indices {
+            if out[i] == UInt8(ascii: "+") { out[i] = UInt8(ascii: "-") } else if out[i] == UInt8(ascii: "/") { out[i] = UInt8(ascii: "_") }
+        }
+        return out
     }
 }
 

@@ -42,6 +42,15 @@ public enum SignatureHeaderFormat: Sendable, Equatable {
     case keyValue(pairSeparator: String, keyValueSeparator: String, signatureKeys: [String])
     /// A list of `version<sep>signature` entries (Standard Webhooks: `v1,<b64> v1,<b64>`).
     case versionedList(entrySeparator: String, versionSeparator: String, versions: [String])
+    /// Items by position (Recurly: `<ts>,<sig>[,<sig>…]`): the leading items are named fields (read as `signature:NAME`),
+    /// every item after them a signature.
+    case positional(separator: String, leadingFields: [String])
+}
+
+/// A plain digest over the secret followed by the signed content (`sha256(secret ‖ body)`): not an HMAC, but what some
+/// providers' legacy schemes send (Recharge's `X-Recharge-Hmac-Sha256`, Maxio's MD5 `X-Chargify-Webhook-Signature`).
+public enum KeyedHashFunction: String, Sendable, CaseIterable {
+    case sha256, md5
 }
 
 public enum HashFunction: String, Sendable, CaseIterable {
@@ -69,6 +78,11 @@ public enum SignatureAlgorithm: Sendable, Equatable {
     case rsa(HashFunction)
     /// A JWT in the signature header, checked as the profile's `[jwt]` table says (`JWTSpec`).
     case jwt
+    /// A digest of the secret followed by the signed content (see `KeyedHashFunction`).
+    case keyedHash(KeyedHashFunction)
+    /// Plivo's V3 signature (plivo-python `signature_v3.py`): HMAC-SHA256/base64, keyed with the auth token, over the
+    /// public URL with its query sorted, the sorted POST parameters and `.` + the `X-Plivo-Signature-V3-Nonce` header.
+    case plivoV3
 
     public var name: String {
         switch self {
@@ -81,6 +95,8 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case .paypalRSA: return "paypal-rsa"
         case .rsa(let h): return "rsa-\(h.rawValue)"
         case .jwt: return "jwt"
+        case .keyedHash(let h): return "keyed-\(h.rawValue)"
+        case .plivoV3: return "plivo-v3"
         }
     }
 
@@ -99,6 +115,9 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case "rsa-sha256": self = .rsa(.sha256)
         case "rsa-sha512": self = .rsa(.sha512)
         case "jwt": self = .jwt
+        case "keyed-sha256": self = .keyedHash(.sha256)
+        case "keyed-md5": self = .keyedHash(.md5)
+        case "plivo-v3": self = .plivoV3
         default: return nil
         }
     }
@@ -122,6 +141,15 @@ public enum SignedContentSegment: Sendable, Equatable {
     case header(String)
     case json(JSONPointer)
     case query(String)
+    /// `{path}`: the path the provider called (the public URL's path when the source sets one, else the request's).
+    case path
+    /// `{signed_headers}`: the header list the request names (`SignedHeaderList`), rendered.
+    case signedHeaders
+    /// `{signed_header_names}`: the names of that list, normalized (lower-case) and joined by its separator.
+    case signedHeaderNames
+    /// `{?…}`: the parts inside are signed only when every placeholder among them has a non-empty value (Mercado Pago
+    /// leaves out `id:{data.id};` when the notification has no `data.id`).
+    case optional([SignedContentSegment])
 }
 
 /// The bytes a provider signs, e.g. `{timestamp}.{body}` or `v0:{timestamp}:{body}`.
@@ -129,48 +157,84 @@ public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertibl
     public let segments: [SignedContentSegment]
     public let text: String
 
-    public enum ParseError: Error, Equatable { case unknownPlaceholder(String), unterminated }
+    public enum ParseError: Error, Equatable { case unknownPlaceholder(String), unterminated, nestedOptional, emptyOptional }
 
     public init(_ text: String) throws {
+        segments = try Self.parse(Substring(text), nested: false)
+        self.text = text
+        // Asked on every request: answered once here, not by walking the segments each time.
+        let all = segments.flatMap { seg -> [SignedContentSegment] in
+            if case .optional(let inner) = seg { return inner }
+            return [seg]
+        }
+        usesTimestamp = all.contains(.timestamp)
+        usesID = all.contains(.id)
+        usesURL = all.contains(.url)
+    }
+
+    private static func parse(_ text: Substring, nested: Bool) throws(ParseError) -> [SignedContentSegment] {
         var segs: [SignedContentSegment] = []
         var literal: [UInt8] = []
-        var rest = Substring(text)
+        var rest = text
         while let open = rest.firstIndex(of: "{") {
             literal += Array(rest[..<open].utf8)
-            guard let close = rest[open...].firstIndex(of: "}") else { throw ParseError.unterminated }
-            let name = String(rest[rest.index(after: open)..<close])
+            let afterOpen = rest.index(after: open)
             let seg: SignedContentSegment
-            switch name {
-            case "body": seg = .body
-            case "timestamp": seg = .timestamp
-            case "id": seg = .id
-            case "method": seg = .method
-            case "url": seg = .url
-            default:
-                if name.hasPrefix("header:"), name.count > 7 {
-                    seg = .header(String(name.dropFirst(7)))
-                } else if name.hasPrefix("json:"), let p = JSONPointer(String(name.dropFirst(5))) {
-                    seg = .json(p)
-                } else if name.hasPrefix("query:"), name.count > 6 {
-                    seg = .query(String(name.dropFirst(6)))
-                } else {
-                    throw ParseError.unknownPlaceholder(name)
+            if afterOpen < rest.endIndex, rest[afterOpen] == "?" {
+                // An optional group runs to its matching brace; it may hold placeholders but no further group.
+                guard !nested else { throw ParseError.nestedOptional }
+                var depth = 0
+                var close: Substring.Index?
+                var i = rest.index(after: afterOpen)
+                while i < rest.endIndex {
+                    if rest[i] == "{" { depth += 1 } else if rest[i] == "}" {
+                        if depth == 0 { close = i; break }
+                        depth -= 1
+                    }
+                    i = rest.index(after: i)
                 }
+                guard let end = close else { throw ParseError.unterminated }
+                let inner = try parse(rest[rest.index(after: afterOpen)..<end], nested: true)
+                guard inner.contains(where: { if case .literal = $0 { return false }; return true }) else { throw ParseError.emptyOptional }
+                seg = .optional(inner)
+                rest = rest[rest.index(after: end)...]
+            } else {
+                guard let close = rest[open...].firstIndex(of: "}") else { throw ParseError.unterminated }
+                let name = String(rest[afterOpen..<close])
+                switch name {
+                case "body": seg = .body
+                case "timestamp": seg = .timestamp
+                case "id": seg = .id
+                case "method": seg = .method
+                case "url": seg = .url
+                case "path": seg = .path
+                case "signed_headers": seg = .signedHeaders
+                case "signed_header_names": seg = .signedHeaderNames
+                default:
+                    if name.hasPrefix("header:"), name.count > 7 {
+                        seg = .header(String(name.dropFirst(7)))
+                    } else if name.hasPrefix("json:"), let p = JSONPointer(String(name.dropFirst(5))) {
+                        seg = .json(p)
+                    } else if name.hasPrefix("query:"), name.count > 6 {
+                        seg = .query(String(name.dropFirst(6)))
+                    } else {
+                        throw ParseError.unknownPlaceholder(name)
+                    }
+                }
+                rest = rest[rest.index(after: close)...]
             }
             if !literal.isEmpty { segs.append(.literal(literal)); literal = [] }
             segs.append(seg)
-            rest = rest[rest.index(after: close)...]
         }
         literal += Array(rest.utf8)
         if !literal.isEmpty { segs.append(.literal(literal)) }
-        segments = segs
-        self.text = text
+        return segs
     }
 
     public var description: String { text }
-    public var usesTimestamp: Bool { segments.contains(.timestamp) }
-    public var usesID: Bool { segments.contains(.id) }
-    public var usesURL: Bool { segments.contains(.url) }
+    public let usesTimestamp: Bool
+    public let usesID: Bool
+    public let usesURL: Bool
 }
 
 /// One way a provider signs: which header, how it is laid out, what is signed and how.
@@ -184,6 +248,14 @@ public struct SignatureSpec: Sendable, Equatable {
     public var signedContent: SignedContentTemplate
     /// A legacy variant (e.g. GitHub's SHA-1 `X-Hub-Signature`) is refused unless the source opts in.
     public var legacy: Bool
+    /// Signatures are gathered from every source present, not only the first: one header per key (DocuSign's
+    /// `X-DocuSign-Signature-1…N`, Box's primary and secondary). Any configured key may match any of them.
+    public var everySource = false
+    /// Signatures over selected fields, one per item of the array at this pointer (Adyen's `notificationItems`): the
+    /// `from` sources and the `{json:…}` placeholders are relative to each item, and every item must verify.
+    public var items: JSONPointer?
+    /// The headers the request itself names as signed (Contentful, Hook0, Coinbase CDP).
+    public var signedHeaders: SignedHeaderList?
 
     public init(sources: [ValueSource], format: SignatureHeaderFormat, algorithm: SignatureAlgorithm, encoding: ByteEncoding, signedContent: SignedContentTemplate, legacy: Bool = false) {
         self.sources = sources
@@ -197,6 +269,39 @@ public struct SignatureSpec: Sendable, Equatable {
 
 public enum TimestampUnit: String, Sendable, CaseIterable {
     case seconds, milliseconds, rfc3339
+}
+
+/// A list of signed headers named by the request: where the names are, how they are split and ordered, what becomes of a
+/// named header that is absent, and how `{signed_headers}` renders the list.
+///
+/// Hook0 (and Coinbase CDP): names in the signature's `h` field, space-separated, in the order given, an absent header
+/// refused, rendered as the values joined by `.` (`{signed_header_names}` renders the names). Contentful: names in
+/// `x-contentful-signed-headers`, comma-separated, sorted, the signed-headers and timestamp headers always included,
+/// absent ones skipped, rendered as `name:value` joined by `;` (the list header's own value is the normalized list).
+public struct SignedHeaderList: Sendable, Equatable {
+    public enum Render: Sendable, Equatable {
+        case values(join: String)
+        case pairs(separator: String, join: String)
+    }
+
+    public var namesFrom: ValueSource
+    public var separator: String
+    public var sorted: Bool
+    public var alwaysInclude: [String]
+    /// A named header the request lacks: refused (`malformed_signature`) when true, left out when false.
+    public var refuseMissing: Bool
+    public var render: Render
+    /// At most this many names (an unsigned request chooses them).
+    public static let maxNames = 64
+
+    public init(namesFrom: ValueSource, separator: String, sorted: Bool, alwaysInclude: [String], refuseMissing: Bool, render: Render) {
+        self.namesFrom = namesFrom
+        self.separator = separator
+        self.sorted = sorted
+        self.alwaysInclude = alwaysInclude
+        self.refuseMissing = refuseMissing
+        self.render = render
+    }
 }
 
 /// Where a provider's signed timestamp is and how far it may be from the receive time.
@@ -311,6 +416,8 @@ public struct ProviderProfile: Sendable, Equatable {
     public var confidence: ProfileConfidence = .secondary
     /// Where the scheme was read: the SDK file, documentation page or sources, for an operator to check.
     public var reference = ""
+    /// The profile's one-line description of its scheme (`description` in the file), for the README's table.
+    public var summary = ""
     /// The JWT scheme, for profiles whose signature algorithm is `jwt`.
     public var jwt: JWTSpec?
     /// One request carries many events (`split = "/events"`): each element of the array is an event of its own.
@@ -337,6 +444,7 @@ public struct ProviderProfile: Sendable, Equatable {
         case .twilio: return "twilio (hmac-sha1/base64 over URL + sorted params) in \(where_)"
         case .awsSNS: return "aws-sns (RSA over the canonical message; certificate from sns.<region>.amazonaws.com)"
         case .paypalRSA: return "paypal-rsa (SHA256withRSA over id|time|webhook_id|crc32; certificate from api.paypal.com)"
+        case .plivoV3: return "plivo-v3 (hmac-sha256/base64 over URL + sorted params + nonce) in \(where_)"
         case .jwt:
             guard let j = jwt else { return "jwt in \(where_)" }
             var parts = [j.algorithms.map(\.rawValue).joined(separator: "/")]
@@ -586,4 +694,52 @@ public struct SecretWindow: Sendable, Equatable {
     }
 
     public func hasExpired(at now: EpochMillis) -> Bool { expiresAt.map { now >= $0 } ?? false }
+}
+
+/// A request's signed-header list, resolved once per request and rendered into the signed content.
+struct RenderedHeaderList: Sendable, Equatable {
+    /// `{signed_header_names}`: the normalized names joined by the list's separator.
+    var names: String
+    /// `{signed_headers}`.
+    var rendered: String
+}
+
+extension SignedHeaderList {
+    /// The list this request names: split, normalized to lower case, the always-included names added, sorted if the
+    /// provider sorts; a named header the request lacks is refused or left out. Nil names (no list) are an empty list.
+    func resolve(_ request: IncomingRequest, fields: SignatureFields) -> Result<RenderedHeaderList, VerificationFailure> {
+        let listHeader: String?
+        if case .header(let h) = namesFrom { listHeader = h.lowercased() } else { listHeader = nil }
+        let raw = ProviderProfile.value(of: namesFrom, in: request, signatureFields: fields) ?? ""
+        var names: [String] = []
+        for piece in raw.components(separatedBy: separator) {
+            let name = piece.trimmingCharacters(in: .whitespaces).lowercased()
+            guard !name.isEmpty else { continue }
+            guard names.count < Self.maxNames else { return .failure(.malformedSignature) }
+            if !names.contains(name) { names.append(name) }
+        }
+        for name in alwaysInclude where !names.contains(name.lowercased()) { names.append(name.lowercased()) }
+        if sorted { names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        var kept: [(String, String?)] = []
+        for name in names {
+            if name == listHeader { kept.append((name, nil)); continue }  // its value is the normalized list, below
+            if let value = request.headers.first(name) { kept.append((name, value.trimmingASCIIWhitespace())); continue }
+            if refuseMissing { return .failure(.malformedSignature) }
+        }
+        let joinedNames = kept.map(\.0).joined(separator: separator)
+        let rendered: String
+        switch render {
+        case .values(let join): rendered = kept.map { $0.1 ?? joinedNames }.joined(separator: join)
+        case .pairs(let sep, let join): rendered = kept.map { $0.0 + sep + ($0.1 ?? joinedNames) }.joined(separator: join)
+        }
+        return .success(RenderedHeaderList(names: joinedNames, rendered: rendered))
+    }
+}
+
+extension SignatureSpec {
+    /// The pointer of `source` within item `index` of a per-item spec, or `source` itself.
+    func source(_ source: ValueSource, item index: Int) -> ValueSource {
+        guard let base = items, case .json(let p) = source else { return source }
+        return .json(JSONPointer(tokens: base.tokens + [String(index)] + p.tokens))
+    }
 }

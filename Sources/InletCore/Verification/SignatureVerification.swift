@@ -123,6 +123,18 @@ public enum SignatureHeaderParser {
             guard wellFormed > 0 else { return .failure(.malformedSignature) }
             guard !sigs.isEmpty else { return .failure(.noSupportedSignature) }
             return .success(.init(signatures: sigs, fields: [:]))
+        case .positional(let sep, let names):
+            var sigs: [[UInt8]] = []
+            var fields = SignatureFields()
+            var position = 0
+            whole.forEachPiece(separatedBy: sep, in: all) { piece in
+                let p = piece.trimmed(in: all)
+                guard !p.isEmpty else { return }
+                if position < names.count { fields.add(names[position], p.string(in: all)) } else { sigs.append(p.bytes(in: all)) }
+                position += 1
+            }
+            guard position > names.count else { return .failure(.malformedSignature) }
+            return .success(.init(signatures: sigs, fields: fields))
         }
     }
 }
@@ -220,10 +232,13 @@ extension SignatureSpec {
     /// names and values without separators (`a=bc` and `ab=c` sign alike); Mailgun signs a timestamp and a token in
     /// the body, not the body. Each authenticates the sender, not the bytes.
     public func bindsBody(of request: IncomingRequest) -> Bool {
+        // Adyen-style per-item signatures cover selected fields of each item, not the bytes around them.
+        if items != nil { return false }
         switch algorithm {
-        case .hmac, .ed25519, .ecdsaP256SHA256, .rsa: return signedContent.segments.contains(.body)
+        case .hmac, .ed25519, .ecdsaP256SHA256, .rsa, .keyedHash: return signedContent.segments.contains(.body)
         case .twilio: return request.queryParameter("bodySHA256") != nil  // checked against the body by the verifier
-        case .token, .awsSNS, .paypalRSA: return false
+        // Plivo V3 signs the URL and the sorted form parameters, concatenated like Twilio's: not the bytes.
+        case .token, .awsSNS, .paypalRSA, .plivoV3: return false
         case .jwt: return false  // decided by `JWTVerifier`, which knows whether the body-hash claim was checked
         }
     }
@@ -274,13 +289,30 @@ extension ProviderProfile {
         var chosen: (SignatureSpec, String)?
         var legacyOnly = false
         for spec in signatures {
-            guard let value = spec.sources.lazy.compactMap({ Self.value(of: $0, in: request) }).first else { continue }
+            // A per-item spec is present when its first item carries a signature.
+            let sources = spec.items == nil ? spec.sources : spec.sources.map { spec.source($0, item: 0) }
+            guard let value = sources.lazy.compactMap({ Self.value(of: $0, in: request) }).first else { continue }
             if spec.legacy && !options.allowLegacySignatures { legacyOnly = true; continue }
             chosen = (spec, value)
             break
         }
         guard let (spec, headerValue) = chosen else {
             return .failure(legacyOnly ? .legacySignatureRefused : .missingSignature)
+        }
+        if spec.items != nil { return verifyItems(spec, request: request, keys: keys, now: now) }
+        if spec.algorithm == .plivoV3 {
+            guard let base = options.publicURL else { return .failure(.publicURLNotConfigured) }
+            guard let nonce = request.headers.first(PlivoSignature.nonceHeader), !nonce.isEmpty else { return .failure(.malformedSignature) }
+            let active = keys.indices.filter { keys[$0].window.isActive(at: now) }
+            let candidates = PlivoSignature.signatures(in: headerValue)
+            if let i = PlivoSignature.verify(request: request, publicURL: base, nonce: nonce, signatures: candidates, keys: active.map { keys[$0] }) {
+                return .success(.init(keyIndex: active[i], timestamp: nil))
+            }
+            let expired = keys.indices.filter { keys[$0].window.hasExpired(at: now) }
+            if PlivoSignature.verify(request: request, publicURL: base, nonce: nonce, signatures: candidates, keys: expired.map { keys[$0] }) != nil {
+                return .failure(.secretExpired)
+            }
+            return .failure(.signatureMismatch)
         }
         if spec.algorithm == .jwt {
             var keySet: JSONWebKeySet?
@@ -294,10 +326,19 @@ extension ProviderProfile {
             guard let jwtSpec = jwt else { return .failure(.noSupportedSignature) }
             return JWTVerifier.verify(request, headerValue: headerValue, spec: jwtSpec, keys: keys, keySet: keySet, options: options, now: now)
         }
-        let parsed: ParsedSignatureHeader
+        var parsed: ParsedSignatureHeader
         switch SignatureHeaderParser.parse(headerValue, format: spec.format) {
         case .success(let p): parsed = p
         case .failure(let f): return .failure(f)
+        }
+        if spec.everySource {
+            // One header per key: the first present source was parsed above; the others add their signatures.
+            var first = true
+            for source in spec.sources {
+                guard let value = Self.value(of: source, in: request) else { continue }
+                if first { first = false; continue }
+                if case .success(let more) = SignatureHeaderParser.parse(value, format: spec.format) { parsed.signatures += more.signatures }
+            }
         }
 
         var timestampText: String?
@@ -311,13 +352,20 @@ extension ProviderProfile {
             timestampMillis = millis
         }
         if spec.signedContent.usesURL && options.publicURL == nil { return .failure(.publicURLNotConfigured) }
+        var headerList: RenderedHeaderList?
+        if let list = spec.signedHeaders {
+            switch list.resolve(request, fields: parsed.fields) {
+            case .success(let r): headerList = r
+            case .failure(let f): return .failure(f)
+            }
+        }
         let idText = spec.signedContent.usesID ? resolve(signedIDSources, in: request, signatureFields: parsed.fields) : nil
         if spec.signedContent.usesID && idText == nil { return .failure(.malformedSignature) }
 
         let message: [UInt8]
         switch spec.algorithm {
         case .ed25519, .ecdsaP256SHA256, .rsa:
-            message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
+            message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL, headerList: headerList)
         default:
             message = []  // HMAC streams the signed content into each key's prepared state instead
         }
@@ -335,14 +383,25 @@ extension ProviderProfile {
                     let mac: [UInt8]
                     if let prepared = keys[index].hmac {
                         mac = hash.mac(prepared) { update in
-                            forEachSignedChunk(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL, update)
+                            forEachSignedChunk(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL,
+                                               headerList: headerList, update)
                         }
                     } else {
-                        let whole = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL)
+                        let whole = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL,
+                                                headerList: headerList)
                         mac = hash.mac(key: keys[index].keyBytes, message: whole)
                     }
                     let expected = spec.encoding.encode(mac)
-                    for candidate in parsed.signatures { record(index, constantTimeEquals(expected, candidate)) }
+                    for candidate in parsed.signatures { record(index, spec.encoding.matches(expected: expected, candidate: candidate)) }
+                }
+            case .keyedHash(let hash):
+                for index in indices {
+                    let digest = hash.digest(key: keys[index].keyBytes) { update in
+                        forEachSignedChunk(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL,
+                                           headerList: headerList, update)
+                    }
+                    let expected = spec.encoding.encode(digest)
+                    for candidate in parsed.signatures { record(index, spec.encoding.matches(expected: expected, candidate: candidate)) }
                 }
             case .token:
                 for index in indices {
@@ -368,7 +427,7 @@ extension ProviderProfile {
                     guard case .rsa(let key) = keys[index].material else { continue }
                     for sig in decoded { record(index, PublicKeys.verifyRSA(key, signature: sig, message: message, hash: hash)) }
                 }
-            case .jwt:
+            case .jwt, .plivoV3:
                 break  // verified above
             case .awsSNS, .paypalRSA:
                 guard let der = options.signingCertificateKey else { return .failure(.certificateUnavailable) }
@@ -435,10 +494,19 @@ extension ProviderProfile {
         }
         if spec.signedContent.usesID, case .header(let h)? = signedIDSources.first { headers.append((h, id)) }
         let req = IncomingRequest(method: method, path: "/", headers: HTTPHeaderList(headers.map { ($0.0, $0.1) }), body: body, peer: nil, receivedAt: 0)
-        let message = signedBytes(spec.signedContent, request: req, timestamp: tsText, id: id, publicURL: publicURL)
+        var fields = SignatureFields()
+        if let (k, v) = tsField { fields.add(k, v) }
+        let headerList = spec.signedHeaders.flatMap { try? $0.resolve(req, fields: fields).get() }
+        let message = signedBytes(spec.signedContent, request: req, timestamp: tsText, id: id, publicURL: publicURL, headerList: headerList)
         let sig: String
         switch spec.algorithm {
         case .hmac(let hash): sig = String(decoding: spec.encoding.encode(hash.mac(key: key, message: message)), as: UTF8.self)
+        case .keyedHash(let hash):
+            sig = String(decoding: spec.encoding.encode(hash.digest(key: key) { feed in message.withUnsafeBytes(feed) }), as: UTF8.self)
+        case .plivoV3:
+            let nonce = id
+            headers.append((PlivoSignature.nonceHeader, nonce))
+            sig = PlivoSignature.sign(url: publicURL ?? "", method: method, formBody: body, nonce: nonce, key: key)
         case .token: sig = String(decoding: key, as: UTF8.self)
         case .twilio:
             sig = TwilioSignature.sign(url: publicURL ?? "", formBody: body, key: key)
@@ -454,6 +522,8 @@ extension ProviderProfile {
             parts.append(keys[0] + kvSep + sig)
             value = parts.joined(separator: pairSep)
         case .versionedList(_, let versionSep, let versions): value = versions[0] + versionSep + sig
+        case .positional(let sep, let names):
+            value = (names.map { name in name == tsField?.0 ? tsField!.1 : "" } + [sig]).joined(separator: sep)
         }
         if case .header(let h)? = spec.sources.first { headers.append((h, value)) }
         return headers
@@ -475,23 +545,102 @@ extension ProviderProfile {
         }
     }
 
-    func signedBytes(_ template: SignedContentTemplate, request: IncomingRequest, timestamp: String?, id: String?, publicURL: String?) -> [UInt8] {
+    func signedBytes(_ template: SignedContentTemplate, request: IncomingRequest, timestamp: String?, id: String?, publicURL: String?,
+                     headerList: RenderedHeaderList? = nil, itemBase: [String]? = nil) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(request.body.count + 64)
-        forEachSignedChunk(template, request: request, timestamp: timestamp, id: id, publicURL: publicURL) { out.append(contentsOf: $0) }
+        forEachSignedChunk(template, request: request, timestamp: timestamp, id: id, publicURL: publicURL, headerList: headerList, itemBase: itemBase) {
+            out.append(contentsOf: $0)
+        }
         return out
     }
+
+    /// The path the provider called: the public URL's, when the source sets one (the gateway may sit behind a proxy
+    /// that rewrites it), else the request's.
+    static func calledPath(_ request: IncomingRequest, publicURL: String?) -> String {
+        guard let url = publicURL, let scheme = url.range(of: "://") else { return request.path }
+        let rest = url[scheme.upperBound...]
+        guard let slash = rest.firstIndex(of: "/") else { return "/" }
+        let path = rest[slash...]
+        return String(path[..<(path.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? path.endIndex)])
+    }
+
+    /// Verifies a per-item spec (Adyen): every item of the array must carry a signature that one active key produces
+    /// over the item's fields. Bounded: at most `maxItems` items are read.
+    func verifyItems(_ spec: SignatureSpec, request: IncomingRequest, keys: [VerificationKey], now: EpochMillis) -> Result<VerifiedSignature, VerificationFailure> {
+        guard let base = spec.items else { return .failure(.noSupportedSignature) }
+        let active = keys.indices.filter { keys[$0].window.isActive(at: now) }
+        let expired = keys.indices.filter { keys[$0].window.hasExpired(at: now) }
+        // The bound first, with one lookup: a batch past it is refused before any item is verified.
+        if (try? JSONScanner.find(JSONPointer(tokens: base.tokens + [String(Self.maxItems)]), in: request.body)) != nil {
+            return .failure(.malformedSignature)
+        }
+        var first: Int?
+        var index = 0
+        while index < Self.maxItems, (try? JSONScanner.find(JSONPointer(tokens: base.tokens + [String(index)]), in: request.body)) != nil {
+            guard let value = spec.sources.lazy.compactMap({ Self.value(of: spec.source($0, item: index), in: request) }).first, !value.isEmpty else {
+                return .failure(.missingSignature)
+            }
+            let candidate = Array(value.utf8)
+            let itemBase = base.tokens + [String(index)]
+            func matching(_ indices: [Int]) -> Int? {
+                var matched: Int?
+                for k in indices {
+                    let mac: [UInt8]
+                    guard case .hmac(let hash) = spec.algorithm else { return nil }
+                    if let prepared = keys[k].hmac {
+                        mac = hash.mac(prepared) { update in
+                            forEachSignedChunk(spec.signedContent, request: request, timestamp: nil, id: nil, publicURL: nil, itemBase: itemBase, update)
+                        }
+                    } else {
+                        mac = hash.mac(key: keys[k].keyBytes, message: signedBytes(spec.signedContent, request: request, timestamp: nil, id: nil, publicURL: nil, itemBase: itemBase))
+                    }
+                    if spec.encoding.matches(expected: spec.encoding.encode(mac), candidate: candidate) && matched == nil { matched = k }
+                }
+                return matched
+            }
+            guard let k = matching(active) else { return .failure(matching(expired) != nil ? .secretExpired : .signatureMismatch) }
+            if first == nil { first = k }
+            index += 1
+        }
+        guard let keyIndex = first else { return .failure(.missingSignature) }
+        return .success(.init(keyIndex: keyIndex, timestamp: nil))
+    }
+
+    /// The most items of a per-item spec that are verified; a longer batch is refused (`malformed_signature`). Each item's
+    /// fields are found by scanning the body, so a batch costs items × fields scans (a forged item stops the loop).
+    public static let maxItems = 64
 
     /// The signed content, in order, as chunks of bytes: what `signedBytes` concatenates, for a MAC to absorb
     /// without copying the body.
     func forEachSignedChunk(_ template: SignedContentTemplate, request: IncomingRequest, timestamp: String?, id: String?, publicURL: String?,
-                            _ chunk: (UnsafeRawBufferPointer) -> Void) {
+                            headerList: RenderedHeaderList? = nil, itemBase: [String]? = nil, _ chunk: (UnsafeRawBufferPointer) -> Void) {
+        func pointer(_ p: JSONPointer) -> JSONPointer { itemBase.map { JSONPointer(tokens: $0 + p.tokens) } ?? p }
         func text(_ s: String) {
             var s = s
             s.withUTF8 { chunk(UnsafeRawBufferPointer($0)) }
         }
-        for seg in template.segments {
+        func present(_ seg: SignedContentSegment) -> Bool {
             switch seg {
+            case .literal: return true
+            case .body: return !request.body.isEmpty
+            case .timestamp: return !(timestamp ?? "").isEmpty
+            case .id: return !(id ?? "").isEmpty
+            case .method: return !request.method.isEmpty
+            case .url: return !(publicURL ?? "").isEmpty
+            case .header(let h): return !(request.headers.first(h)?.trimmingASCIIWhitespace() ?? "").isEmpty
+            case .json(let p): return !(JSONScanner.scalarText(at: pointer(p), in: request.body) ?? "").isEmpty
+            case .query(let q): return !(request.queryParameter(q) ?? "").isEmpty
+            case .path: return true
+            case .signedHeaders: return !(headerList?.rendered ?? "").isEmpty
+            case .signedHeaderNames: return !(headerList?.names ?? "").isEmpty
+            case .optional: return false  // groups do not nest (SignedContentTemplate refuses it)
+            }
+        }
+        // Not recursive (groups do not nest), so the local functions need no boxed context per request.
+        func emitOne(_ seg: SignedContentSegment) {
+            switch seg {
+            case .optional: break  // groups do not nest (SignedContentTemplate refuses it); handled below
             case .literal(let l): l.withUnsafeBytes(chunk)
             case .body: request.body.withUnsafeBytes(chunk)
             case .timestamp: text(timestamp ?? "")
@@ -501,8 +650,18 @@ extension ProviderProfile {
                 text(publicURL ?? "")
                 if let q = request.query { text("?"); text(q) }
             case .header(let h): text(request.headers.first(h) ?? "")
-            case .json(let p): text(JSONScanner.scalarText(at: p, in: request.body) ?? "")
+            case .json(let p): text(JSONScanner.scalarText(at: pointer(p), in: request.body) ?? "")
             case .query(let q): text(request.queryParameter(q) ?? "")
+            case .path: text(Self.calledPath(request, publicURL: publicURL))
+            case .signedHeaders: text(headerList?.rendered ?? "")
+            case .signedHeaderNames: text(headerList?.names ?? "")
+            }
+        }
+        for seg in template.segments {
+            if case .optional(let inner) = seg {
+                if inner.allSatisfy(present) { for part in inner { emitOne(part) } }
+            } else {
+                emitOne(seg)
             }
         }
     }

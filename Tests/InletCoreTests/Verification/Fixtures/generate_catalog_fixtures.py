@@ -25,7 +25,8 @@ from unittest import mock
 import nacl.signing
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog_fixtures.json")
+# Shipped with the profiles (providers/fixtures/), where `inlet providers test NAME` reads them.
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "providers", "fixtures", "catalog_fixtures.json")
 DOC = "python hmac (documented scheme)"
 fixtures = []
 

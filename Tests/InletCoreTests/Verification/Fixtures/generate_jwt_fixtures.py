@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 NOW = int(time.time())
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jwt_fixtures.json")
+# Shipped with the profiles (providers/fixtures/), where `inlet providers test NAME` reads them.
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "providers", "fixtures", "jwt_fixtures.json")
 fixtures = []
 
 

@@ -24,7 +24,8 @@ except ImportError as e:  # pragma: no cover
     sys.exit(f"missing SDK ({e}); pip install svix pynacl")
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "more_fixtures.json")
+# Shipped with the profiles (providers/fixtures/), where `inlet providers test NAME` reads them.
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "providers", "fixtures", "more_fixtures.json")
 HMAC_DOC = "python hmac (documented scheme)"
 fixtures = []
 

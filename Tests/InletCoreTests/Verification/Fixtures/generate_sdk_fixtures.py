@@ -85,7 +85,8 @@ SDK_SVIX = sdk_label("svix")
 SDK_SLACK = sdk_label("slack-sdk")
 SDK_HMAC = "python hmac (documented scheme)"
 
-OUT = Path(__file__).resolve().parent / "sdk_fixtures.json"
+# Shipped with the profiles (providers/fixtures/), where `inlet providers test NAME` reads them.
+OUT = Path(__file__).resolve().parents[4] / "providers" / "fixtures" / "sdk_fixtures.json"
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z, the receiver's clock in every fixture
 TOLERANCE = 300
