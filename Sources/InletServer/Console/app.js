@@ -302,10 +302,12 @@ function stackedBars(series, from, stepSeconds, label) {
   const max = Math.max(1, ...totals);
   const plotW = width - left - 4, plotH = height - bottom - top, barW = plotW / steps;
   const nodes = [svg("title", { text: label })];
-  for (const frac of [0, 0.5, 1]) {
-    const y = top + plotH - frac * plotH;
+  // Gridlines at whole counts: 0, the middle when it is one, and the top.
+  const ticks = [...new Set([0, Math.round(max / 2), max])];
+  for (const tick of ticks) {
+    const y = top + plotH - (tick / max) * plotH;
     nodes.push(svg("line", { class: "axis", x1: left, x2: width - 4, y1: y, y2: y }));
-    nodes.push(svg("text", { x: left - 4, y: y + 3, "text-anchor": "end", text: String(Math.round(max * frac)) }));
+    nodes.push(svg("text", { x: left - 4, y: y + 3, "text-anchor": "end", text: String(tick) }));
   }
   const start = new Date(from).getTime();
   const hhmm = (i) => new Date(start + i * stepSeconds * 1000).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
