@@ -88,6 +88,27 @@ struct ConsoleTests {
         #expect(!AdminAPI.matches(ifNoneMatch: [], etag: "\"a\""))
     }
 
+    @Test func sourcesSayWhichSecretsExpireWithinTheWarningHorizon() async throws {
+        let format = ISO8601DateFormatter()
+        let soon = format.string(from: Date().addingTimeInterval(2 * 86_400)), later = format.string(from: Date().addingTimeInterval(30 * 86_400))
+        let destination = try await TestDestination()
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + adminSection + """
+            [sources.stripe]
+            provider = "stripe"
+            secrets = [{ label = "current", value = "\(stripeSecret)", expires_at = \(later) },
+                       { label = "old", value = "whsec_old_secret_value", expires_at = \(soon) },
+                       { label = "plain", value = "whsec_plain_secret_value" }]
+            destinations = ["svc"]
+            """)
+        let admin = "http://127.0.0.1:\(try await gw.gateway.adminPort())"
+        let sources = try await Self.call(admin + "/v1/sources").decode(AdminAPI.SourceList.self)
+        let secrets = try #require(sources.sources.first).secrets
+        #expect(secrets.map(\.label) == ["current", "old", "plain"])
+        #expect(secrets.map(\.expiringSoon) == [false, true, false], "the default horizon is 7 days")
+        try await gw.stop()
+        await destination.stop()
+    }
+
     @Test func statsCountStoredDuplicateAndRefusedPerSource() async throws {
         let destination = try await TestDestination()
         let (gw, admin) = try await Self.gateway(destination)

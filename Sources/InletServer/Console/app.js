@@ -903,21 +903,18 @@ async function renderQuarantined(params, signal, id) {
 
 // ---------- sources and destinations ----------
 
-const WEEK = 7 * 86400 * 1000;
-
 async function renderSources(params, signal) {
   const list = await api("GET", "/v1/sources", { signal });
-  const now = Date.now();
   return h("div", {},
     h("h1", { text: "Sources" }),
     h("div", { class: "cards" }, list.sources.map((s) => h("section", { class: "card", "aria-label": "Source " + s.name },
       h("h2", {}, h("a", { href: "#/events" + query({ source: s.name }), text: s.name })),
       facts([["Path", h("span", { class: "mono", text: s.path })], ["Provider", s.provider], ["Destinations", s.destinations.join(", ") || "none"]]),
       table(["Secret", "State", "Window", "Last verified", "24 h"], s.secrets.map((secret) => {
-        const expires = secret.expires_at ? new Date(secret.expires_at).getTime() : null;
+        // The gateway says which secrets expire within its warning horizon ([secrets] expiry_warning_days).
         let warning = null;
         if (secret.state === "expired") warning = badge("expired", "bad");
-        else if (expires && expires - now < WEEK) warning = badge("expires " + formatTime(secret.expires_at), "warn");
+        else if (secret.expiring_soon) warning = badge("expires " + formatTime(secret.expires_at), "warn");
         return h("tr", {},
           h("td", { class: "mono", text: secret.label }),
           h("td", {}, badge(secret.state.replace(/_/g, " "), secret.state === "active" ? "ok" : secret.state === "expired" ? "bad" : "warn"), warning ? [" ", warning] : null),
