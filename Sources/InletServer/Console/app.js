@@ -608,7 +608,7 @@ function bodyViewer(bytes, contentType, fileName) {
 }
 
 function headerTable(headers) {
-  return table(["Header", "Value"], headers.map(([name, value]) => h("tr", {}, h("td", { class: "mono", text: name }), h("td", { class: "mono", text: value }))));
+  return table(["Header", "Value"], headers.map(([name, value]) => h("tr", {}, h("td", { class: "mono", text: name }), h("td", { class: "mono value", text: value }))));
 }
 
 // Bash ANSI-C quoting ($'…'): every byte outside printable ASCII as \xHH, so the body is reproduced exactly.
