@@ -81,8 +81,14 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The operator console's page: embedded by the plugin below, not compiled or copied as resources.
+            exclude: ["Console"],
+            plugins: ["ConsoleAssetsPlugin"]
         ),
+        // Turns the console's files into Swift source at build time (run by ConsoleAssetsPlugin on the host).
+        .executableTarget(name: "ConsoleAssetEmbedder"),
+        .plugin(name: "ConsoleAssetsPlugin", capability: .buildTool(), dependencies: ["ConsoleAssetEmbedder"]),
         // The CLI's commands, as a library so they can be tested.
         .target(
             name: "InletCLI",

@@ -19,6 +19,8 @@ public final class Gateway: Sendable {
     public let runtime: LiveConfig
     public let ingress: IngressServer
     public let store: any EventStore
+    /// This process's traffic in 10-second slots, for the console (`GET /v1/stats`, the live tail's refusals).
+    public let traffic: TrafficLog
     private let serviceGroup: ServiceGroup
     private let client: HTTPClient
     /// Deliveries' own keep-alive client (certificate fetches and SNS confirmations use `client`).
@@ -54,7 +56,9 @@ public final class Gateway: Sendable {
                 logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
             }
         }
-        let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry))
+        let traffic = TrafficLog(clock: clock)
+        self.traffic = traffic
+        let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry), traffic: traffic)
         let ingestHealth = IngestHealth()
         let writer = GroupCommitter<IngestRecord, IngestResult>(
             name: "ingest", maxBatch: config.store.maxBatch,
@@ -136,7 +140,7 @@ public final class Gateway: Sendable {
         if let admin = config.admin {
             let api = AdminAPI(runtime: runtime, store: store, storeThreads: storeThreads, clock: clock,
                                circuitStates: { [delivery] in delivery.circuitStates() }, wake: { doorbell.ring() }, certificates: certificates,
-                               ingestFailing: { ingestHealth.isFailing(now: $0) })
+                               ingestFailing: { ingestHealth.isFailing(now: $0) }, traffic: traffic)
             var adminLimits = listenerLimits
             adminLimits.maxBodyBytes = admin.maxBodyBytes
             adminLimits.maxConnections = admin.maxConnections

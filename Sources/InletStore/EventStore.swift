@@ -95,6 +95,25 @@ public protocol EventCatalog: Sendable {
 
     /// Puts every dead letter matching the filters back in the queue with fresh attempts; returns how many.
     func redeliverDeadLetters(destination: String?, source: String?, now: EpochMillis) throws -> Int
+
+    // MARK: The console's overview
+
+    /// Events received in `[from, until)`, counted per source and per step: bucket `i` holds those received in
+    /// `[from + i·step, from + (i+1)·step)`. One grouped scan of the receive-time index.
+    func eventCounts(from: EpochMillis, until: EpochMillis, stepMillis: Int64) throws -> [EventCount]
+}
+
+/// One source's stored events in one step of a time window (`EventCatalog.eventCounts`).
+public struct EventCount: Sendable, Equatable {
+    public var source: String
+    public var bucket: Int
+    public var count: Int
+
+    public init(source: String, bucket: Int, count: Int) {
+        self.source = source
+        self.bucket = bucket
+        self.count = count
+    }
 }
 
 /// Quarantine: rejected requests, kept briefly so an operator can re-admit them after fixing the config. Its size

@@ -284,6 +284,20 @@ struct SQLiteOperationsTests {
         #expect(try store.quarantineSize() == 4)
     }
 
+    /// The console's overview: events per source and per step of a window, the window's ends exclusive of `until`.
+    @Test(arguments: StoreBackend.available) func eventCountsGroupBySourceAndStep(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore()
+        let at: [(String, EpochMillis)] = [("stripe", 9_999), ("stripe", 10_000), ("stripe", 10_500), ("github", 10_999), ("stripe", 11_000),
+                                          ("github", 12_999), ("stripe", 13_000)]
+        _ = try store.ingest(at.enumerated().map { record("evt_count_\($0)", source: $1.0, at: $1.1) })
+        let counts = try store.eventCounts(from: 10_000, until: 13_000, stepMillis: 1_000)
+            .sorted { ($0.bucket, $0.source) < ($1.bucket, $1.source) }
+        #expect(counts == [EventCount(source: "github", bucket: 0, count: 1), EventCount(source: "stripe", bucket: 0, count: 2),
+                           EventCount(source: "stripe", bucket: 1, count: 1), EventCount(source: "github", bucket: 2, count: 1)])
+        #expect(try store.eventCounts(from: 13_000, until: 13_000, stepMillis: 1_000).isEmpty)
+        #expect(try store.eventCounts(from: 0, until: 20_000, stepMillis: 0).isEmpty)
+    }
+
     /// Replays queued with due times are claimed only when due; a paused destination's rows are neither claimed nor
     /// counted as due, and come back on resume.
     @Test(arguments: StoreBackend.available) func replaysAreDueOnScheduleAndPausesHoldClaims(_ backend: StoreBackend) throws {

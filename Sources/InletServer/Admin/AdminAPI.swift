@@ -29,12 +29,15 @@ public struct AdminAPI: Sendable {
     let readiness: ReadinessCache
     /// Whether ingest commits are failing now (see `IngestHealth`); never, for the CLI's in-process use.
     let ingestFailing: @Sendable (EpochMillis) -> Bool
+    /// The gateway's own counters behind `/v1/stats` and the tail's refusals; nil outside the gateway process.
+    let traffic: TrafficLog?
 
     public init(runtime: LiveConfig, store: any Store, storeThreads: NIOThreadPool, clock: any WallClock,
                 circuitStates: @escaping @Sendable () -> [String: String]? = { nil }, wake: @escaping @Sendable () -> Void = {},
                 certificates: SigningCertificateCache? = nil, requiresToken: Bool = true,
-                ingestFailing: @escaping @Sendable (EpochMillis) -> Bool = { _ in false }) {
+                ingestFailing: @escaping @Sendable (EpochMillis) -> Bool = { _ in false }, traffic: TrafficLog? = nil) {
         self.requiresToken = requiresToken
+        self.traffic = traffic
         self.ingestFailing = ingestFailing
         readiness = ReadinessCache(clock: clock)
         self.runtime = runtime
@@ -61,6 +64,9 @@ public struct AdminAPI: Sendable {
     static let router = AdminRouter([
         AdminRoute(.GET, "/healthz", open: true) { api, r in api.health(r) },
         AdminRoute(.GET, "/readyz", open: true) { api, r in await api.readinessProbe(r) },
+        // The operator console's page and files (Routes/ConsoleRoutes.swift): open, they hold no data.
+        AdminRoute(.GET, "/", open: true) { api, r in api.consoleAsset(r) },
+        AdminRoute(.GET, "/console/{file}", open: true) { api, r in api.consoleAsset(r) },
         AdminRoute(.GET, "/v1/sources") { api, r in try await api.listSources(r) },
         AdminRoute(.GET, "/v1/destinations") { api, r in try await api.listDestinations(r) },
         AdminRoute(.POST, "/v1/destinations/{name}/pause") { api, r in try await api.pauseDestination(r) },
@@ -79,6 +85,11 @@ public struct AdminAPI: Sendable {
         AdminRoute(.GET, "/v1/quarantine/{id}") { api, r in try await api.showQuarantined(r) },
         AdminRoute(.DELETE, "/v1/quarantine/{id}") { api, r in try await api.discardQuarantined(r) },
         AdminRoute(.POST, "/v1/quarantine/{id}/readmit") { api, r in try await api.readmitQuarantined(r) },
+        // The console's (Routes/StatsRoutes.swift, TailRoutes.swift, ConsoleSupportRoutes.swift).
+        AdminRoute(.GET, "/v1/stats") { api, r in try await api.stats(r) },
+        AdminRoute(.GET, "/v1/tail") { api, r in try await api.tail(r) },
+        AdminRoute(.GET, "/v1/events/{id}/cloudevent") { api, r in try await api.cloudEvent(r) },
+        AdminRoute(.GET, "/v1/quarantine/{id}/verdict") { api, r in try await api.quarantineVerdict(r) },
     ])
 
     /// Answers one request: the token (unless the path is open), then the table: `404` for a path it does not

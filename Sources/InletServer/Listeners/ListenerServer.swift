@@ -26,11 +26,27 @@ public struct SimpleResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
-    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+    /// A body written piece by piece after the head (chunked), instead of `body`: the admin API's live tail.
+    public var stream: ResponseStream?
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], stream: ResponseStream? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.stream = stream
     }
+}
+
+/// A streamed response body: `produce` writes chunks until it returns (the response ends) or throws (the connection
+/// closes). Each `write` returns once its chunk was handed to the socket, so a client that reads slowly slows the
+/// producer instead of growing a buffer: one chunk is in memory per stream, whatever the reader's speed. A write
+/// after the client went away throws `ResponseStream.Closed`.
+public struct ResponseStream: Sendable {
+    public typealias Write = @Sendable ([UInt8]) async throws -> Void
+    public let produce: @Sendable (_ write: Write) async throws -> Void
+
+    public init(_ produce: @escaping @Sendable (_ write: Write) async throws -> Void) { self.produce = produce }
+
+    public struct Closed: Error {}
 }
 
 /// A small HTTP/1.1 server that hands each request to an async closure: the admin API, the metrics listener, the
@@ -190,6 +206,7 @@ private final class SimpleHandler: ChannelInboundHandler {
     }
 
     private func write(_ context: ChannelHandlerContext, _ response: SimpleResponse, version: HTTPVersion, close: Bool) {
+        if let stream = response.stream { return writeStream(context, response, stream, version: version, close: close) }
         var headers = HTTPHeaders(response.headers)
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
         if close { headers.replaceOrAdd(name: "Connection", value: "close") }
@@ -203,6 +220,50 @@ private final class SimpleHandler: ChannelInboundHandler {
             done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         } else {
             context.triggerUserOutboundEvent(RequestHeadTimeoutHandler.Progress.responseSent, promise: nil)
+        }
+    }
+
+    /// The head, then the producer's chunks as they come (chunked encoding; HTTP/1.0 gets a close-delimited body),
+    /// then the end. The connection counts as busy meanwhile, so the idle timeout does not cut a quiet stream.
+    private func writeStream(_ context: ChannelHandlerContext, _ response: SimpleResponse, _ stream: ResponseStream, version: HTTPVersion, close: Bool) {
+        var headers = HTTPHeaders(response.headers)
+        headers.remove(name: "Content-Length")
+        let chunked = version.major > 1 || (version.major == 1 && version.minor >= 1)
+        let close = close || !chunked
+        if close { headers.replaceOrAdd(name: "Connection", value: "close") }
+        if chunked { headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked") }
+        handling = true
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers))),
+                              promise: nil)
+        let eventLoop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: eventLoop)
+        let write: ResponseStream.Write = { bytes in
+            guard !bytes.isEmpty else { return }
+            try await eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+                let (handler, context) = bound.value
+                guard context.channel.isActive else { return eventLoop.makeFailedFuture(ResponseStream.Closed()) }
+                return context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))))
+            }.get()
+        }
+        let finished = eventLoop.makePromise(of: Bool.self)
+        finished.completeWithTask {
+            do {
+                try await stream.produce(write)
+                return true
+            } catch {
+                return false
+            }
+        }
+        finished.futureResult.assumeIsolated().whenSuccess { completed in
+            self.handling = false
+            guard context.channel.isActive else { return }
+            guard completed else { return context.close(promise: nil) }
+            let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+            if close {
+                done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            } else {
+                context.triggerUserOutboundEvent(RequestHeadTimeoutHandler.Progress.responseSent, promise: nil)
+            }
         }
     }
 

@@ -139,7 +139,15 @@ struct Readmitter: Sendable {
     /// Signing certificates for SNS/PayPal sources; without one such entries stay rejected.
     let certificates: SigningCertificateCache?
 
-    func readmit(_ entry: QuarantineEntry) async throws -> ReadmitOutcome {
+    /// What re-verifying `entry` against the config running now decides, without storing anything: the records it
+    /// would ingest, or the reason it is still refused. The console shows this before an operator re-admits.
+    enum Verdict: Sendable {
+        /// The records it would ingest: one, or one per item of a split batch.
+        case admit([IngestRecord])
+        case rejected(reason: String)
+    }
+
+    func verdict(_ entry: QuarantineEntry) async -> Verdict {
         let snapshot = runtime.current
         guard let source = snapshot.resolved.sources.first(where: { $0.name == entry.source }) else {
             return .rejected(reason: "source_not_configured")
@@ -159,7 +167,14 @@ struct Readmitter: Sendable {
         case .needsCertificate: return .rejected(reason: RejectionReason.certificateUnavailable.rawValue)
         case .admit(let admitted):
             // A split batch's items are committed together, in one transaction.
-            let records = IngestRecord.admittedAll(admitted, request: request, source: source, snapshot: snapshot, receivedAt: clock.now())
+            return .admit(IngestRecord.admittedAll(admitted, request: request, source: source, snapshot: snapshot, receivedAt: clock.now()))
+        }
+    }
+
+    func readmit(_ entry: QuarantineEntry) async throws -> ReadmitOutcome {
+        switch await verdict(entry) {
+        case .rejected(let reason): return .rejected(reason: reason)
+        case .admit(let records):
             let store = self.store, id = entry.id
             let result = try await storeThreads.runIfActive { () -> IngestResult in
                 let results = try store.ingest(records)

@@ -33,7 +33,14 @@ public struct GatewayMetrics: Sendable {
     /// The ingress's per-source handles, by source and provider name.
     private let sources = NIOLockedValueBox<[String: SourceMetrics]>([:])
 
-    public init(factory: any MetricsFactory) { self.factory = factory }
+    /// The console's per-slot view of the same traffic (`GET /v1/stats`, the live tail's refusals); nil in tools
+    /// that count nothing for a person to look at.
+    let traffic: TrafficLog?
+
+    public init(factory: any MetricsFactory, traffic: TrafficLog? = nil) {
+        self.factory = factory
+        self.traffic = traffic
+    }
 
     /// The handles for one source's requests: resolved once per source (and cached by each connection), so the
     /// ingress increments counters without building label keys or taking the registry lock per request.
@@ -83,6 +90,7 @@ public struct GatewayMetrics: Sendable {
 
     func rejected(source: String, provider: String, reason: RejectionReason) {
         counter("inlet_requests_rejected_total", [("source", source), ("provider", provider), ("reason", reason.rawValue)]).increment()
+        traffic?.refused(source: source, reason: reason.rawValue)
     }
 
     func accepted(source: String, provider: String) {
@@ -112,6 +120,7 @@ public struct GatewayMetrics: Sendable {
 
     func attempt(destination: String, outcome: String) {
         counter("inlet_delivery_attempts_total", [("destination", destination), ("outcome", outcome)]).increment()
+        traffic?.attempt(destination: destination, outcome: outcome)
     }
 
     /// Seconds from receipt to successful delivery.
@@ -218,7 +227,9 @@ final class SourceMetrics: Sendable {
         handle(\.skew) { metrics.recorder("inlet_timestamp_skew_seconds", [("source", source)]) }.record(seconds)
     }
 
+    /// Also counts the ack in the console's traffic log: one call per acknowledged request, accepted or duplicate.
     func ackLatency(duplicate: Bool, seconds: Double) {
+        metrics.traffic?.acked(source: source, duplicate: duplicate, seconds: seconds)
         if duplicate {
             handle(\.ackDuplicate) { metrics.recorder("inlet_ack_latency_seconds", [("source", source), ("outcome", "duplicate")]) }.record(seconds)
         } else {
@@ -237,6 +248,7 @@ final class SourceMetrics: Sendable {
     }
 
     func rejected(_ reason: RejectionReason) {
+        metrics.traffic?.refused(source: source, reason: reason.rawValue)
         let counter = handles.withLockedValue { h -> CoreMetrics.Counter in
             if let hit = h.rejected[reason] { return hit }
             let made = metrics.counter("inlet_requests_rejected_total", [("source", source), ("provider", provider), ("reason", reason.rawValue)])

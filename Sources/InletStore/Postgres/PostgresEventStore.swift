@@ -343,6 +343,17 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    public func eventCounts(from: EpochMillis, until: EpochMillis, stepMillis: Int64) throws -> [EventCount] {
+        guard stepMillis > 0, until > from else { return [] }
+        return try pool.session { c in
+            try c.run(PostgresSchema.eventCounts, [.int(from), .int(until), .int(stepMillis)]).rows.map { row in
+                let r = row.makeRandomAccess()
+                return EventCount(source: try r["source"].decode(String.self), bucket: Int(try r["bucket"].decode(Int64.self)),
+                                  count: Int(try r["n"].decode(Int64.self)))
+            }
+        }
+    }
+
     public func countEvents(matching filter: EventFilter) throws -> Int {
         try pool.session { c in try c.count(PostgresSchema.countEvents, Self.filterBinds(filter)) }
     }

@@ -281,6 +281,10 @@ public enum PostgresSchema {
                    AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.event_id = events.id AND s.state <> 'delivered')))
         """
     static let countEvents = "SELECT COUNT(*) AS n FROM events WHERE \(eventFilter)"
+    static let eventCounts = """
+        SELECT source, (received_at - $1::bigint) / $3::bigint AS bucket, COUNT(*) AS n FROM events
+        WHERE received_at >= $1::bigint AND received_at < $2::bigint GROUP BY source, bucket
+        """
     static let listEventsAscending = """
         SELECT \(eventColumns) FROM events WHERE \(eventFilter) AND ($8::text IS NULL OR id > $8::text) ORDER BY id LIMIT $9
         """

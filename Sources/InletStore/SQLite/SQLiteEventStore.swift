@@ -378,6 +378,15 @@ public final class SQLiteEventStore: EventStore {
         [f.source, f.eventType, f.eventKey, f.receivedFrom, f.receivedUntil, f.unroutedOnly ? 1 : 0, f.status?.rawValue]
     }
 
+    public func eventCounts(from: EpochMillis, until: EpochMillis, stepMillis: Int64) throws -> [EventCount] {
+        guard stepMillis > 0, until > from else { return [] }
+        return try read { db in
+            try Row.fetchAll(db, sql: SQLiteSchema.eventCounts, arguments: [from, until, stepMillis]).map {
+                EventCount(source: $0["source"], bucket: $0["bucket"], count: $0["n"])
+            }
+        }
+    }
+
     public func countEvents(matching filter: EventFilter) throws -> Int {
         try read { db in try Int.fetchOne(db, sql: SQLiteSchema.countEvents, arguments: StatementArguments(Self.filterArguments(filter))) ?? 0 }
     }

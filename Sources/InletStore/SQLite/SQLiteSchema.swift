@@ -271,6 +271,10 @@ public enum SQLiteSchema {
                    AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.event_id = events.id AND s.state <> 'delivered')))
         """
     static let countEvents = "SELECT COUNT(*) FROM events WHERE \(eventFilter)"
+    static let eventCounts = """
+        SELECT source, (received_at - ?1) / ?3 AS bucket, COUNT(*) AS n FROM events
+        WHERE received_at >= ?1 AND received_at < ?2 GROUP BY source, bucket
+        """
     // Bulk replay walks history oldest first, so a replayed stream arrives in its original order.
     static let listEventsAscending = """
         SELECT \(eventColumns) FROM events WHERE \(eventFilter) AND (?8 IS NULL OR id > ?8) ORDER BY id LIMIT ?9

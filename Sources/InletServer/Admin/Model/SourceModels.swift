@@ -29,6 +29,8 @@ extension AdminAPI {
         public var notBefore: String?
         public var expiresAt: String?
         public var lastVerifiedAt: String?
+        /// Not expired yet, but expires within `[secrets] expiry_warning_days` (the console's warning).
+        public var expiringSoon: Bool?
 
         enum CodingKeys: String, CodingKey {
             case label, state
@@ -36,6 +38,7 @@ extension AdminAPI {
             case notBefore = "not_before"
             case expiresAt = "expires_at"
             case lastVerifiedAt = "last_verified_at"
+            case expiringSoon = "expiring_soon"
         }
     }
 }

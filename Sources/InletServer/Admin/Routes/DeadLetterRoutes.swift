@@ -15,9 +15,13 @@ extension AdminAPI {
         return .json(200, DeadLetterList(deadLetters: deadLetters, nextCursor: rows.count == limit ? rows.last.map { String($0.deliveryID) } : nil))
     }
 
-    /// `POST /v1/dead-letters/redeliver?destination=&source=`: every matching dead letter, with fresh attempts.
+    /// `POST /v1/dead-letters/redeliver?destination=&source=&dry_run=`: every matching dead letter, with fresh attempts;
+    /// with `dry_run=true`, only counted.
     func redeliverDeadLetters(_ request: AdminRequest) async throws -> SimpleResponse {
         let destination = request.query("destination"), source = request.query("source"), now = clock.now()
+        if try Self.dryRun(request) {
+            return .json(200, RedeliverDryRun(dryRun: true, matched: try await countDeadLetters(destination: destination, source: source)))
+        }
         let n = try await store { try $0.redeliverDeadLetters(destination: destination, source: source, now: now) }
         if n > 0 { wake() }
         return .json(200, RedeliveredCount(redelivered: n))

@@ -2,7 +2,8 @@ import InletCore
 import InletStore
 
 extension AdminAPI {
-    /// `GET /v1/events?source=&type=&event_key=&since=&until=&status=&unrouted=true&limit=&cursor=`, newest first.
+    /// `GET /v1/events?source=&type=&event_key=&since=&until=&status=&unrouted=true&body_pointer=&body_value=&limit=&cursor=`,
+    /// newest first.
     func listEvents(_ request: AdminRequest) async throws -> SimpleResponse {
         if let bad = ["since", "until"].first(where: { request.query($0).map(RFC3339.parse) == .some(nil) }) {
             throw Refusal(400, ErrorBody("invalid_time", hint: "RFC 3339, e.g. 2026-11-23T00:00:00Z", parameter: bad))
@@ -15,6 +16,15 @@ extension AdminAPI {
                                  unroutedOnly: request.query("unrouted") == "true", status: request.query("status").flatMap(EventStatus.init(rawValue:)))
         let limit = min(max(request.query("limit").flatMap(Int.init) ?? 50, 1), 500)
         let cursor = request.query("cursor")
+        if let condition = try BodyCondition.parse(request) {
+            // Every body is read: the other filters bound the scan (see BodyCondition).
+            guard filter.source != nil || filter.eventType != nil || filter.eventKey != nil || filter.receivedFrom != nil || filter.status != nil
+                || filter.unroutedOnly else {
+                throw Refusal(400, ErrorBody("body_condition_needs_filter", hint: "add since (a time range), source, type, event_key or status"))
+            }
+            let (rows, next) = try await search(filter, condition, before: cursor, limit: limit)
+            return .json(200, EventList(events: rows.map(EventSummary.init), nextCursor: next))
+        }
         let rows = try await store { try $0.events(matching: filter, before: cursor, limit: limit) }
         return .json(200, EventList(events: rows.map(EventSummary.init), nextCursor: rows.count == limit ? rows.last?.id : nil))
     }

@@ -36,8 +36,10 @@ extension AdminAPI {
         return .json(200, ReadmitResult(e.id, outcome))
     }
 
-    /// `POST /v1/quarantine/readmit?source=&reason=`: every matching entry, oldest first.
+    /// `POST /v1/quarantine/readmit?source=&reason=&dry_run=`: every matching entry, oldest first; with `dry_run=true`,
+    /// only counted and verified.
     func readmitAllQuarantined(_ request: AdminRequest) async throws -> SimpleResponse {
+        let dryRun = try Self.dryRun(request)
         let filter = QuarantineFilter(source: request.query("source"), reason: request.query("reason"))
         var ids: [Int64] = [], cursor: Int64? = nil
         while true {
@@ -47,6 +49,7 @@ extension AdminAPI {
             guard page.count == 1000, let last = page.last else { break }
             cursor = last.id
         }
+        if dryRun { return .json(200, try await readmitDryRun(ids.reversed())) }
         var results: [ReadmitResult] = []
         let readmitter = self.readmitter
         for id in ids.reversed() {
@@ -63,7 +66,7 @@ extension AdminAPI {
         return e
     }
 
-    private var readmitter: Readmitter {
+    var readmitter: Readmitter {
         Readmitter(runtime: runtime, store: store, storeThreads: storeThreads, clock: clock, certificates: certificates)
     }
 }
