@@ -26,11 +26,24 @@ public struct SimpleResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// A body written piece by piece after the head (chunked), instead of `body`: server-sent events. The connection
+    /// closes when it returns.
+    public var streamingBody: StreamingBody?
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
+}
+
+/// A response body produced over time. Each `write` returns once its bytes were handed to the kernel, so a producer
+/// that awaits its writes holds at most one piece in memory however slowly the client reads; a write to a closed
+/// connection throws, and the producer is cancelled when the connection closes.
+public struct StreamingBody: Sendable {
+    public typealias Write = @Sendable ([UInt8]) async throws -> Void
+    public let produce: @Sendable (_ write: Write) async throws -> Void
+
+    public init(_ produce: @escaping @Sendable (_ write: Write) async throws -> Void) { self.produce = produce }
 }
 
 /// A small HTTP/1.1 server that hands each request to an async closure: the admin API, the metrics listener, the
@@ -190,6 +203,7 @@ private final class SimpleHandler: ChannelInboundHandler {
     }
 
     private func write(_ context: ChannelHandlerContext, _ response: SimpleResponse, version: HTTPVersion, close: Bool) {
+        if let streaming = response.streamingBody { return stream(context, response, streaming, version: version) }
         var headers = HTTPHeaders(response.headers)
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
         if close { headers.replaceOrAdd(name: "Connection", value: "close") }
@@ -204,6 +218,27 @@ private final class SimpleHandler: ChannelInboundHandler {
         } else {
             context.triggerUserOutboundEvent(RequestHeadTimeoutHandler.Progress.responseSent, promise: nil)
         }
+    }
+
+    /// Writes the head, then whatever the producer writes, each piece flushed and awaited; then the end, and closes.
+    /// The connection counts as handling throughout, so the idle timeout does not close it.
+    private func stream(_ context: ChannelHandlerContext, _ response: SimpleResponse, _ body: StreamingBody, version: HTTPVersion) {
+        var headers = HTTPHeaders(response.headers)
+        headers.remove(name: "Content-Length")
+        headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        headers.replaceOrAdd(name: "Connection", value: "close")
+        handling = true
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers))), promise: nil)
+        let producer = Task {
+            try? await body.produce { bytes in
+                guard !bytes.isEmpty else { return }
+                try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+            }
+            try? await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+            try? await channel.close()
+        }
+        channel.closeFuture.whenComplete { _ in producer.cancel() }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
