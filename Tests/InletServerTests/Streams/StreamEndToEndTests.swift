@@ -157,11 +157,11 @@ struct StreamEndToEndTests {
         let admin = "http://127.0.0.1:\(try await gw.gateway.adminPort())"
         let client = StreamClient(admin: admin)
         for n in 0..<3 { _ = try await send(gw, "evt_lease_\(n)") }
-        let dying = try await client.events("group=a&lease=1")
+        let dying = try await client.events("group=a&lease=5")
         #expect(dying.sequences == [1, 2, 3])
         #expect(try await client.events("group=a").events.isEmpty)
-        try await Task.sleep(for: .milliseconds(1_100))
-        let again = try await client.events("group=a")
+        // The long-poll looks again every second: it answers once the lease has run out.
+        let again = try await client.events("group=a&wait=30")
         #expect(again.sequences == [1, 2, 3])
         let late = try await client.ack("a", receipt: try #require(dying.receipt))
         #expect(late.status == 409 && late.error == "receipt_expired")
