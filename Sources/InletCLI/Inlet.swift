@@ -10,7 +10,7 @@ public struct Inlet: AsyncParsableCommand {
         abstract: "A receiver-side webhook gateway: verify, store durably, acknowledge, forward.",
         version: InletVersion.current,
         subcommands: [Serve.self, CheckConfig.self, Migrate.self, Reload.self, SendTest.self, Sources.self, Events.self, Replay.self, DeadLetters.self,
-                      Quarantine.self, Destinations.self, Prune.self, Secrets.self, Sink.self, Providers.self, Listen.self],
+                      Quarantine.self, Destinations.self, Streams.self, Prune.self, Secrets.self, Sink.self, Providers.self, Listen.self],
         defaultSubcommand: Serve.self)
 
     public init() {}

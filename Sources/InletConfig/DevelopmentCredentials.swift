@@ -72,6 +72,11 @@ extension GatewayConfig {
         if let admin {
             check(admin.tokens, ["admin", "tokens"], guards: "the admin API on \(listener(admin.host, admin.port))",
                   loopbackOnly: DevelopmentCredentials.isLoopback(host: admin.host))
+            // Stream consumers read on the admin listener: a published token there hands out every streamed event.
+            for name in streams.keys.sorted() {
+                check(streams[name]!.tokens, ["streams", name, "tokens"], guards: "stream '\(name)' on the admin API at \(listener(admin.host, admin.port))",
+                      loopbackOnly: DevelopmentCredentials.isLoopback(host: admin.host))
+            }
         }
         let ingress = listener(server.host, server.port), ingressLoopback = DevelopmentCredentials.isLoopback(host: server.host)
         for s in sources {

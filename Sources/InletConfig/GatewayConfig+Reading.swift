@@ -27,8 +27,12 @@ extension GatewayConfig {
         if var s = try r.table("log") { try readLog(&s, into: &c) }
         if var s = try r.table("sink") { c.sink = try readSink(&s) }
         if var s = try r.table("destinations") { c.destinations = try readDestinations(&s) }
-        if var s = try r.table("sources") { c.sources = try readSources(&s, destinations: c.destinations) }
+        if var s = try r.table("streams") { c.streams = try readStreams(&s) }
+        if var s = try r.table("sources") { c.sources = try readSources(&s, destinations: c.destinations, streams: c.streams) }
         try r.rejectUnknownKeys()
+        if c.admin == nil, let stream = c.streams.keys.sorted().first {
+            throw doc.error(["streams", stream], "consumers read streams on the admin listener: set [admin] listen and tokens")
+        }
         return c
     }
 
@@ -199,7 +203,37 @@ extension GatewayConfig {
         return destinations
     }
 
-    static func readSources(_ sources: inout TableReader, destinations: [String: DestinationConfig]) throws(ConfigError) -> [SourceConfig] {
+    static func readStreams(_ s: inout TableReader) throws(ConfigError) -> [String: StreamConfig] {
+        var streams: [String: StreamConfig] = [:]
+        for name in s.values.keys.sorted() {
+            guard var t = try s.table(name) else { continue }
+            guard StreamConfig.isValidName(name) else {
+                throw t.error(nil, "stream names are 1-64 letters, digits, '.', '-' or '_'")
+            }
+            var sc = StreamConfig(name: name, tokens: try secretList(&t, "tokens", required: true))
+            sc.retentionHours = try t.int("retention_hours", range: 1...87_600) ?? sc.retentionHours
+            sc.leaseSeconds = try t.int("lease_seconds", range: 1...3_600) ?? sc.leaseSeconds
+            sc.maxBatch = try t.int("max_batch", range: 1...1_000) ?? sc.maxBatch
+            sc.sseHeartbeatSeconds = try t.int("sse_heartbeat_seconds", range: 1...300) ?? sc.sseHeartbeatSeconds
+            try t.rejectUnknownKeys()
+            streams[name] = sc
+        }
+        return streams
+    }
+
+    /// Whether a route target names something that exists: a destination, or `stream:NAME` of a configured stream.
+    static func targetError(_ target: String, destinations: [String: DestinationConfig], streams: [String: StreamConfig]) -> String? {
+        if let stream = RouteTarget.streamName(target) {
+            guard streams[stream] != nil else {
+                let known = streams.keys.sorted()
+                return "unknown stream '\(stream)' (\(known.isEmpty ? "no [streams.NAME] is configured" : "configured: " + known.joined(separator: ", ")))"
+            }
+            return nil
+        }
+        return destinations[target] == nil ? "unknown destination '\(target)'" : nil
+    }
+
+    static func readSources(_ sources: inout TableReader, destinations: [String: DestinationConfig], streams: [String: StreamConfig] = [:]) throws(ConfigError) -> [SourceConfig] {
         var out: [SourceConfig] = []
         var paths: [String: String] = [:]
         for name in sources.values.keys.sorted() {
@@ -212,8 +246,8 @@ extension GatewayConfig {
             guard sc.path.hasPrefix("/"), !sc.path.contains("?") else { throw s.error("path", "must start with '/' and have no query") }
             if let other = paths[sc.path] { throw s.error("path", "'\(sc.path)' is already used by source '\(other)'") }
             paths[sc.path] = name
-            for d in sc.destinations where destinations[d] == nil {
-                throw s.error("destinations", "unknown destination '\(d)'")
+            for d in sc.destinations {
+                if let problem = targetError(d, destinations: destinations, streams: streams) { throw s.error("destinations", problem) }
             }
             sc.maxBodyBytes = try s.int("max_body_bytes", range: 1...(256 << 20)) ?? sc.maxBodyBytes
             sc.toleranceSeconds = try s.int("tolerance_seconds", range: 1...31_536_000)
@@ -224,7 +258,7 @@ extension GatewayConfig {
             sc.allowProviderIPs = try s.bool("allow_provider_ips") ?? false
             for var rt in try s.tables("routes") ?? [] {
                 let dest = try rt.requiredString("destination")
-                guard destinations[dest] != nil else { throw rt.error("destination", "unknown destination '\(dest)'") }
+                if let problem = targetError(dest, destinations: destinations, streams: streams) { throw rt.error("destination", problem) }
                 var route = Route(destination: dest, types: (try rt.strings("types") ?? []).map(TypePattern.init))
                 if let node = rt.raw("where") {
                     guard case .array(let items) = node else { throw rt.error("where", "expected a list of { pointer = \"/a/b\", equals = … | in = […] | exists = true }") }

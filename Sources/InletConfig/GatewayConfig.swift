@@ -169,6 +169,24 @@ public struct DestinationConfig: Sendable, Equatable {
     }
 }
 
+/// A stream: an ordered log that routes append to (`destinations = ["stream:NAME"]`) and consumers pull from by group
+/// on the admin listener (`/v1/streams/NAME/…`) with one of its own tokens.
+public struct StreamConfig: Sendable, Equatable {
+    public var name: String
+    /// Consumer bearer tokens (secret references); admin tokens do not read a stream's events.
+    public var tokens: [SecretReference]
+    /// Entries are kept at most this long; earlier once every group has acknowledged them.
+    public var retentionHours: Int = 168
+    /// How long a batch handed to a consumer stays reserved for it unless the request names its own `lease`.
+    public var leaseSeconds: Int = 30
+    /// The largest `max` a consumer may ask for in one batch.
+    public var maxBatch: Int = 1000
+    /// A server-sent-events connection with nothing to send writes a comment this often, so proxies keep it open.
+    public var sseHeartbeatSeconds: Int = 15
+
+    public static func isValidName(_ name: String) -> Bool { RouteTarget.isValidName(name) }
+}
+
 /// The gateway's configuration file (`config/inlet.toml`), parsed and checked but with secrets unresolved.
 public struct GatewayConfig: Sendable {
     public var file: String
@@ -188,6 +206,7 @@ public struct GatewayConfig: Sendable {
     public var metricsListen: (host: String, port: Int)?
     public var sources: [SourceConfig] = []
     public var destinations: [String: DestinationConfig] = [:]
+    public var streams: [String: StreamConfig] = [:]
     /// Where each key was written, from the parse: `resolve()` names lines without reading the file again.
     var keyLocator: KeyLocator?
 

@@ -7,6 +7,8 @@ public struct ResolvedConfig: Sendable {
     public var profiles: [String: ProviderProfile]
     public var sources: [ResolvedSource]
     public var destinations: [String: ResolvedDestination]
+    /// Streams with their consumer tokens resolved.
+    public var streams: [String: ResolvedStream] = [:]
     public var sinkSigner: StandardWebhooksSigner?
     /// Bearer tokens the admin API accepts.
     public var adminTokens: [String] = []
@@ -45,6 +47,12 @@ public struct ResolvedConfig: Sendable {
         let horizon = now + Int64(config.secretExpiryWarningDays) * 86_400_000
         return secretExpiries(now: now).filter { $0.expiresAt <= horizon }
     }
+}
+
+public struct ResolvedStream: Sendable {
+    public var config: StreamConfig
+    /// The consumer tokens' values: compared in constant time, never logged or listed.
+    public var tokens: [String]
 }
 
 public struct ResolvedDestination: Sendable {
@@ -192,6 +200,9 @@ extension GatewayConfig {
             sinkSigner = s
         }
         var resolved = ResolvedConfig(config: self, profiles: profiles, sources: policies, destinations: dests, sinkSigner: sinkSigner)
+        for (name, stream) in streams {
+            resolved.streams[name] = ResolvedStream(config: stream, tokens: try resolveAll(stream.tokens, path: ["streams", name, "tokens"]).map(\.1))
+        }
         if let admin {
             resolved.adminTokens = try resolveAll(admin.tokens, path: ["admin", "tokens"]).map(\.1)
         }

@@ -60,12 +60,15 @@ public final class Gateway: Sendable {
         self.traffic = traffic
         let metrics = GatewayMetrics(factory: GatewayMetrics.prometheusFactory(registry: metricsRegistry), traffic: traffic)
         let ingestHealth = IngestHealth()
+        let streamBell = StreamBell()
         let writer = GroupCommitter<IngestRecord, IngestResult>(
             name: "ingest", maxBatch: config.store.maxBatch,
             commit: { batch in
                 do {
                     let results = try ingestStore.ingest(batch)
                     ingestHealth.committed()
+                    // Committed: the streams' consumers may read these entries now (a long-poll answers at once).
+                    if batch.contains(where: { !$0.streams.isEmpty }) { streamBell.ring(batch.lazy.flatMap(\.streams)) }
                     return results
                 } catch {
                     ingestHealth.failed(at: clock.now())
@@ -134,13 +137,15 @@ public final class Gateway: Sendable {
                                                 limits: sinkLimits, handler: DevelopmentSink.handler(signer: signer, logger: logger)))
         }
         let pruner = RetentionPruner(store: store, clock: clock, idempotencyDays: config.store.idempotencyRetentionDays,
-                                     eventDays: config.store.eventRetentionDays, storeThreads: storeThreads, logger: logger)
-        let gauges = StoreGaugesService(store: store, runtime: runtime, clock: clock, storeThreads: storeThreads, metrics: metrics)
+                                     eventDays: config.store.eventRetentionDays, storeThreads: storeThreads, logger: logger,
+                                     streams: store, streamRetentionHours: { [runtime] in runtime.current.resolved.streams.mapValues(\.config.retentionHours) })
+        let gauges = StoreGaugesService(store: store, runtime: runtime, clock: clock, storeThreads: storeThreads, metrics: metrics, streams: store)
         var adminListener: HTTPListenerService?
         if let admin = config.admin {
             let api = AdminAPI(runtime: runtime, store: store, storeThreads: storeThreads, clock: clock,
                                circuitStates: { [delivery] in delivery.circuitStates() }, wake: { doorbell.ring() }, certificates: certificates,
-                               ingestFailing: { ingestHealth.isFailing(now: $0) }, traffic: traffic)
+                               ingestFailing: { ingestHealth.isFailing(now: $0) }, traffic: traffic, streamBell: streamBell,
+                               streamObserver: .init(leaseExpired: { metrics.streamLeaseExpired(stream: $0, group: $1, count: $2) }))
             var adminLimits = listenerLimits
             adminLimits.maxBodyBytes = admin.maxBodyBytes
             adminLimits.maxConnections = admin.maxConnections
@@ -171,6 +176,8 @@ public final class Gateway: Sendable {
         }
         if let shared = store as? PostgresEventStore {
             services.append(QueueNotificationService(store: shared, wake: { doorbell.ring() }))
+            // Another instance's appends wake this one's long-polls (which also recheck every second without it).
+            if !config.streams.isEmpty { services.append(QueueNotificationService(store: shared, streams: true, wake: { streamBell.ringAll() })) }
         }
         // Ingress last: it stops first on shutdown, and the quarantine writer, started before it, outlives it.
         services += [writer, completions, quarantine, pruner, gauges, delivery, ingress]
@@ -256,10 +263,17 @@ final class HTTPListenerService: Service, Sendable {
 /// only once all its deliveries finished). Small batches with pauses, so the deletes never hold the write lock long
 /// enough to delay an ingest commit.
 final class RetentionPruner: Service, Sendable {
+    /// Stream retention runs against this (nil: none).
+    let streams: (any StreamStore)?
     let store: any StoreMaintenance, clock: any WallClock, idempotencyDays: Int, eventDays: Int, storeThreads: NIOThreadPool, logger: Logger
+    /// Each configured stream's `retention_hours`, read at each pass (a reload may change them).
+    let streamRetentionHours: @Sendable () -> [String: Int]
     static let batch = 500
 
-    init(store: any StoreMaintenance, clock: any WallClock, idempotencyDays: Int, eventDays: Int, storeThreads: NIOThreadPool, logger: Logger) {
+    init(store: any StoreMaintenance, clock: any WallClock, idempotencyDays: Int, eventDays: Int, storeThreads: NIOThreadPool, logger: Logger,
+         streams: (any StreamStore)? = nil, streamRetentionHours: @escaping @Sendable () -> [String: Int] = { [:] }) {
+        self.streams = streams
+        self.streamRetentionHours = streamRetentionHours
         self.store = store
         self.clock = clock
         self.idempotencyDays = idempotencyDays
@@ -270,19 +284,32 @@ final class RetentionPruner: Service, Sendable {
 
     func run() async throws {
         try await PeriodicService(every: .seconds(600)) {
-            let (keys, events, quarantined) = await self.pruneOnce()
-            if keys + events + quarantined > 0 {
-                self.logger.info("retention", metadata: ["idempotency_keys": "\(keys)", "events": "\(events)", "quarantine": "\(quarantined)"])
+            let (keys, events, quarantined, streamEntries) = await self.pruneOnce()
+            if keys + events + quarantined + streamEntries > 0 {
+                self.logger.info("retention", metadata: ["idempotency_keys": "\(keys)", "events": "\(events)", "quarantine": "\(quarantined)",
+                                                         "stream_entries": "\(streamEntries)"])
             }
         }.run()
     }
 
     /// One retention pass: everything past its window now, each kind drained batch by batch; returns how many went.
-    func pruneOnce() async -> (idempotencyKeys: Int, events: Int, quarantined: Int) {
+    func pruneOnce() async -> (idempotencyKeys: Int, events: Int, quarantined: Int, streamEntries: Int) {
+        // Stream entries first: an event a stream holds is kept until its entry goes.
+        let now = clock.now()
+        let cutoffs = streamRetentionHours().mapValues { now - Int64($0) * 3_600_000 }
+        var streamEntries = 0
+        if let streams, !cutoffs.isEmpty {
+            while !Task.isShuttingDownGracefully {
+                let n = (try? await storeThreads.runIfActive { try streams.pruneStreams(appendedBefore: cutoffs, limit: Self.batch) }) ?? 0
+                streamEntries += n
+                if n < Self.batch { break }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
         let keys = await drain { store, cutoff in try store.pruneIdempotencyKeys(lastSeenBefore: cutoff, limit: Self.batch) }(idempotencyDays)
         let events = await drain { store, cutoff in try store.pruneEvents(receivedBefore: cutoff, limit: Self.batch) }(eventDays)
         let quarantined = await drain { store, now in try store.pruneQuarantine(expiredBy: now, limit: Self.batch) }(0)
-        return (keys, events, quarantined)
+        return (keys, events, quarantined, streamEntries)
     }
 
     /// Deletes in batches until a batch comes back short; returns the total.

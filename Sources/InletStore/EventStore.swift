@@ -8,6 +8,8 @@ import InletCore
 //   EventCatalog      what operators read and do to stored events: events, deliveries, attempts, dead letters, secret
 //                     usage; replay, redeliver, discard (the admin API, and the CLI through it)
 //   QuarantineStore   rejected requests: kept by the quarantine writer, listed and re-admitted by the admin API
+//   StreamStore       streams' consumer groups: lease batches, acknowledge, list, rewind, prune (StreamStore.swift);
+//                     appending to a stream is part of `ingest`
 //   StoreMaintenance  the store as a whole: retention (prune, what would go), readiness, and its aggregate state for
 //                     the gauges and the destination list (queue depth, dead letters, pauses, quarantine size, counts)
 //
@@ -16,8 +18,8 @@ import InletCore
 
 /// Taking admitted requests into the store.
 public protocol IngestStore: Sendable {
-    /// Commits a batch in ONE transaction: for each record, the idempotency row, the raw request and one queue
-    /// row per destination; a repeated (source, event key) only counts the arrival. Returns one result per record,
+    /// Commits a batch in ONE transaction: for each record, the idempotency row, the raw request, one queue
+    /// row per destination and one entry per stream; a repeated (source, event key) only counts the arrival. Returns one result per record,
     /// in order. Either the whole batch is durable when this returns, or it throws and nothing is.
     func ingest(_ batch: [IngestRecord]) throws -> [IngestResult]
 
@@ -194,4 +196,4 @@ public protocol HandshakeSecretStore: Sendable {
 
 /// The gateway's durable state behind one interface: every role. Implementations: SQLite (embedded default) and
 /// PostgreSQL (several instances sharing one database).
-public protocol EventStore: IngestStore, DeliveryQueue, EventCatalog, QuarantineStore, StoreMaintenance, HandshakeSecretStore {}
+public protocol EventStore: IngestStore, DeliveryQueue, EventCatalog, QuarantineStore, StreamStore, StoreMaintenance, HandshakeSecretStore {}

@@ -26,6 +26,10 @@ public struct IngestRecord: Sendable {
     public var authenticity: Authenticity = .bodySigned
     /// An item of a split batch: the raw request is stored once, with the first item of it that is accepted.
     public var batch: BatchReference?
+    /// The streams the event is appended to, in the same transaction as its queue rows (`StreamStore`).
+    public var streams: [String] = []
+    /// Stored and marked unrouted when it goes nowhere: no destination and no stream.
+    public var isUnrouted: Bool { destinations.isEmpty && streams.isEmpty }
 
     public init(id: String, source: String, provider: String, eventKey: String, keyOrigin: AdmittedEvent.KeyOrigin, eventType: String?, receivedAt: EpochMillis, providerTimestamp: EpochMillis?, peer: String?, clientAddress: String?, method: String, path: String, query: String?, headers: HTTPHeaderList, body: [UInt8], secretLabel: String?, destinations: [String]) {
         self.id = id

@@ -1,3 +1,26 @@
+/// Where a route sends events: a destination's name (push delivery), or `stream:NAME` (appended to a stream that
+/// consumers pull from). Streams share the route syntax so a filter can feed a stream exactly as it feeds a destination.
+public enum RouteTarget {
+    public static let streamPrefix = "stream:"
+
+    /// The stream a target names (`stream:ledger` → `ledger`), or nil for a destination.
+    public static func streamName(_ target: String) -> String? {
+        target.hasPrefix(streamPrefix) ? String(target.dropFirst(streamPrefix.count)) : nil
+    }
+
+    public static func isStream(_ target: String) -> Bool { target.hasPrefix(streamPrefix) }
+
+    /// A stream's or a consumer group's name: 1-64 of `A-Z a-z 0-9 . _ -`, so it is safe in a path, a metric label
+    /// and a log line as it stands.
+    public static func isValidName(_ name: String) -> Bool {
+        let utf8 = name.utf8
+        guard (1...64).contains(utf8.count) else { return false }
+        return utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
+        }
+    }
+}
+
 /// Which destinations an admitted event goes to. A source has one or more routes; each names a destination and may
 /// filter on the event type and on body fields. One event matching N routes makes N independent deliveries.
 public struct Route: Sendable, Equatable {

@@ -13,7 +13,7 @@ import NIOPosix
 public struct AdminAPI: Sendable {
     /// Every store role but the delivery queue's: the API reads and acts on events, dead letters, pauses and the
     /// quarantine, ingests what it re-admits, and checks readiness; it never claims or completes a delivery.
-    public typealias Store = EventCatalog & QuarantineStore & IngestStore & StoreMaintenance
+    public typealias Store = EventCatalog & QuarantineStore & IngestStore & StoreMaintenance & StreamStore
 
     let runtime: LiveConfig
     let store: any Store
@@ -31,11 +31,17 @@ public struct AdminAPI: Sendable {
     let ingestFailing: @Sendable (EpochMillis) -> Bool
     /// The gateway's own counters behind `/v1/stats` and the tail's refusals; nil outside the gateway process.
     let traffic: TrafficLog?
+    /// Rung after commits that appended to streams: wakes long-polls and SSE connections.
+    let streamBell: StreamBell
+    let streamObserver: StreamObserver
 
     public init(runtime: LiveConfig, store: any Store, storeThreads: NIOThreadPool, clock: any WallClock,
                 circuitStates: @escaping @Sendable () -> [String: String]? = { nil }, wake: @escaping @Sendable () -> Void = {},
                 certificates: SigningCertificateCache? = nil, requiresToken: Bool = true,
-                ingestFailing: @escaping @Sendable (EpochMillis) -> Bool = { _ in false }, traffic: TrafficLog? = nil) {
+                ingestFailing: @escaping @Sendable (EpochMillis) -> Bool = { _ in false }, traffic: TrafficLog? = nil,
+                streamBell: StreamBell = StreamBell(), streamObserver: StreamObserver = StreamObserver()) {
+        self.streamBell = streamBell
+        self.streamObserver = streamObserver
         self.requiresToken = requiresToken
         self.traffic = traffic
         self.ingestFailing = ingestFailing
@@ -52,7 +58,7 @@ public struct AdminAPI: Sendable {
     /// The admin listener's head check: a request without a valid token is answered `401` on its head, before any
     /// of its body is read or buffered. The probes stay open (orchestrators call them without a token).
     public func checkHead(_ request: SimpleRequest) -> SimpleResponse? {
-        guard requiresToken, !Self.router.isOpen(AdminRequest.segments(of: request.uri)), !authorized(request.headers) else { return nil }
+        guard requiresToken, !authorized(method: request.method, path: AdminRequest.segments(of: request.uri), request.headers) else { return nil }
         return Self.unauthorized
     }
 
@@ -90,6 +96,13 @@ public struct AdminAPI: Sendable {
         AdminRoute(.GET, "/v1/tail") { api, r in try await api.tail(r) },
         AdminRoute(.GET, "/v1/events/{id}/cloudevent") { api, r in try await api.cloudEvent(r) },
         AdminRoute(.GET, "/v1/quarantine/{id}/verdict") { api, r in try await api.quarantineVerdict(r) },
+        AdminRoute(.GET, "/v1/streams") { api, r in try await api.listStreams(r) },
+        AdminRoute(.GET, "/v1/streams/{name}/events", access: .consumer) { api, r in try await api.streamEvents(r) },
+        AdminRoute(.POST, "/v1/streams/{name}/ack", access: .consumer) { api, r in try await api.acknowledgeStream(r) },
+        AdminRoute(.GET, "/v1/streams/{name}/sse", access: .consumer) { api, r in try await api.streamSSE(r) },
+        AdminRoute(.GET, "/v1/streams/{name}/groups") { api, r in try await api.listStreamGroups(r) },
+        AdminRoute(.POST, "/v1/streams/{name}/groups/{group}/rewind") { api, r in try await api.rewindStreamGroup(r) },
+        AdminRoute(.DELETE, "/v1/streams/{name}/groups/{group}") { api, r in try await api.deleteStreamGroup(r) },
     ])
 
     /// Answers one request: the token (unless the path is open), then the table: `404` for a path it does not
@@ -97,7 +110,7 @@ public struct AdminAPI: Sendable {
     /// any other error is the store's, `503`.
     public func handle(_ request: SimpleRequest) async -> SimpleResponse {
         var parsed = AdminRequest(request)
-        if requiresToken, !Self.router.isOpen(parsed.path), !authorized(request.headers) { return Self.unauthorized }
+        if requiresToken, !authorized(method: parsed.method, path: parsed.path, request.headers) { return Self.unauthorized }
         switch Self.router.resolve(method: parsed.method, path: parsed.path) {
         case .notFound:
             return .json(404, ErrorBody("not_found"))
@@ -117,13 +130,37 @@ public struct AdminAPI: Sendable {
         }
     }
 
-    private func authorized(_ headers: HTTPHeaders) -> Bool {
+    /// Whether the request may reach its route: open routes always; a stream's consumer routes with one of that
+    /// stream's tokens (an unknown stream: any admin or stream token, so that the caller learns `unknown_stream` and
+    /// nobody else learns which streams exist); everything else, including paths no route takes, with an admin token.
+    private func authorized(method: String, path: [String], _ headers: HTTPHeaders) -> Bool {
+        let resolved = runtime.current.resolved
+        switch Self.router.resolve(method: method, path: path) {
+        case .route(let route, _) where route.access == .open:
+            return true
+        case .route(let route, let parameters) where route.access == .consumer:
+            if let stream = resolved.streams[parameters["name"] ?? ""] { return Self.bearer(headers, matchesAnyOf: stream.tokens) }
+            return Self.bearer(headers, matchesAnyOf: resolved.adminTokens + resolved.streams.values.flatMap(\.tokens))
+        default:
+            if Self.router.isOpen(path) { return true }
+            return Self.bearer(headers, matchesAnyOf: resolved.adminTokens)
+        }
+    }
+
+    /// Every token is compared (no early exit), by digest, so timing reveals neither which one nor its length.
+    static func bearer(_ headers: HTTPHeaders, matchesAnyOf tokens: [String]) -> Bool {
         guard let header = headers.first(name: "Authorization"), header.hasPrefix("Bearer ") else { return false }
         let given = Array(header.dropFirst(7).utf8)
         var ok = false
-        // Every token is compared (no early exit), by digest, so timing reveals neither which one nor its length.
-        for token in runtime.current.resolved.adminTokens where secretsEqual(Array(token.utf8), given) { ok = true }
+        for token in tokens where secretsEqual(Array(token.utf8), given) { ok = true }
         return ok
+    }
+
+    /// What stream consumers did that the metrics count.
+    public struct StreamObserver: Sendable {
+        /// (stream, group, how many): entries served again because their lease ran out unacknowledged.
+        public var leaseExpired: @Sendable (String, String, Int) -> Void
+        public init(leaseExpired: @escaping @Sendable (String, String, Int) -> Void = { _, _, _ in }) { self.leaseExpired = leaseExpired }
     }
 
     /// Runs a store call on the store's threads.

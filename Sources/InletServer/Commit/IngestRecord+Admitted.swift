@@ -13,9 +13,11 @@ extension IngestRecord {
             receivedAt: receivedAt, providerTimestamp: admitted.providerTimestamp,
             peer: request.peer?.description, clientAddress: admitted.clientAddress?.description,
             method: request.method, path: request.path, query: stored.query, headers: stored.headers,
-            body: request.body, secretLabel: admitted.secretLabel, destinations: admitted.destinations)
+            body: request.body, secretLabel: admitted.secretLabel, destinations: admitted.destinations.filter { !RouteTarget.isStream($0) })
         record.authenticity = admitted.authenticity
-        for d in admitted.destinations {
+        // `stream:NAME` targets are appended to the stream in the same commit; the rest get queue rows.
+        record.streams = admitted.destinations.compactMap(RouteTarget.streamName)
+        for d in record.destinations {
             if let ordering = snapshot.destination(d)?.config.ordering { record.orderingKeys[d] = ordering.key(source: source.name, body: request.body) }
         }
         return record

@@ -36,10 +36,11 @@ public struct SimpleResponse: Sendable {
     }
 }
 
-/// A streamed response body: `produce` writes chunks until it returns (the response ends) or throws (the connection
-/// closes). Each `write` returns once its chunk was handed to the socket, so a client that reads slowly slows the
-/// producer instead of growing a buffer: one chunk is in memory per stream, whatever the reader's speed. A write
-/// after the client went away throws `ResponseStream.Closed`.
+/// A streamed response body (the console's live tail, a stream's server-sent events): `produce` writes chunks until
+/// it returns (the response ends) or throws (the connection closes). Each `write` returns once its chunk was handed to
+/// the socket, so a client that reads slowly slows the producer instead of growing a buffer: one chunk is in memory
+/// per stream, whatever the reader's speed. A write after the client went away throws `ResponseStream.Closed`, and
+/// the producer is cancelled when the connection closes.
 public struct ResponseStream: Sendable {
     public typealias Write = @Sendable ([UInt8]) async throws -> Void
     public let produce: @Sendable (_ write: Write) async throws -> Void
@@ -246,14 +247,17 @@ private final class SimpleHandler: ChannelInboundHandler {
             }.get()
         }
         let finished = eventLoop.makePromise(of: Bool.self)
-        finished.completeWithTask {
+        let producer = Task {
             do {
                 try await stream.produce(write)
-                return true
+                finished.succeed(true)
             } catch {
-                return false
+                finished.succeed(false)
             }
         }
+        // A producer waiting for something to send (a long-poll bell, the next tail entry) learns at once that its
+        // client left, instead of at its next write.
+        context.channel.closeFuture.whenComplete { _ in producer.cancel() }
         finished.futureResult.assumeIsolated().whenSuccess { completed in
             self.handling = false
             guard context.channel.isActive else { return }

@@ -22,7 +22,11 @@ import ServiceLifecycle
 /// accepted and duplicate requests), `inlet_commit_batch_size` and `inlet_commit_duration_seconds`
 /// (histograms, per group commit of the ingest writer), `inlet_queue_depth{destination}`,
 /// `inlet_queue_oldest_due_age_seconds{destination}`, `inlet_dead_letters{destination}`, `inlet_destination_paused{destination}`,
-/// `inlet_quarantine_entries`, `inlet_quarantined_total{source,reason}` and `inlet_quarantine_dropped_total{reason}`.
+/// `inlet_quarantine_entries`, `inlet_quarantined_total{source,reason}` and `inlet_quarantine_dropped_total{reason}`;
+/// streams: `inlet_stream_length{stream}` (entries retained), `inlet_stream_last_sequence{stream}`,
+/// `inlet_stream_group_lag_events{stream,group}`, `inlet_stream_group_lag_seconds{stream,group}` (age of the oldest
+/// unacknowledged entry), `inlet_stream_group_missed_events{stream,group}` (removed by retention before the group
+/// acknowledged them) and `inlet_stream_lease_expiries_total{stream,group}`.
 public struct GatewayMetrics: Sendable {
     let factory: any MetricsFactory
     /// Handles by label and dimensions: creating one through the factory on every request costs a registry lookup
@@ -159,6 +163,28 @@ public struct GatewayMetrics: Sendable {
             Gauge(label: "inlet_destination_paused", dimensions: dims, factory: factory).record(paused.contains(name) ? 1 : 0)
         }
         Gauge(label: "inlet_quarantine_entries", dimensions: [], factory: factory).record(quarantined)
+    }
+
+    /// Entries served again because their lease ran out unacknowledged (a consumer died or was too slow).
+    func streamLeaseExpired(stream: String, group: String, count: Int) {
+        counter("inlet_stream_lease_expiries_total", [("stream", stream), ("group", group)]).increment(by: count)
+    }
+
+    /// Per configured stream its length, and per group its lag.
+    func streamGauges(_ summaries: [StreamSummary], groups: [StreamGroupState], streams: [String], now: EpochMillis) {
+        let byName = Dictionary(summaries.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for name in streams {
+            let dims = [("stream", name)]
+            Gauge(label: "inlet_stream_length", dimensions: dims, factory: factory).record(byName[name]?.length ?? 0)
+            Gauge(label: "inlet_stream_last_sequence", dimensions: dims, factory: factory).record(byName[name]?.lastSequence ?? 0)
+        }
+        for g in groups where streams.contains(g.stream) {
+            let dims = [("stream", g.stream), ("group", g.group)]
+            Gauge(label: "inlet_stream_group_lag_events", dimensions: dims, factory: factory).record(g.lagEvents)
+            Gauge(label: "inlet_stream_group_lag_seconds", dimensions: dims, factory: factory)
+                .record(g.oldestUnacknowledgedAt.map { Double(max(0, now - $0)) / 1000 } ?? 0)
+            Gauge(label: "inlet_stream_group_missed_events", dimensions: dims, factory: factory).record(g.missedByRetention)
+        }
     }
 
     func circuit(destination: String, open: Bool) {

@@ -6,14 +6,17 @@ import ServiceLifecycle
 final class QueueNotificationService: Service, Sendable {
     let store: PostgresEventStore
     let wake: @Sendable () -> Void
+    let streams: Bool
 
-    init(store: PostgresEventStore, wake: @escaping @Sendable () -> Void) {
+    /// - streams: listen for stream appends (waking consumers' long-polls) instead of queued rows.
+    init(store: PostgresEventStore, streams: Bool = false, wake: @escaping @Sendable () -> Void) {
         self.store = store
         self.wake = wake
+        self.streams = streams
     }
 
     func run() async throws {
-        let listening = store.listenForQueueChanges(wake: wake)
+        let listening = streams ? store.listenForStreamAppends(wake: wake) : store.listenForQueueChanges(wake: wake)
         await withGracefulShutdownHandler {
             await listening.value
         } onGracefulShutdown: {

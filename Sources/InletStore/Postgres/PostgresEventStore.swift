@@ -20,6 +20,8 @@ public final class PostgresEventStore: EventStore {
     private let logger: Logger
     /// The channel on which new queue rows are announced.
     public var notificationChannel: String { "inlet_queue" + (settings.schema.map { "_" + $0 } ?? "") }
+    /// Announces entries appended to any stream (consumers' long-polls on every instance wake on it).
+    public var streamNotificationChannel: String { "inlet_streams" + (settings.schema.map { "_" + $0 } ?? "") }
 
     /// Connects lazily; with `migrate`, applies pending migrations now (and fails if the database is unreachable).
     public init(settings: PostgresSettings, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil,
@@ -87,6 +89,7 @@ public final class PostgresEventStore: EventStore {
             var events: [UInt8] = [UInt8(ascii: "[")], bodies: [[UInt8]] = []
             var deliveries: [UInt8] = [UInt8(ascii: "[")], deliveryCount = 0
             var batches: [BatchReference] = [], batchSources: [String] = [], batchTimes: [Int64] = []
+            var appended: [String: [(id: String, at: Int64)]] = [:]
             for r in batch {
                 let key = Key(source: r.source, eventKey: r.eventKey)
                 guard let holder = holders[key] else { throw StoreError.unavailable("PostgreSQL returned no idempotency row for \(r.source)/\(r.eventKey)") }
@@ -113,6 +116,7 @@ public final class PostgresEventStore: EventStore {
                     if let k = r.orderingKeys[d] { JSONString.append(k, to: &deliveries) } else { deliveries += Array("null".utf8) }
                     deliveries.append(UInt8(ascii: "}"))
                 }
+                for stream in r.streams { appended[stream, default: []].append((r.id, r.receivedAt)) }
                 results.append(.accepted(id: r.id))
             }
             events.append(UInt8(ascii: "]")); deliveries.append(UInt8(ascii: "]"))
@@ -137,6 +141,18 @@ public final class PostgresEventStore: EventStore {
                 try c.run(PostgresSchema.insertDeliveries, [.text(String(decoding: deliveries, as: UTF8.self))])
                 try notify(c)
             }
+            // Streams in name order, after every key: two instances' batches lock the counters in one order.
+            for stream in appended.keys.sorted() {
+                let entries = appended[stream]!
+                let n = Int64(entries.count)
+                guard let last = try c.run(PostgresSchema.reserveStreamSequences, [.text(stream), .int(n)]).rows.first
+                    .map({ try $0.makeRandomAccess()["last_sequence"].decode(Int64.self) }) else {
+                    throw StoreError.unavailable("stream counter returned no row")
+                }
+                try c.run(PostgresSchema.insertStreamEntries, [.text(stream), .ints(Array((last - n + 1)...last)), .texts(entries.map(\.id)),
+                                                               .ints(entries.map(\.at))])
+            }
+            if !appended.isEmpty { try c.run("SELECT pg_notify($1, '')", [.text(streamNotificationChannel)]) }
             return results
         }
     }
@@ -165,7 +181,7 @@ public final class PostgresEventStore: EventStore {
         field("authenticity", r.authenticity.rawValue)
         field("batch_id", r.batch?.id)
         out += Array(",\"batch_index\":\(r.batch.map { String($0.index) } ?? "null")".utf8)
-        out += Array(",\"unrouted\":\(r.destinations.isEmpty)}".utf8)
+        out += Array(",\"unrouted\":\(r.isUnrouted)}".utf8)
     }
 
     /// Announces new due rows to every instance (delivered when the transaction commits; repeats within one
@@ -556,7 +572,16 @@ public final class PostgresEventStore: EventStore {
     /// Listens for new queue rows (from any instance) and calls `wake` for each announcement, reconnecting after a
     /// lost connection, until the returned task is cancelled. Workers still poll as a safety net.
     public func listenForQueueChanges(wake: @escaping @Sendable () -> Void) -> Task<Void, Never> {
-        let settings = self.settings, channel = notificationChannel, logger = self.logger
+        listen(on: notificationChannel, wake: wake)
+    }
+
+    /// Listens for stream appends from any instance, like `listenForQueueChanges`.
+    public func listenForStreamAppends(wake: @escaping @Sendable () -> Void) -> Task<Void, Never> {
+        listen(on: streamNotificationChannel, wake: wake)
+    }
+
+    private func listen(on channel: String, wake: @escaping @Sendable () -> Void) -> Task<Void, Never> {
+        let settings = self.settings, logger = self.logger
         return Task {
             var backoff: Duration = .milliseconds(200)
             while !Task.isCancelled {
@@ -708,6 +733,7 @@ final class PostgresConnectionPool: Sendable {
             } else {
                 idle.withLockedValue { $0.append(connection) }
             }
+            if error is StreamStoreError { throw error }
             throw Self.storeError(error, settings)
         }
     }

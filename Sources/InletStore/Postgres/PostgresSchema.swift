@@ -143,6 +143,39 @@ public enum PostgresSchema {
         ALTER TABLE events ADD COLUMN batch_index INTEGER;
         CREATE INDEX events_batch ON events(batch_id) WHERE batch_id IS NOT NULL;
         """),
+        ("v9-streams", """
+        CREATE TABLE streams (
+            name TEXT PRIMARY KEY,
+            last_sequence BIGINT NOT NULL
+        );
+        CREATE TABLE stream_entries (
+            stream TEXT NOT NULL,
+            sequence BIGINT NOT NULL,
+            event_id TEXT COLLATE "C" NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+            appended_at BIGINT NOT NULL,
+            PRIMARY KEY (stream, sequence)
+        );
+        CREATE INDEX stream_entries_event ON stream_entries(event_id);
+        CREATE INDEX stream_entries_appended ON stream_entries(stream, appended_at);
+        CREATE TABLE stream_groups (
+            stream TEXT NOT NULL,
+            name TEXT NOT NULL,
+            cursor BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (stream, name)
+        );
+        CREATE TABLE stream_leases (
+            stream TEXT NOT NULL,
+            group_name TEXT NOT NULL,
+            sequence BIGINT NOT NULL,
+            receipt TEXT,
+            expires_at BIGINT NOT NULL,
+            acknowledged BOOLEAN NOT NULL DEFAULT FALSE,
+            PRIMARY KEY (stream, group_name, sequence)
+        );
+        CREATE INDEX stream_leases_receipt ON stream_leases(receipt) WHERE receipt IS NOT NULL;
+        """),
     ]
 
     public static var migrationNames: [String] { migrations.map(\.name) }
@@ -305,11 +338,13 @@ public enum PostgresSchema {
         DELETE FROM events WHERE id IN (
             SELECT id FROM events e WHERE received_at < $1
               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+              AND NOT EXISTS (SELECT 1 FROM stream_entries s WHERE s.event_id = e.id)
             ORDER BY received_at LIMIT $2)
         """
     static let countPrunableEvents = """
         SELECT COUNT(*) AS n FROM events e WHERE received_at < $1
           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+          AND NOT EXISTS (SELECT 1 FROM stream_entries s WHERE s.event_id = e.id)
         """
     static let countPrunableIdempotency = "SELECT COUNT(*) AS n FROM idempotency_keys WHERE last_seen_at < $1"
     static let nextDue = """
@@ -338,4 +373,95 @@ public enum PostgresSchema {
     static let touchHealth = "INSERT INTO health (id, checked_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = EXCLUDED.checked_at"
     static let countExpiredQuarantine = "SELECT COUNT(*) AS n FROM quarantine WHERE expires_at <= $1"
     static let pruneQuarantine = "DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE expires_at <= $1 LIMIT $2)"
+
+    // MARK: Streams (the same statements as SQLiteSchema's, in PostgreSQL's dialect)
+
+    // A batch's entries for one stream take their sequences in one step: the counter row stays locked until the
+    // ingest commits, so another instance's entries get later sequences and become visible after these.
+    static let reserveStreamSequences = """
+        INSERT INTO streams (name, last_sequence) VALUES ($1, $2)
+        ON CONFLICT (name) DO UPDATE SET last_sequence = streams.last_sequence + EXCLUDED.last_sequence
+        RETURNING last_sequence
+        """
+    static let insertStreamEntries = """
+        INSERT INTO stream_entries (stream, sequence, event_id, appended_at)
+        SELECT $1, u.sequence, u.event_id, u.at FROM unnest($2::bigint[], $3::text[], $4::bigint[]) AS u(sequence, event_id, at)
+        """
+    static let nextSequence = "(SELECT COALESCE((SELECT last_sequence FROM streams WHERE name = $1), 0) + 1)"
+    static let createGroup = """
+        INSERT INTO stream_groups (stream, name, cursor, created_at, updated_at)
+        VALUES ($1, $2, CASE WHEN $3::boolean THEN \(nextSequence)
+                             ELSE COALESCE((SELECT MIN(sequence) FROM stream_entries WHERE stream = $1), \(nextSequence)) END, $4, $4)
+        ON CONFLICT (stream, name) DO NOTHING
+        """
+    // The group row is the lock that serializes its leases and acknowledgements across instances. `SKIP LOCKED` on the
+    // entries does not fit here: every group reads the same entries, and a row locked by one group's lease must not
+    // be skipped by another group.
+    static let lockGroup = "SELECT cursor FROM stream_groups WHERE stream = $1 AND name = $2 FOR UPDATE"
+    static let groupCursor = "SELECT cursor FROM stream_groups WHERE stream = $1 AND name = $2"
+    static let leasableEntries = """
+        SELECT e.sequence, e.event_id, e.appended_at, l.sequence IS NOT NULL AS expired
+        FROM stream_entries e
+        LEFT JOIN stream_leases l ON l.stream = e.stream AND l.group_name = $2 AND l.sequence = e.sequence
+        WHERE e.stream = $1 AND e.sequence >= $3 AND (l.sequence IS NULL OR (NOT l.acknowledged AND l.expires_at <= $4))
+        ORDER BY e.sequence LIMIT $5
+        """
+    static let leaseEntries = """
+        INSERT INTO stream_leases (stream, group_name, sequence, receipt, expires_at, acknowledged)
+        SELECT $1, $2, u.sequence, $4, $5, FALSE FROM unnest($3::bigint[]) AS u(sequence)
+        ON CONFLICT (stream, group_name, sequence) DO UPDATE SET receipt = EXCLUDED.receipt, expires_at = EXCLUDED.expires_at
+        """
+    static let acknowledgeReceipt = """
+        UPDATE stream_leases SET acknowledged = TRUE, receipt = NULL
+        WHERE receipt = $3 AND stream = $1 AND group_name = $2 AND NOT acknowledged AND expires_at > $4
+        """
+    static let acknowledgeSequences = """
+        INSERT INTO stream_leases (stream, group_name, sequence, receipt, expires_at, acknowledged)
+        SELECT $1, $2, e.sequence, NULL, 0, TRUE FROM stream_entries e
+        WHERE e.stream = $1 AND e.sequence = ANY($3::bigint[]) AND e.sequence >= $4
+        ON CONFLICT (stream, group_name, sequence) DO UPDATE SET acknowledged = TRUE, receipt = NULL WHERE NOT stream_leases.acknowledged
+        """
+    static let lowestUnacknowledged = """
+        SELECT MIN(e.sequence) AS s FROM stream_entries e
+        WHERE e.stream = $1 AND e.sequence >= $3
+          AND NOT EXISTS (SELECT 1 FROM stream_leases l WHERE l.stream = $1 AND l.group_name = $2 AND l.sequence = e.sequence AND l.acknowledged)
+        """
+    static let releaseLeases = """
+        UPDATE stream_leases SET expires_at = $4 WHERE receipt = ANY($3::text[]) AND stream = $1 AND group_name = $2 AND NOT acknowledged AND expires_at > $4
+        """
+    static let setCursor = "UPDATE stream_groups SET cursor = $3, updated_at = $4 WHERE stream = $1 AND name = $2"
+    static let dropLeasesBelow = "DELETE FROM stream_leases WHERE stream = $1 AND group_name = $2 AND sequence < $3"
+    static let dropLeases = "DELETE FROM stream_leases WHERE stream = $1 AND group_name = $2"
+    static let countUnacknowledgedThrough = """
+        SELECT COUNT(*) AS n FROM stream_entries e WHERE e.stream = $1 AND e.sequence >= $3 AND e.sequence <= $4
+          AND NOT EXISTS (SELECT 1 FROM stream_leases l WHERE l.stream = $1 AND l.group_name = $2 AND l.sequence = e.sequence AND l.acknowledged)
+        """
+    static let streamSummaries = """
+        SELECT s.name, s.last_sequence,
+               (SELECT COUNT(*) FROM stream_entries e WHERE e.stream = s.name) AS length,
+               (SELECT MIN(sequence) FROM stream_entries e WHERE e.stream = s.name) AS first_sequence,
+               (SELECT MIN(appended_at) FROM stream_entries e WHERE e.stream = s.name) AS oldest
+        FROM streams s ORDER BY s.name
+        """
+    static let streamGroups = """
+        SELECT g.stream, g.name, g.cursor, g.created_at, g.updated_at,
+               (SELECT COUNT(*) FROM stream_entries e WHERE e.stream = g.stream AND e.sequence >= g.cursor
+                  AND NOT EXISTS (SELECT 1 FROM stream_leases l WHERE l.stream = g.stream AND l.group_name = g.name
+                                  AND l.sequence = e.sequence AND l.acknowledged)) AS lag,
+               (SELECT e.appended_at FROM stream_entries e WHERE e.stream = g.stream AND e.sequence >= g.cursor
+                  ORDER BY e.sequence LIMIT 1) AS oldest,
+               (SELECT COUNT(*) FROM stream_leases l WHERE l.stream = g.stream AND l.group_name = g.name
+                  AND NOT l.acknowledged AND l.expires_at > $2) AS leased,
+               COALESCE((SELECT MIN(sequence) FROM stream_entries e WHERE e.stream = g.stream),
+                        COALESCE((SELECT last_sequence FROM streams s WHERE s.name = g.stream), 0) + 1) AS first_retained
+        FROM stream_groups g WHERE ($1::text IS NULL OR g.stream = $1::text) ORDER BY g.stream, g.name
+        """
+    static let firstAppendedSince = "SELECT MIN(sequence) AS s FROM stream_entries WHERE stream = $1 AND appended_at >= $2"
+    static let deleteGroup = "DELETE FROM stream_groups WHERE stream = $1 AND name = $2"
+    static let pruneStreamEntries = """
+        DELETE FROM stream_entries WHERE stream = $1 AND sequence IN (
+            SELECT sequence FROM stream_entries WHERE stream = $1
+              AND (appended_at < $2 OR sequence < (SELECT MIN(cursor) FROM stream_groups WHERE stream = $1))
+            ORDER BY sequence LIMIT $3)
+        """
 }

@@ -104,14 +104,14 @@ public final class SQLiteEventStore: EventStore {
         return "\(error)"
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         try transaction(synchronous: durability == .fsync ? "FULL" : "NORMAL", body)
     }
 
     /// A transaction committed without waiting for the disk, for bookkeeping whose loss at a power cut costs at most
     /// a repeated delivery (claims, attempt records), never an acknowledged event: WAL frames reach the disk in order,
     /// so the next durable commit's fsync covers it too. This keeps forwarding from paying an fsync per claim.
-    private func unsyncedWrite<T>(_ body: (Database) throws -> T) throws -> T {
+    func unsyncedWrite<T>(_ body: (Database) throws -> T) throws -> T {
         try transaction(synchronous: "NORMAL", body)
     }
 
@@ -134,12 +134,12 @@ public final class SQLiteEventStore: EventStore {
                 }
                 return result!
             }
-        } catch let e as StoreError { throw e } catch {
+        } catch let e as StoreError { throw e } catch let e as StreamStoreError { throw e } catch {
             throw StoreError.unavailable(Self.describe(error))
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.read(body) } catch {
             throw StoreError.unavailable(Self.describe(error))
         }

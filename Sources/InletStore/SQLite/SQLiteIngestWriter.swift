@@ -19,6 +19,8 @@ struct SQLiteIngestWriter {
     private let insertEvent: RawStatement
     private let insertDelivery: RawStatement
     private let insertBatch: RawStatement
+    /// Prepared on the first record routed to a stream.
+    private var streamStatements: (next: RawStatement, insert: RawStatement)?
     /// The headers' JSON is built here, in one buffer reused across the batch.
     private var headerJSON: [UInt8] = []
 
@@ -64,7 +66,7 @@ struct SQLiteIngestWriter {
         try s.bind(13, r.query)
         try s.bind(15, r.headers.first("Content-Type"))
         try s.bind(17, r.secretLabel)
-        try s.bind(18, r.destinations.isEmpty ? 1 : 0)
+        try s.bind(18, r.isUnrouted ? 1 : 0)
         try s.bind(19, r.authenticity.rawValue)
         try s.bind(20, r.batch?.id)
         try s.bind(21, r.batch.map { Int64($0.index) })
@@ -102,7 +104,29 @@ struct SQLiteIngestWriter {
             try q.bind(6, r.orderingKeys[d])
             try q.run(db)
         }
+        if !r.streams.isEmpty { try append(r) }
         return .accepted(id: r.id)
+    }
+
+    /// Appends the event to each of its streams under the stream's next sequence, in this same transaction: the ack
+    /// that follows the commit means the event is in its streams.
+    private mutating func append(_ r: IngestRecord) throws {
+        if streamStatements == nil {
+            streamStatements = (RawStatement(try db.cachedStatement(sql: SQLiteSchema.nextStreamSequence)),
+                                RawStatement(try db.cachedStatement(sql: SQLiteSchema.insertStreamEntry)))
+        }
+        let (next, insert) = streamStatements!
+        for stream in r.streams {
+            try next.reset()
+            try next.bind(1, stream)
+            guard let sequence = try next.fetchInt64(db) else { throw StoreError.unavailable("stream counter returned no row") }
+            try insert.reset()
+            try insert.bind(1, stream)
+            try insert.bind(2, sequence)
+            try insert.bind(3, r.id)
+            try insert.bind(4, r.receivedAt)
+            try insert.run(db)
+        }
     }
 
     /// A repeated key: counts the arrival on the key (which keeps it from retention) and on the event holding it, and
@@ -196,6 +220,18 @@ struct RawStatement {
         while next == SQLITE_ROW { next = sqlite3_step(handle) }
         guard next == SQLITE_DONE else { throw failure(next, db) }
         return text
+    }
+
+    /// Steps the statement once and reads its first column as an integer; nil when it returns no row.
+    func fetchInt64(_ db: Database) throws -> Int64? {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_DONE { return nil }
+        guard rc == SQLITE_ROW else { throw failure(rc, db) }
+        let value = sqlite3_column_int64(handle, 0)
+        var next = sqlite3_step(handle)
+        while next == SQLITE_ROW { next = sqlite3_step(handle) }
+        guard next == SQLITE_DONE else { throw failure(next, db) }
+        return value
     }
 
     private func check(_ rc: Int32) throws {

@@ -140,6 +140,40 @@ public enum SQLiteSchema {
         ALTER TABLE events ADD COLUMN batch_index INTEGER;
         CREATE INDEX events_batch ON events(batch_id) WHERE batch_id IS NOT NULL;
         """),
+        // Streams (StreamStore.swift): the sequence counter survives retention, so sequences are never reused.
+        ("v9-streams", """
+        CREATE TABLE streams (
+            name TEXT PRIMARY KEY,
+            last_sequence INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE stream_entries (
+            stream TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+            appended_at INTEGER NOT NULL,
+            PRIMARY KEY (stream, sequence)
+        ) WITHOUT ROWID;
+        CREATE INDEX stream_entries_event ON stream_entries(event_id);
+        CREATE INDEX stream_entries_appended ON stream_entries(stream, appended_at);
+        CREATE TABLE stream_groups (
+            stream TEXT NOT NULL,
+            name TEXT NOT NULL,
+            cursor INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (stream, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE stream_leases (
+            stream TEXT NOT NULL,
+            group_name TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            receipt TEXT,
+            expires_at INTEGER NOT NULL,
+            acknowledged INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (stream, group_name, sequence)
+        ) WITHOUT ROWID;
+        CREATE INDEX stream_leases_receipt ON stream_leases(receipt) WHERE receipt IS NOT NULL;
+        """),
     ]
 
     public static var migrationNames: [String] { migrations.map(\.name) }
@@ -292,15 +326,18 @@ public enum SQLiteSchema {
         WHERE id = ?2 AND state = 'dead'
         """
     static let discardDeadLetter = "DELETE FROM deliveries WHERE id = ? AND state = 'dead'"
-    // Never an event with a delivery still pending: retention must not drop what has not reached its destinations.
+    // Never an event with a delivery still pending, or one a stream still holds (stream retention removes its entry
+    // first): retention must not drop what has not reached its destinations and consumers.
     static let prunableEvents = """
         SELECT id FROM events e WHERE received_at < ?1
           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+          AND NOT EXISTS (SELECT 1 FROM stream_entries s WHERE s.event_id = e.id)
         ORDER BY received_at LIMIT ?2
         """
     static let countPrunableEvents = """
         SELECT COUNT(*) FROM events e WHERE received_at < ?1
           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state = 'pending')
+          AND NOT EXISTS (SELECT 1 FROM stream_entries s WHERE s.event_id = e.id)
         """
     static let countPrunableIdempotency = "SELECT COUNT(*) FROM idempotency_keys WHERE last_seen_at < ?"
     // A paused destination's rows are not due: workers must not wake for them.
@@ -312,5 +349,92 @@ public enum SQLiteSchema {
     static let pruneIdempotency = """
         DELETE FROM idempotency_keys WHERE (source, event_key) IN
             (SELECT source, event_key FROM idempotency_keys WHERE last_seen_at < ? LIMIT ?)
+        """
+
+    // MARK: Streams
+
+    // The stream's counter, taken per appended entry inside the ingest transaction (one writer: no gaps, no reuse).
+    static let nextStreamSequence = """
+        INSERT INTO streams (name, last_sequence) VALUES (?1, 1)
+        ON CONFLICT (name) DO UPDATE SET last_sequence = last_sequence + 1
+        RETURNING last_sequence
+        """
+    static let insertStreamEntry = "INSERT INTO stream_entries (stream, sequence, event_id, appended_at) VALUES (?, ?, ?, ?)"
+    /// The sequence after the newest ever appended (1 for a stream nothing was appended to yet).
+    static let nextSequence = "SELECT COALESCE((SELECT last_sequence FROM streams WHERE name = ?1), 0) + 1"
+    // A new group starts at the oldest retained entry (?3 = 0), or after the newest (?3 = 1).
+    static let createGroup = """
+        INSERT INTO stream_groups (stream, name, cursor, created_at, updated_at)
+        VALUES (?1, ?2, CASE WHEN ?3 = 1 THEN (\(nextSequence))
+                             ELSE COALESCE((SELECT MIN(sequence) FROM stream_entries WHERE stream = ?1), (\(nextSequence))) END, ?4, ?4)
+        ON CONFLICT (stream, name) DO NOTHING
+        """
+    static let groupCursor = "SELECT cursor FROM stream_groups WHERE stream = ?1 AND name = ?2"
+    // The oldest entries from the cursor on that no live lease of the group holds and that are not acknowledged; `expired`
+    // says the entry was leased before and its lease ran out.
+    static let leasableEntries = """
+        SELECT e.sequence, e.event_id, e.appended_at, l.sequence IS NOT NULL AS expired
+        FROM stream_entries e
+        LEFT JOIN stream_leases l ON l.stream = e.stream AND l.group_name = ?2 AND l.sequence = e.sequence
+        WHERE e.stream = ?1 AND e.sequence >= ?3 AND (l.sequence IS NULL OR (l.acknowledged = 0 AND l.expires_at <= ?4))
+        ORDER BY e.sequence LIMIT ?5
+        """
+    static let leaseEntry = """
+        INSERT INTO stream_leases (stream, group_name, sequence, receipt, expires_at, acknowledged) VALUES (?1, ?2, ?3, ?4, ?5, 0)
+        ON CONFLICT (stream, group_name, sequence) DO UPDATE SET receipt = excluded.receipt, expires_at = excluded.expires_at
+        """
+    static let acknowledgeReceipt = """
+        UPDATE stream_leases SET acknowledged = 1, receipt = NULL
+        WHERE receipt = ?3 AND stream = ?1 AND group_name = ?2 AND acknowledged = 0 AND expires_at > ?4
+        """
+    // A sequence counts when it is retained, at or above the cursor, and not acknowledged yet.
+    static let acknowledgeSequence = """
+        INSERT INTO stream_leases (stream, group_name, sequence, receipt, expires_at, acknowledged)
+        SELECT ?1, ?2, e.sequence, NULL, 0, 1 FROM stream_entries e WHERE e.stream = ?1 AND e.sequence = ?3 AND e.sequence >= ?4
+        ON CONFLICT (stream, group_name, sequence) DO UPDATE SET acknowledged = 1, receipt = NULL WHERE acknowledged = 0
+        """
+    // The lowest retained sequence from ?3 on that is not acknowledged; NULL: all are.
+    static let lowestUnacknowledged = """
+        SELECT MIN(e.sequence) FROM stream_entries e
+        WHERE e.stream = ?1 AND e.sequence >= ?3
+          AND NOT EXISTS (SELECT 1 FROM stream_leases l WHERE l.stream = ?1 AND l.group_name = ?2 AND l.sequence = e.sequence AND l.acknowledged = 1)
+        """
+    static let releaseLease = """
+        UPDATE stream_leases SET expires_at = ?4 WHERE receipt = ?3 AND stream = ?1 AND group_name = ?2 AND acknowledged = 0 AND expires_at > ?4
+        """
+    static let setCursor = "UPDATE stream_groups SET cursor = ?3, updated_at = ?4 WHERE stream = ?1 AND name = ?2"
+    static let dropLeasesBelow = "DELETE FROM stream_leases WHERE stream = ?1 AND group_name = ?2 AND sequence < ?3"
+    static let dropLeases = "DELETE FROM stream_leases WHERE stream = ?1 AND group_name = ?2"
+    static let countUnacknowledgedThrough = """
+        SELECT COUNT(*) FROM stream_entries e WHERE e.stream = ?1 AND e.sequence >= ?3 AND e.sequence <= ?4
+          AND NOT EXISTS (SELECT 1 FROM stream_leases l WHERE l.stream = ?1 AND l.group_name = ?2 AND l.sequence = e.sequence AND l.acknowledged = 1)
+        """
+    static let streamSummaries = """
+        SELECT s.name, s.last_sequence,
+               (SELECT COUNT(*) FROM stream_entries e WHERE e.stream = s.name) AS length,
+               (SELECT MIN(sequence) FROM stream_entries e WHERE e.stream = s.name) AS first_sequence,
+               (SELECT MIN(appended_at) FROM stream_entries e WHERE e.stream = s.name) AS oldest
+        FROM streams s ORDER BY s.name
+        """
+    static let streamGroups = """
+        SELECT g.stream, g.name, g.cursor, g.created_at, g.updated_at,
+               (SELECT COUNT(*) FROM stream_entries e WHERE e.stream = g.stream AND e.sequence >= g.cursor
+                  AND NOT EXISTS (SELECT 1 FROM stream_leases l WHERE l.stream = g.stream AND l.group_name = g.name
+                                  AND l.sequence = e.sequence AND l.acknowledged = 1)) AS lag,
+               (SELECT e.appended_at FROM stream_entries e WHERE e.stream = g.stream AND e.sequence >= g.cursor
+                  ORDER BY e.sequence LIMIT 1) AS oldest,
+               (SELECT COUNT(*) FROM stream_leases l WHERE l.stream = g.stream AND l.group_name = g.name
+                  AND l.acknowledged = 0 AND l.expires_at > ?2) AS leased,
+               COALESCE((SELECT MIN(sequence) FROM stream_entries e WHERE e.stream = g.stream),
+                        COALESCE((SELECT last_sequence FROM streams s WHERE s.name = g.stream), 0) + 1) AS first_retained
+        FROM stream_groups g WHERE (?1 IS NULL OR g.stream = ?1) ORDER BY g.stream, g.name
+        """
+    static let firstAppendedSince = "SELECT MIN(sequence) FROM stream_entries WHERE stream = ?1 AND appended_at >= ?2"
+    static let deleteGroup = "DELETE FROM stream_groups WHERE stream = ?1 AND name = ?2"
+    // Entries past the stream's retention, or below every group's cursor (no group: never by cursor).
+    static let prunableStreamEntries = """
+        SELECT sequence FROM stream_entries WHERE stream = ?1
+          AND (appended_at < ?2 OR sequence < (SELECT MIN(cursor) FROM stream_groups WHERE stream = ?1))
+        ORDER BY sequence LIMIT ?3
         """
 }

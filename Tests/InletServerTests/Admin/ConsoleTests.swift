@@ -70,7 +70,7 @@ struct ConsoleTests {
     }
 
     @Test func embeddedAssetsMatchTheRepositoryFiles() throws {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/InletServer/Console")
+        let directory = URL(fileURLWithPath: Repo.root + "/Sources/InletServer/Console")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
         #expect(files == ConsoleAssets.all.keys.sorted())
         for name in files {

@@ -14,7 +14,8 @@ extension AdminAPI {
             guard let source = snapshot.resolved.sources.first(where: { $0.name == event.source }) else {
                 throw Refusal(422, ErrorBody("source_not_configured", hint: "name destinations with ?destination="))
             }
-            targets = source.routes.destinations(eventType: event.eventType, body: event.body)
+            // Streams are not replayed into (their consumers rewind instead): only destinations.
+            targets = source.routes.destinations(eventType: event.eventType, body: event.body).filter { !RouteTarget.isStream($0) }
         }
         if let unknown = targets.first(where: { snapshot.destination($0) == nil }) {
             throw Refusal(422, ErrorBody("unknown_destination", destination: unknown))

@@ -35,16 +35,26 @@ struct PathPattern: Sendable, Equatable, CustomStringConvertible {
 struct AdminRoute: Sendable {
     typealias Handler = @Sendable (AdminAPI, AdminRequest) async throws -> SimpleResponse
 
+    /// Which token a route takes.
+    enum Access: Sendable, Equatable {
+        /// None (the probes, which orchestrators call without one).
+        case open
+        /// An admin token.
+        case admin
+        /// A consumer token of the stream named by the route's `{name}` (admin tokens do not read events).
+        case consumer
+    }
+
     let method: HTTPMethod
     let pattern: PathPattern
-    /// Answered without a token (the probes, which orchestrators call without one).
-    let isOpen: Bool
+    let access: Access
+    var isOpen: Bool { access == .open }
     let handler: Handler
 
-    init(_ method: HTTPMethod, _ pattern: String, open: Bool = false, _ handler: @escaping Handler) {
+    init(_ method: HTTPMethod, _ pattern: String, open: Bool = false, access: Access = .admin, _ handler: @escaping Handler) {
         self.method = method
         self.pattern = PathPattern(pattern)
-        isOpen = open
+        self.access = open ? .open : access
         self.handler = handler
     }
 }
