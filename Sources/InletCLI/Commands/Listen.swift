@@ -56,7 +56,7 @@ struct Listen: AsyncParsableCommand {
         let consumer = StreamConsumer(baseURL: try gatewayURL(), stream: stream, token: try consumerToken(), client: OutboundHTTP.shared)
         let group = self.group ?? StreamConsumer.defaultGroup(hostname: ProcessInfo.processInfo.hostName)
         let resolved = resign ? try options.resolve() : nil
-        let forwarder = LocalForwarder(url: forwardTo, payload: payload, resolved: resolved, client: OutboundHTTP.shared)
+        let forwarder = LocalForwarder(url: forwardTo, payload: payload, resolved: resolved, client: LocalForwarder.client)
         print("listening to stream \(stream) as group \(group); forwarding to \(forwardTo) (\(payload.rawValue)). Ctrl-C to stop.")
         var forwarded = 0
         var pullBackoff = Backoff()
@@ -307,6 +307,13 @@ struct StreamConsumer: Sendable {
 
 /// Sends one stream item to the developer's local server.
 struct LocalForwarder: Sendable {
+    /// A refused connection fails the attempt at once (the listener prints what it waits for and backs off), instead
+    /// of the client retrying the connection inside one attempt until the local server is back.
+    static let client: HTTPClient = OutboundHTTP.makeClient {
+        $0.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        $0.connectionPool.retryConnectionEstablishment = false
+    }
+
     let url: String
     let payload: Listen.Payload
     /// The local config, when `--resign` signs raw requests again.
