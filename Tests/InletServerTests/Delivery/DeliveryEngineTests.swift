@@ -224,8 +224,9 @@ struct DeliveryEngineTests {
             slowest = max(slowest, ContinuousClock.now - started)
         }
         try await hanging.waitForRequests(16)  // its concurrency limit is held by hanging requests
-        // Acks stay in the millisecond range (an fsync each) while every delivery slot is stuck.
-        #expect(slowest < .seconds(1), "slowest ack \(slowest)")
+        // Acks do not wait for the stuck delivery slots: an ack that did would take the destination's 30 s timeout.
+        // The bound is far below that and leaves room for a loaded test machine (ack latency is the benchmarks').
+        #expect(slowest < .seconds(5), "slowest ack \(slowest)")
         release.withLockedValue { $0 = true }
         try await eventually("drained after release") { try gw.gateway.store.counts().delivered == 100 }
         try await gw.stop()
