@@ -235,7 +235,11 @@ extension SignatureSpec {
         // Adyen-style per-item signatures cover selected fields of each item, not the bytes around them.
         if items != nil { return false }
         switch algorithm {
-        case .hmac, .ed25519, .ecdsaP256SHA256, .rsa, .keyedHash: return signedContent.segments.contains(.body)
+        case .hmac, .ed25519, .ecdsaP256SHA256, .rsa: return signedContent.segments.contains(.body)
+        // sha256(secret ‖ body) and md5(secret ‖ body) are open to length extension: from a genuine body and its digest,
+        // anyone can compute the digest of that body followed by padding and bytes of their choosing. It proves the
+        // sender holds the secret for some request, not that these are the bytes it sent.
+        case .keyedHash: return false
         case .twilio: return request.queryParameter("bodySHA256") != nil  // checked against the body by the verifier
         // Plivo V3 signs the URL and the sorted form parameters, concatenated like Twilio's: not the bytes.
         case .token, .awsSNS, .paypalRSA, .plivoV3: return false

@@ -58,6 +58,13 @@ struct AuthenticityTests {
         #expect(try spec("gitlab").bindsBody(of: form) == false)
         #expect(try spec("stripe").bindsBody(of: form) == true)
         #expect(try spec("discord").bindsBody(of: form) == true)
+        // A keyed plain hash (Recharge's sha256(secret ‖ body)) can be extended past a genuine body without the secret;
+        // Adyen's per-item signatures cover listed fields; Moov and Mercado Pago sign headers and IDs, not the body.
+        #expect(try spec("recharge").bindsBody(of: form) == false)
+        #expect(try #require(Repo.profiles["adyen"]?.signatures.last).bindsBody(of: form) == false)
+        #expect(try spec("moov").bindsBody(of: form) == false)
+        #expect(try spec("mercadopago").bindsBody(of: form) == false)
+        #expect(try spec("sanity").bindsBody(of: form) == true)
 
         // Mailgun end to end: verified, yet only the sender is authenticated.
         let ts = "1767225600", token = "tok"
