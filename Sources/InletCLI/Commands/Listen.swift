@@ -92,8 +92,9 @@ struct Listen: AsyncParsableCommand {
                 // event whose forward had not been acknowledged yet.
                 let acknowledged = try await acknowledge(item, consumer: consumer, group: group)
                 forwarded += 1
-                // The lease ran out while the local server was down: the rest of this batch may be another worker's
-                // now, and this event will be served again (the local code sees it twice).
+                // The gateway refused the acknowledgement as expired (409): the rest of this batch may be another
+                // worker's now, so pull afresh. (Acknowledging by sequence is accepted after a lease ran out; the
+                // gateway answers 409 only where it cannot take it.)
                 if !acknowledged { break batchLoop }
             }
         }
