@@ -59,7 +59,9 @@ struct KnownAnswerFixture: Decodable, CustomTestStringConvertible, Sendable {
     static let more = load("more_fixtures.json")
     static let catalog = load("catalog_fixtures.json")
     static let catalogMore = load("catalog_more_fixtures.json")
-    static let all = sdk + more + catalog + catalogMore
+    /// Asana, Microsoft Graph and Azure Event Grid (Fixtures/generate_handshake_profile_fixtures.py).
+    static let handshakeProfiles = load("handshake_profile_fixtures.json")
+    static let all = sdk + more + catalog + catalogMore + handshakeProfiles
 }
 
 @Suite("Known-answer fixtures")
@@ -81,7 +83,8 @@ struct KnownAnswerFixtureTests {
         // Each profile added from the catalog: accepted when valid, refused when tampered (tokens: a wrong token), with
         // the wrong secret and without a signature; timestamped ones also refuse a timestamp past their tolerance.
         // Schemes that do not sign the body (Moov, Mercado Pago) show it with a `body_not_signed` case instead.
-        for (provider, fixtures) in Dictionary(grouping: KnownAnswerFixture.catalog + KnownAnswerFixture.catalogMore, by: \.provider) {
+        for (provider, fixtures) in Dictionary(grouping: KnownAnswerFixture.catalog + KnownAnswerFixture.catalogMore + KnownAnswerFixture.handshakeProfiles,
+                                                 by: \.provider) {
             let cases = Set(fixtures.map(\.case))
             #expect(cases.isSuperset(of: ["valid", "wrong_secret", "missing_signature"]), "\(provider): \(cases)")
             #expect(cases.contains("tampered_body") || cases.contains("wrong_token") || cases.contains("body_not_signed"), "\(provider): \(cases)")
