@@ -4,8 +4,8 @@ import InletCore
 import InletTesting
 import Testing
 
-/// Handshakes as data (`[[handshake]]`): one test per shape, through the admission core with the catalog's handshake
-/// profiles (`HandshakeTestProfiles`). Known answers computed apart with Python's hmac/hashlib.
+/// Handshakes as data (`[[handshake]]`): one test per shape, through the admission core with the shipped profiles
+/// that declare them (eBay and Braintree on `HandshakeTestProfiles`). Known answers computed apart with Python's hmac/hashlib.
 @Suite("Declared handshakes")
 struct HandshakeRuleTests {
     static let profiles: [String: ProviderProfile] = (try? HandshakeTestProfiles.profiles()) ?? [:]
@@ -36,7 +36,7 @@ struct HandshakeRuleTests {
     // MARK: echo a query parameter as text, with a header (Dropbox)
 
     @Test func queryEchoAsText() throws {
-        let s = try source("test-dropbox", secrets: ["app-secret"])
+        let s = try source("dropbox", secrets: ["app-secret"])
         let a = try answer(s.admit(request("GET", query: "challenge=abc%20123"), now: 0))
         #expect(a == {
             var r = HandshakeResponse(status: 200, contentType: "text/plain", body: Array("abc 123".utf8))
@@ -51,7 +51,7 @@ struct HandshakeRuleTests {
     // MARK: HMAC of a challenge with the secret (X CRC, LinkedIn, Smartcar, Braintree)
 
     @Test func xCRCAnswersWithTheBase64HMAC() throws {
-        let s = try source("test-x", secrets: ["consumer-secret"])
+        let s = try source("x-twitter", secrets: ["consumer-secret"])
         let a = try answer(s.admit(request("GET", query: "crc_token=crcT0ken&nonce=1"), now: 0))
         #expect(text(a) == #"{"response_token":"sha256=t/ElKtUOPFToOIR3HotkZhz5DLLshAkt+k4AC5rMoio="}"#)
         #expect(a.contentType == "application/json")
@@ -60,21 +60,21 @@ struct HandshakeRuleTests {
     /// The provider signs its events with the same key: an HMAC of caller-chosen text would sign a forged body. Only
     /// token-like challenges are answered; a body-shaped one is refused, and so is a source with no secret.
     @Test func anHMACIsNeverComputedOverABodyShapedChallenge() throws {
-        let s = try source("test-x", secrets: ["consumer-secret"])
+        let s = try source("x-twitter", secrets: ["consumer-secret"])
         for forged in [#"{"tweet_create_events":[]}"#, "v0:1:{}", "a b", String(repeating: "a", count: 513), ""] {
             let q = "crc_token=" + (forged.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
             #expect(s.admit(request("GET", query: q), now: 0) == .reject(.handshakeRefused), "\(forged)")
         }
-        #expect(try source("test-x").admit(request("GET", query: "crc_token=abc"), now: 0) == .reject(.handshakeRefused))
+        #expect(try source("x-twitter").admit(request("GET", query: "crc_token=abc"), now: 0) == .reject(.handshakeRefused))
     }
 
     @Test func linkedInAnswersWithTheChallengeAndItsHexHMAC() throws {
-        let a = try answer(try source("test-linkedin", secrets: ["li-secret"]).admit(request("GET", query: "challengeCode=ch4llenge"), now: 0))
+        let a = try answer(try source("linkedin", secrets: ["li-secret"]).admit(request("GET", query: "challengeCode=ch4llenge"), now: 0))
         #expect(text(a) == #"{"challengeCode":"ch4llenge","challengeResponse":"2b29c65eed74c2ad8a13840dd35646b8cbde6a657bdae2f9c1559db427737ed3"}"#)
     }
 
     @Test func smartcarVerifyIsAValidationEventAnsweredWithAJSONField() throws {
-        let s = try source("test-smartcar", secrets: ["amt-token"])
+        let s = try source("smartcar", secrets: ["amt-token"])
         let body = #"{"version":"2.0","webhookId":"w1","eventName":"verify","payload":{"challenge":"c7a1ef"}}"#
         let a = try answer(s.admit(request("POST", body: body), now: 0))
         #expect(text(a) == #"{"challenge":"de316a582d3b81f5dc7a28f52bbac4e23359c9f0820ada11cd3a1191cec3b118"}"#)
@@ -104,7 +104,7 @@ struct HandshakeRuleTests {
     // MARK: a token the source knows (Oura; Meta in its own profile)
 
     @Test func ouraChecksTheVerificationToken() throws {
-        let s = try source("test-oura", secrets: ["x"], verifyToken: "oura-token")
+        let s = try source("oura", secrets: ["x"], verifyToken: "oura-token")
         let a = try answer(s.admit(request("GET", query: "verification_token=oura-token&challenge=ch1"), now: 0))
         #expect(text(a) == #"{"challenge":"ch1"}"#)
         #expect(s.admit(request("GET", query: "verification_token=wrong&challenge=ch1"), now: 0) == .reject(.handshakeRefused))
@@ -114,7 +114,7 @@ struct HandshakeRuleTests {
     // MARK: POST echoes before any signature (Microsoft Graph; WooCommerce's ping)
 
     @Test func graphValidationTokenIsEchoedAsText() throws {
-        let s = try source("test-microsoft-graph", secrets: ["client-state"])
+        let s = try source("microsoft-graph", secrets: ["client-state"])
         let a = try answer(s.admit(request("POST", query: "validationToken=Validation%3A%20Testing%20client%20application%20reachability"), now: 0))
         #expect(text(a) == "Validation: Testing client application reachability" && a.contentType == "text/plain")
         // A notification (no validationToken) is verified on its clientState.
@@ -126,7 +126,7 @@ struct HandshakeRuleTests {
     }
 
     @Test func wooCommercePingIsAnsweredOnlyWhenUnsignedAndAForm() throws {
-        let s = try source("test-woocommerce", secrets: ["wc-secret"])
+        let s = try source("woocommerce", secrets: ["wc-secret"])
         let ping = request("POST", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: "webhook_id=42")
         #expect(text(try answer(s.admit(ping, now: 0))) == #"{"status":"handshake"}"#)
         // With a signature header it is an event like any other, and a wrong signature is refused.
@@ -138,13 +138,13 @@ struct HandshakeRuleTests {
     // MARK: HEAD and OPTIONS
 
     @Test func trelloHEADGets200() throws {
-        let s = try source("test-trello", secrets: ["t"])
+        let s = try source("trello", secrets: ["t"])
         #expect(try answer(s.admit(request("HEAD"), now: 0)) == HandshakeResponse(status: 200, contentType: nil, body: []))
         #expect(s.accepts(method: "HEAD") && !s.accepts(method: "GET"))
     }
 
     @Test func cloudEventsOPTIONSEchoesTheOrigin() throws {
-        let s = try source("test-azure-event-grid", secrets: ["eg-code"])
+        let s = try source("azure-event-grid", secrets: ["eg-code"])
         let a = try answer(s.admit(request("OPTIONS", headers: [("WebHook-Request-Origin", "eventgrid.azure.net")]), now: 0))
         #expect(a.headers.map { [$0.0, $0.1] } == [["WebHook-Allowed-Origin", "eventgrid.azure.net"], ["WebHook-Allowed-Rate", "*"]])
         #expect(s.admit(request("OPTIONS"), now: 0) == .reject(.methodNotAllowed))
@@ -153,7 +153,7 @@ struct HandshakeRuleTests {
     // MARK: a validation event in the body, verified first (Azure Event Grid)
 
     @Test func eventGridValidationEventIsVerifiedThenAnswered() throws {
-        let s = try source("test-azure-event-grid", secrets: ["eg-code"])
+        let s = try source("azure-event-grid", secrets: ["eg-code"])
         let body = #"[{"id":"2d1781af","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","data":{"validationCode":"512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}}]"#
         let headers = [("aeg-event-type", "SubscriptionValidation")]
         let a = try answer(s.admit(request("POST", query: "code=eg-code", headers: headers, body: body), now: 0))
@@ -164,7 +164,7 @@ struct HandshakeRuleTests {
     // MARK: a handshake that hands over the secret (Asana, Notion)
 
     @Test func aHandedOverSecretIsTakenOnlyByAnOptedInSourceWithoutSecrets() throws {
-        var s = try source("test-asana")
+        var s = try source("asana")
         let hello = request("POST", headers: [("X-Hook-Secret", "h00k-s3cret")])
         #expect(s.admit(hello, now: 0) == .reject(.handshakeRefused))  // not opted in
         s.acceptsHandshakeSecret = true
@@ -173,11 +173,11 @@ struct HandshakeRuleTests {
         #expect(a.establishedSecret == EstablishedSecret(value: "h00k-s3cret", handshake: "asana-hook-secret"))
         #expect(!"\(a.establishedSecret!)".contains("h00k"))
         // Once a secret is configured (or stored), a second hand-over is refused.
-        var keyed = try source("test-asana", secrets: ["already"])
+        var keyed = try source("asana", secrets: ["already"])
         keyed.acceptsHandshakeSecret = true
         #expect(keyed.admit(hello, now: 0) == .reject(.handshakeRefused))
 
-        var notion = try source("test-notion")
+        var notion = try source("notion")
         notion.acceptsHandshakeSecret = true
         let n = try answer(notion.admit(request("POST", body: #"{"verification_token":"secret_tok3n"}"#), now: 0))
         #expect(n.establishedSecret?.value == "secret_tok3n")

@@ -9,7 +9,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
-/// Declared handshakes through a running gateway, one per shape (the catalog's providers, `HandshakeTestProfiles`):
+/// Declared handshakes through a running gateway, one per shape (the shipped profiles; eBay on `HandshakeTestProfiles`):
 /// answered by the gateway, never stored or forwarded.
 @Suite("Handshakes end to end")
 struct HandshakeEndToEndTests {
@@ -31,38 +31,38 @@ struct HandshakeEndToEndTests {
 
     static let sources = """
     [sources.dropbox]
-    provider = "test-dropbox"
+    provider = "dropbox"
     secrets = ["dropbox-app-secret"]
     destinations = ["svc"]
 
     [sources.x]
-    provider = "test-x"
+    provider = "x-twitter"
     secrets = ["consumer-secret"]
     destinations = ["svc"]
 
     [sources.graph]
-    provider = "test-microsoft-graph"
+    provider = "microsoft-graph"
     secrets = ["client-state"]
     destinations = ["svc"]
 
     [sources.eventgrid]
-    provider = "test-azure-event-grid"
+    provider = "azure-event-grid"
     secrets = ["eg-code"]
     destinations = ["svc"]
 
     [sources.trello]
-    provider = "test-trello"
+    provider = "trello"
     secrets = ["trello-secret"]
     public_url = "https://hooks.example.com/hooks/trello"
     destinations = ["svc"]
 
     [sources.woo]
-    provider = "test-woocommerce"
+    provider = "woocommerce"
     secrets = ["wc-secret"]
     destinations = ["svc"]
 
     [sources.oura]
-    provider = "test-oura"
+    provider = "oura"
     secrets = ["oura-secret"]
     verify_token = "oura-token"
     destinations = ["svc"]
@@ -75,7 +75,7 @@ struct HandshakeEndToEndTests {
     destinations = ["svc"]
 
     [sources.asana]
-    provider = "test-asana"
+    provider = "asana"
     accept_handshake_secret = true
     destinations = ["svc"]
 
