@@ -81,13 +81,7 @@ struct AdminAccess: ParsableArguments {
         guard let reference = token ?? ProcessInfo.processInfo.environment["INLET_ADMIN_TOKEN"] else {
             throw CLIError("--admin needs a token: --token, or $INLET_ADMIN_TOKEN")
         }
-        switch SecretReference(label: "admin token", reference: reference)
-            .resolve(environment: ProcessInfo.processInfo.environment, baseDirectory: currentDirectory) {
-        case .success(let value): return value
-        case .failure(.envUnset(let name)): throw CLIError("the admin token's environment variable \(name) is not set")
-        case .failure(.fileUnreadable(let path)): throw CLIError("cannot read the admin token file \(path)")
-        case .failure(.empty): throw CLIError("the admin token (\(SecretReference.isIndirect(reference) ? reference : "given") is empty")
-        }
+        return try resolveTokenReference(reference, noun: "admin token", currentDirectory: currentDirectory)
     }
 
     /// Prints the JSON as is (`--json`), or the summary of the answer decoded as `type`.
@@ -111,4 +105,18 @@ func queryString(_ pairs: [(String, String?)]) -> String {
 /// An optional field as printed in a summary: `-` when absent.
 func text(_ v: (any CustomStringConvertible)?) -> String {
     v.map(\.description) ?? "-"
+}
+
+/// A token given on the command line (the admin token, a stream's consumer token), or the secret it references: the
+/// config's `env:`/`file:` rules, a relative `file:` path taken from `currentDirectory`. Errors name the variable or
+/// the file, never the value.
+func resolveTokenReference(_ reference: String, noun: String,
+                           currentDirectory: String = FileManager.default.currentDirectoryPath) throws -> String {
+    switch SecretReference(label: noun, reference: reference)
+        .resolve(environment: ProcessInfo.processInfo.environment, baseDirectory: currentDirectory) {
+    case .success(let value): return value
+    case .failure(.envUnset(let name)): throw CLIError("the \(noun)'s environment variable \(name) is not set")
+    case .failure(.fileUnreadable(let path)): throw CLIError("cannot read the \(noun) file \(path)")
+    case .failure(.empty): throw CLIError("the \(noun) (\(SecretReference.isIndirect(reference) ? reference : "given")) is empty")
+    }
 }

@@ -58,10 +58,10 @@ struct ListenTests {
     @Test func groupNames() {
         #expect(StreamConsumer.defaultGroup(hostname: "anna's MacBook.local") == "listen-anna-s-MacBook.local")
         #expect(StreamConsumer.defaultGroup(hostname: "") == "listen-local")
-        #expect(StreamConsumer.isValidGroup(StreamConsumer.defaultGroup(hostname: String(repeating: "h", count: 300))))
-        #expect(!StreamConsumer.isValidGroup(""))
-        #expect(!StreamConsumer.isValidGroup("a b"))
-        #expect(!StreamConsumer.isValidGroup(String(repeating: "g", count: 65)))
+        #expect(RouteTarget.isValidName(StreamConsumer.defaultGroup(hostname: String(repeating: "h", count: 300))))
+        #expect(!RouteTarget.isValidName(""))
+        #expect(!RouteTarget.isValidName("a b"))
+        #expect(!RouteTarget.isValidName(String(repeating: "g", count: 65)))
     }
 
     @Test func cloudEventsModePostsTheEventAsIs() throws {

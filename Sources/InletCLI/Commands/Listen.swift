@@ -49,7 +49,7 @@ struct Listen: AsyncParsableCommand {
         guard let url = URL(string: forwardTo), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw ValidationError("--forward-to must be an http(s) URL, e.g. http://localhost:3000/webhooks")
         }
-        if let group, !StreamConsumer.isValidGroup(group) { throw ValidationError("--group: 1-64 characters of A-Z a-z 0-9 . _ -") }
+        if let group, !RouteTarget.isValidName(group) { throw ValidationError("--group: 1-64 characters of A-Z a-z 0-9 . _ -") }
     }
 
     func run() async throws {
@@ -134,13 +134,7 @@ struct Listen: AsyncParsableCommand {
         guard let reference = token ?? ProcessInfo.processInfo.environment["INLET_STREAM_TOKEN"] else {
             throw CLIError("the stream's consumer token is needed: --token, or $INLET_STREAM_TOKEN")
         }
-        switch SecretReference(label: "stream token", reference: reference)
-            .resolve(environment: ProcessInfo.processInfo.environment, baseDirectory: FileManager.default.currentDirectoryPath) {
-        case .success(let value): return value
-        case .failure(.envUnset(let name)): throw CLIError("the stream token's environment variable \(name) is not set")
-        case .failure(.fileUnreadable(let path)): throw CLIError("cannot read the stream token file \(path)")
-        case .failure(.empty): throw CLIError("the stream token is empty")
-        }
+        return try resolveTokenReference(reference, noun: "stream token")
     }
 
     static func timestamp() -> String { RFC3339.format(SystemClock().now()) }
@@ -183,7 +177,7 @@ struct StreamItem: Sendable, Equatable {
 
     /// `stripe invoice.paid evt_… (seq 17)`: the line the listener prints.
     var summary: String {
-        let source = JSONScanner.scalarText(at: JSONPointer("/source")!, in: cloudEvent).map { $0.hasPrefix("/sources/") ? String($0.dropFirst(9)) : $0 }
+        let source = sourceName ?? JSONScanner.scalarText(at: JSONPointer("/source")!, in: cloudEvent)
         let type = JSONScanner.scalarText(at: JSONPointer("/type")!, in: cloudEvent)
         let id = JSONScanner.scalarText(at: JSONPointer("/id")!, in: cloudEvent)
         return "\(source ?? "-") \(type ?? "-") \(id ?? "-") (seq \(sequence))"
@@ -191,7 +185,7 @@ struct StreamItem: Sendable, Equatable {
 
     /// The source's name and the provider's event ID, from the CloudEvent (what `--resign` signs with).
     var sourceName: String? {
-        JSONScanner.scalarText(at: JSONPointer("/source")!, in: cloudEvent).flatMap { $0.hasPrefix("/sources/") ? String($0.dropFirst(9)) : nil }
+        JSONScanner.scalarText(at: JSONPointer("/source")!, in: cloudEvent).flatMap(OutboundEvent.sourceName(fromCloudEventSource:))
     }
     var eventKey: String? { JSONScanner.scalarText(at: JSONPointer("/inleteventkey")!, in: cloudEvent) }
 }
@@ -258,12 +252,6 @@ struct StreamConsumer: Sendable {
             case .transient(let status, let code): return "\(status) \(code)"
             case .malformedAnswer(let why): return "the gateway's answer is malformed: \(why)"
             }
-        }
-    }
-
-    static func isValidGroup(_ name: String) -> Bool {
-        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2D
         }
     }
 

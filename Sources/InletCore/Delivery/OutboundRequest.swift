@@ -30,8 +30,15 @@ public struct OutboundEvent: Sendable {
     /// The CloudEvents `type`: the provider's event type, or `<provider>.webhook` when it names none.
     public var cloudEventType: String { eventType ?? "\(provider).webhook" }
 
-    /// The CloudEvents `source`.
-    public var cloudEventSource: String { "/sources/\(source)" }
+    /// The CloudEvents `source`: `/sources/<name>`.
+    public var cloudEventSource: String { Self.cloudEventSourcePrefix + source }
+
+    static let cloudEventSourcePrefix = "/sources/"
+
+    /// The Inlet source a CloudEvents `source` names, or nil when it is not one of Inlet's.
+    public static func sourceName(fromCloudEventSource text: String) -> String? {
+        text.hasPrefix(cloudEventSourcePrefix) ? String(text.dropFirst(cloudEventSourcePrefix.count)) : nil
+    }
 
     /// Inlet's CloudEvents extension attributes, in the order they are written.
     public func cloudEventExtensions(attempt: Int?, isReplay: Bool) -> [(String, String)] {
