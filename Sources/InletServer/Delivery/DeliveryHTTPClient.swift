@@ -107,10 +107,10 @@ final class DeliveryHTTPClient: Sendable {
     /// Sends one request: `headers` must not hold `Host`, `Content-Length`, `Connection` or `Transfer-Encoding` (the
     /// client writes those). A request sent on a reused connection that the peer had closed (no byte of an answer
     /// arrived) is sent once more on a new connection: idle keep-alive connections may be closed at any time.
-    func send(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeAmount) async throws -> Answer {
+    func send(url: String, headers: HTTPHeaderList, body: [UInt8], timeout: TimeAmount) async throws -> Answer {
         guard let origin = origin(for: url) else { throw Failure.invalidURL }
         var request = ByteBuffer()
-        request.reserveCapacity(256 + body.count + headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
+        request.reserveCapacity(256 + body.count + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
         request.writeString("POST \(origin.target) HTTP/1.1\r\nHost: \(origin.hostHeader)\r\nContent-Length: \(body.count)\r\n")
         for (name, value) in headers where Self.isSafeHeader(name: name, value: value) {
             request.writeString(name); request.writeStaticString(": "); request.writeString(value); request.writeStaticString("\r\n")

@@ -228,7 +228,7 @@ public final class DeliveryService: Service, Sendable {
 
     private func send(_ request: OutboundRequest, to url: String, timeoutSeconds: Int) async -> Exchange {
         do {
-            let answer = try await http.send(url: url, headers: request.headers.entries.map { ($0.name, $0.value) }, body: request.body,
+            let answer = try await http.send(url: url, headers: request.headers, body: request.body,
                                              timeout: .seconds(Int64(timeoutSeconds)))
             return Exchange(status: answer.status, retryAfter: answer.retryAfter, snippet: answer.snippet, error: answer.brokenOff)
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import InletCore
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -73,7 +74,7 @@ struct DeliveryHTTPClientTests {
         let server = try await ScriptedServer { _ in (Self.ok, false) }
         let http = client()
         for n in 1...3 {
-            let answer = try await http.send(url: server.url, headers: [("Content-Type", "application/json"), ("webhook-id", "msg_\(n)")],
+            let answer = try await http.send(url: server.url, headers: HTTPHeaderList([("Content-Type", "application/json"), ("webhook-id", "msg_\(n)")]),
                                              body: Array(#"{"n":\#(n)}"#.utf8), timeout: .seconds(30))
             #expect(answer == .init(status: 200, retryAfter: nil, snippet: Array("ok".utf8)))
         }
@@ -92,12 +93,12 @@ struct DeliveryHTTPClientTests {
                    : ("HTTP/1.1 500 Internal Server Error\r\nContent-Length: \(long.utf8.count)\r\n\r\n\(long)", false)
         }
         let http = client(snippet: 16)
-        let busy = try await http.send(url: server.url, headers: [], body: [], timeout: .seconds(30))
+        let busy = try await http.send(url: server.url, headers: HTTPHeaderList(), body: [], timeout: .seconds(30))
         #expect(busy == .init(status: 503, retryAfter: "7", snippet: Array("busy".utf8)))
-        let failed = try await http.send(url: server.url, headers: [], body: [], timeout: .seconds(30))
+        let failed = try await http.send(url: server.url, headers: HTTPHeaderList(), body: [], timeout: .seconds(30))
         #expect(failed.status == 500 && failed.snippet == Array(long.utf8.prefix(16)))
         // The rest of the long answer was not drained: that connection is dropped, the next request opens another.
-        _ = try? await http.send(url: server.url, headers: [], body: [], timeout: .seconds(30))
+        _ = try? await http.send(url: server.url, headers: HTTPHeaderList(), body: [], timeout: .seconds(30))
         #expect(server.connections.withLockedValue { $0 } == 2)
         http.shutdown()
         await server.stop()
@@ -108,7 +109,7 @@ struct DeliveryHTTPClientTests {
         let http = client()
         let started = ContinuousClock.now
         await #expect(throws: DeliveryHTTPClient.Failure.timeout) {
-            _ = try await http.send(url: server.url, headers: [], body: [], timeout: .milliseconds(300))
+            _ = try await http.send(url: server.url, headers: HTTPHeaderList(), body: [], timeout: .milliseconds(300))
         }
         #expect(ContinuousClock.now - started < .seconds(15))  // the deadline, not the 30 s a retry loop would take
         http.shutdown()
@@ -121,7 +122,7 @@ struct DeliveryHTTPClientTests {
         await server.stop()
         let http = client()
         await #expect {
-            _ = try await http.send(url: url, headers: [], body: [], timeout: .seconds(30))
+            _ = try await http.send(url: url, headers: HTTPHeaderList(), body: [], timeout: .seconds(30))
         } throws: { error in
             if case DeliveryHTTPClient.Failure.connectFailed = error { return true }
             return false
@@ -136,7 +137,7 @@ struct DeliveryHTTPClientTests {
         let http = client()
         for _ in 1...3 {
             try await Task.sleep(for: .milliseconds(50))
-            let answer = try await http.send(url: server.url, headers: [], body: [], timeout: .seconds(30))
+            let answer = try await http.send(url: server.url, headers: HTTPHeaderList(), body: [], timeout: .seconds(30))
             #expect(answer.status == 200)
         }
         #expect(server.requests.withLockedValue { $0.count } == 3)
@@ -147,7 +148,7 @@ struct DeliveryHTTPClientTests {
     @Test func anAnswerCutOffMidBodyIsJudgedByItsStatusAndSaysSo() async throws {
         let server = try await ScriptedServer { _ in ("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial", true) }
         let http = client()
-        let answer = try await http.send(url: server.url, headers: [], body: [], timeout: .seconds(30))
+        let answer = try await http.send(url: server.url, headers: HTTPHeaderList(), body: [], timeout: .seconds(30))
         #expect(answer.status == 200 && answer.snippet == Array("partial".utf8))
         #expect(answer.brokenOff != nil)
         http.shutdown()
@@ -158,7 +159,7 @@ struct DeliveryHTTPClientTests {
         let server = try await ScriptedServer { _ in ("SMTP ready\r\n\r\n", false) }
         let http = client()
         await #expect {
-            _ = try await http.send(url: server.url, headers: [], body: [], timeout: .seconds(30))
+            _ = try await http.send(url: server.url, headers: HTTPHeaderList(), body: [], timeout: .seconds(30))
         } throws: { error in
             if case DeliveryHTTPClient.Failure.malformedAnswer = error { return true }
             return false
@@ -170,8 +171,8 @@ struct DeliveryHTTPClientTests {
     @Test func headersThatWouldSplitTheRequestOrAreTheClientsOwnAreNotWritten() async throws {
         let server = try await ScriptedServer { _ in (Self.ok, false) }
         let http = client()
-        _ = try await http.send(url: server.url, headers: [("X-Ok", "1"), ("X-Evil", "a\r\nInjected: yes"), ("Host", "elsewhere"),
-                                                           ("Content-Length", "0"), ("Transfer-Encoding", "chunked"), ("Bad Name", "x")],
+        _ = try await http.send(url: server.url, headers: HTTPHeaderList([("X-Ok", "1"), ("X-Evil", "a\r\nInjected: yes"), ("Host", "elsewhere"),
+                                                           ("Content-Length", "0"), ("Transfer-Encoding", "chunked"), ("Bad Name", "x")]),
                                 body: Array("body".utf8), timeout: .seconds(30))
         let request = try #require(server.requests.withLockedValue { $0.first })
         #expect(request.contains("X-Ok: 1"))
