@@ -146,8 +146,9 @@ struct Backoff {
     private(set) var attempt = 0
 
     mutating func next() -> Duration {
-        let millis = Swift.min(30_000, 500 << Swift.min(attempt, 6))
-        attempt += 1
+        let millis = Swift.min(30_000, 500 << attempt)
+        // Held at the step that reaches the 30 s cap: a wait of any length never grows the counter further.
+        if attempt < 6 { attempt += 1 }
         return .milliseconds(millis)
     }
 
