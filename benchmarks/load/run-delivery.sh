@@ -4,6 +4,8 @@
 #  2. forwarding throughput once the destination (a quiet `inlet sink`) comes up and the queue drains.
 #   bash benchmarks/load/run-delivery.sh [ingest-seconds] [connections]
 # (INLET_BIN=path picks another build; the drain also reports the gateway's CPU µs per delivery, split by thread)
+# DESTINATION=sink (default) drains into `inlet sink`, which verifies every signature; DESTINATION=nginx drains into
+# nginx `return 200` (the issue's yardstick: the destination costs next to nothing, so the figure is Inlet's own).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)
 LOG_PREFIX=delivery; source "$here/lib.sh"
@@ -13,6 +15,9 @@ INLET_BIN=${INLET_BIN:-$root/.build/release/inlet}
 PROVIDERS=${PROVIDERS:-$root/providers}  # a baseline build may need the profiles of its own commit
 [ -x "$INLET_BIN" ] || (cd "$root" && swift build -c release --product inlet)
 work=$(mktemp -d); bin="$INLET_BIN"
+DESTINATION=${DESTINATION:-sink}
+case "$DESTINATION" in sink) ;; nginx) command -v nginx >/dev/null || { echo "nginx is not installed (apt-get install -y nginx-light)" >&2; exit 1; } ;;
+  *) echo "DESTINATION must be sink or nginx" >&2; exit 2 ;; esac
 trap 'kill $pid $sink 2>/dev/null || true; rm -rf "$work"' EXIT
 sed -e "s#\"../../providers\"#\"$PROVIDERS\"#" -e "s#\"../../.bench-data/delivery.sqlite\"#\"$work/inlet.sqlite\"#" "$here/inlet-delivery.toml" > "$work/inlet.toml"
 python3 "$here/make-requests.py" 300000 "$work/requests.tsv" "$here/body.json"
@@ -23,9 +28,17 @@ echo "== ingress while the destination is down (${secs}s, ${conns} connections)"
   | grep -E "Requests/sec|50%|90%|99%|Non-2xx" || true
 queued=$(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='pending'")
 echo "queued: $queued"
-echo "== destination up: draining"
-"$bin" sink --quiet --listen 127.0.0.1:18091 --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw > "$work/sink.log" 2>&1 & sink=$!
+echo "== destination up ($DESTINATION): draining"
+if [ "$DESTINATION" = nginx ]; then
+  sed -e "s#127.0.0.1:18080#127.0.0.1:18091#" -e "s#/tmp/peers-nginx.pid#$work/nginx.pid#" -e "s#/tmp/peers-nginx-error.log#$work/nginx-error.log#" \
+    "${SHARED:-$root/../shared/bench}/nginx.conf" > "$work/nginx.conf"
+  nginx -c "$work/nginx.conf" -g 'daemon off;' > "$work/sink.log" 2>&1 & sink=$!
+else
+  "$bin" sink --quiet --listen 127.0.0.1:18091 --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw > "$work/sink.log" 2>&1 & sink=$!
+fi
 start=$(date +%s.%N); cpu_threads "$pid" > "$work/cpu-before"
+# PERF=FILE records a call-graph profile of the gateway over the first 4 s of the drain (perf report -i FILE).
+[ -n "${PERF:-}" ] && { perf record -F 999 -g -p "$pid" -o "$PERF" -- sleep 4 > /dev/null 2>&1 & }
 for _ in $(seq 600); do
   left=$(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='pending'" 2>/dev/null || echo 1)
   [ "$left" = "0" ] && break; sleep 0.5

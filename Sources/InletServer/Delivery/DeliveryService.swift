@@ -278,22 +278,35 @@ public final class DeliveryService: Service, Sendable {
         let snippet = exchange.snippet.isEmpty ? nil : exchange.snippet
         let attemptRecord = AttemptRecord(deliveryID: c.deliveryID, attempt: attempt, startedAt: startedAt, durationMillis: duration,
                                           statusCode: exchange.status, error: error, responseSnippet: snippet, nextAttemptAt: nextAt)
-        var meta: Logger.Metadata = [
-            "event_id": "\(c.event.id)", "destination": "\(c.destination)", "attempt": "\(attempt)",
-            "duration_ms": "\(duration)", "outcome": "\(Self.logName(next))",
-        ]
-        if let status = exchange.status { meta["status"] = "\(status)" }
-        if let error { meta["error"] = "\(error)" }
+        let level: Logger.Level
         switch next {
-        case .delivered: logger.info("delivered", metadata: meta)
-        case .retry: logger.notice("delivery failed, will retry", metadata: meta)
-        case .dead: logger.warning("delivery dead-lettered", metadata: meta)
+        case .delivered: level = .info
+        case .retry: level = .notice
+        case .dead: level = .warning
+        }
+        // Built only when it will be written: at the default level every delivery would build and drop it.
+        if logger.logLevel <= level {
+            var meta: Logger.Metadata = [
+                "event_id": "\(c.event.id)", "destination": "\(c.destination)", "attempt": "\(attempt)",
+                "duration_ms": "\(duration)", "outcome": "\(Self.logName(next))",
+            ]
+            if let status = exchange.status { meta["status"] = "\(status)" }
+            if let error { meta["error"] = "\(error)" }
+            logger.log(level: level, Self.logMessage(next), metadata: meta)
         }
         do {
             try await completions.submit(DeliveryCompletion(attempt: attemptRecord, next: next))
         } catch {
             // Not recorded: the lease expires and the event is delivered again (at-least-once).
             logger.error("cannot record delivery attempt", metadata: ["delivery_id": "\(c.deliveryID)", "error": "\(error)"])
+        }
+    }
+
+    static func logMessage(_ next: DeliveryPolicy.Next) -> Logger.Message {
+        switch next {
+        case .delivered: return "delivered"
+        case .retry: return "delivery failed, will retry"
+        case .dead: return "delivery dead-lettered"
         }
     }
 

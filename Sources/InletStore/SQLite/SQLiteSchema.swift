@@ -223,6 +223,7 @@ public enum SQLiteSchema {
         id, source, provider, event_key, key_origin, event_type, received_at, provider_timestamp, peer, client_address,
         method, path, query, headers, content_type, body, secret_label, duplicates, unrouted, authenticity, batch_id, batch_index
         """
+    static let eventByID = "SELECT \(eventColumns) FROM events WHERE id = ?"
     static let insertBatch = "INSERT INTO batches (id, source, received_at, items, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
     // Batches whose items have all been pruned.
     static let pruneBatches = """
