@@ -38,12 +38,13 @@ else
 fi
 start=$(date +%s.%N); cpu_threads "$pid" > "$work/cpu-before"
 # PERF=FILE records a call-graph profile of the gateway over the first 4 s of the drain (perf report -i FILE).
-[ -n "${PERF:-}" ] && { perf record -F 999 -g -p "$pid" -o "$PERF" -- sleep 4 > /dev/null 2>&1 & }
+[ -n "${PERF:-}" ] && { perf record -F 999 -g -p "$pid" -o "$PERF" -- sleep 4 > /dev/null 2>&1 & perf_pid=$!; }
 for _ in $(seq 600); do
   left=$(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='pending'" 2>/dev/null || echo 1)
   [ "$left" = "0" ] && break; sleep 0.5
 done
 cpu_threads "$pid" > "$work/cpu-after"
+[ -n "${perf_pid:-}" ] && wait "$perf_pid"  # the profile is written before the gateway stops
 echo "gateway CPU per delivery: $(cpu_report "$work/cpu-before" "$work/cpu-after" "$(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='delivered'")" | sed 's/cpu_us_per_event/cpu_us_per_delivery/')"
 sqlite3 "$work/inlet.sqlite" "select count(*) || ' delivered between first and last success in ' || round((max(delivered_at)-min(delivered_at))/1000.0, 2) || ' s: ' || cast(count(*)*1000.0/max(1, max(delivered_at)-min(delivered_at)) as int) || ' events/s' from deliveries where state='delivered'"
 echo "drain wall time (incl. waiting for the circuit probe): $(echo "$(date +%s.%N) - $start" | bc) s; dead: $(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state='dead'")"

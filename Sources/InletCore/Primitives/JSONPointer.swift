@@ -373,6 +373,8 @@ public struct JSONScanner {
     private mutating func skipString() throws {
         i += 1  // opening quote
         while i < b.count {
+            i = Self.plainRunEnd(b, from: i)
+            guard i < b.count else { break }
             let c = b[i]
             if c == UInt8(ascii: "\"") { i += 1; return }
             if c < 0x20 { throw JSONScanError.malformed(offset: i) }
@@ -393,6 +395,35 @@ public struct JSONScanner {
             i += 1
         }
         throw JSONScanError.malformed(offset: i)
+    }
+
+    /// The index of the first byte at or after `start` that a string scan must look at (a quote, a backslash or a
+    /// control byte), or `bytes.count`. Long string values (an embedded document, a payload's padding) are most of a
+    /// large body, and a body is scanned for each field read from it; eight bytes are tested at a time.
+    static func plainRunEnd(_ bytes: [UInt8], from start: Int) -> Int {
+        bytes.withUnsafeBytes { raw -> Int in
+            let n = raw.count
+            var j = start
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while j < n {
+                if j + 8 <= n {
+                    let w = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+                    // A byte is special when it is 0x22, 0x5C or below 0x20: the "has a zero byte" and "has a byte
+                    // below n" tests on the word and on its XORs with the quote and the backslash. They never miss one;
+                    // the word's bytes are then looked at one by one.
+                    let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+                    let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w)
+                    if special & highs == 0 { j += 8; continue }
+                }
+                let end = min(j + 8, n)
+                while j < end {
+                    let c = raw[j]
+                    if c == 0x22 || c == 0x5C || c < 0x20 { return j }
+                    j += 1
+                }
+            }
+            return n
+        }
     }
 
     private static func hexValue(_ c: UInt8) -> UInt32? {

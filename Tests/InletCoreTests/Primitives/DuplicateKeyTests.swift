@@ -1,4 +1,4 @@
-import InletCore
+@testable import InletCore
 import Testing
 
 /// Item 5 of the hardening issue: the scanner reads a key's first occurrence, the consumer's parser its last.
@@ -80,5 +80,51 @@ struct SNSTopicPatternTests {
     ])
     func malformedPatternsAreRefused(_ text: String) {
         #expect(SNSTopicPattern(text) == nil)
+    }
+}
+
+@Suite("JSON string scanning, eight bytes at a time")
+struct JSONPlainRunTests {
+    /// The byte-at-a-time answer the word-at-a-time scan must equal.
+    static func naive(_ bytes: [UInt8], from start: Int) -> Int {
+        var j = start
+        while j < bytes.count, !(bytes[j] == 0x22 || bytes[j] == 0x5C || bytes[j] < 0x20) { j += 1 }
+        return j
+    }
+
+    @Test func findsEverySpecialByteAtEveryOffset() {
+        // Each special byte (and the bytes around the thresholds) at every position of a run longer than two words,
+        // from every start: misses and wrong positions both show.
+        let specials: [UInt8] = [0x22, 0x5C, 0x00, 0x1F, 0x0A]
+        let plain: [UInt8] = [0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xC3, 0xFF, 0x41]
+        for special in specials {
+            for position in 0..<19 {
+                var bytes = (0..<19).map { plain[$0 % plain.count] }
+                bytes[position] = special
+                for start in 0...position {
+                    #expect(JSONScanner.plainRunEnd(bytes, from: start) == position, "special \(special) at \(position) from \(start)")
+                }
+            }
+        }
+    }
+
+    @Test func agreesWithTheByteScanOnRandomInput() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let count = Int.random(in: 0..<64, using: &generator)
+            // Mostly plain bytes, some special ones, so runs of every length occur.
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) | (Bool.random(using: &generator) ? 0x40 : 0) }
+            let start = count == 0 ? 0 : Int.random(in: 0...count, using: &generator)
+            #expect(JSONScanner.plainRunEnd(bytes, from: start) == Self.naive(bytes, from: start), "\(bytes) from \(start)")
+        }
+    }
+
+    @Test func longPlainStringsStillScanAsBefore() throws {
+        let value = String(repeating: "abcdefgh", count: 4_096) + "\\u00e9\\\"tail"
+        let doc = Array("{\"pad\":\"\(value)\",\"id\":\"evt_1\"}".utf8)
+        #expect(JSONScanner.scalarText(at: JSONPointer(tokens: ["id"]), in: doc) == "evt_1")
+        #expect(JSONScanner.isValidDocument(doc))
+        #expect(!JSONScanner.isValidDocument(Array("{\"pad\":\"\(value)\u{01}\"}".utf8)))
+        #expect(!JSONScanner.isValidDocument(Array("{\"pad\":\"\(value)".utf8)))
     }
 }
