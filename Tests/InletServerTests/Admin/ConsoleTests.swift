@@ -124,7 +124,9 @@ struct ConsoleTests {
         try await destination.waitForRequests(2)
 
         var stats = try await Self.call(admin + "/v1/stats?window=1h&step=1m").decode(AdminAPI.Stats.self)
-        for _ in 0..<100 where stats.destinations.first?.delivered.reduce(0, +) ?? 0 < 2 {
+        // A delivery is counted when its answer is judged and leaves the queue when its completion commits, a moment
+        // later: wait for both.
+        for _ in 0..<100 where stats.destinations.first.map({ $0.delivered.reduce(0, +) < 2 || $0.queueDepth != 0 }) ?? true {
             try await Task.sleep(for: .milliseconds(50))
             stats = try await Self.call(admin + "/v1/stats?window=1h&step=1m").decode(AdminAPI.Stats.self)
         }
