@@ -91,6 +91,10 @@ public protocol EventCatalog: Sendable {
     /// Stored events, oldest first, matching `filter`, after the cursor (an event ID; nil: from the oldest).
     func events(matching filter: EventFilter, after cursor: String?, limit: Int) throws -> [StoredEvent]
 
+    /// The IDs of the same events: a bulk replay to named destinations needs nothing else, and reading the bodies and
+    /// headers it would not use was most of its queueing cost.
+    func eventIDs(matching filter: EventFilter, after cursor: String?, limit: Int) throws -> [String]
+
     /// Queues replays in one transaction, each row due at its item's time (how bulk replays keep their rate
     /// without a job that could die halfway); returns the number of delivery rows created.
     func queueReplays(_ items: [ReplayItem], now: EpochMillis) throws -> Int

@@ -307,6 +307,10 @@ struct SQLiteOperationsTests {
         #expect(try store.countEvents(matching: EventFilter(source: "stripe")) == 3)
         #expect(try store.events(matching: EventFilter(source: "stripe"), after: nil, limit: 2).map(\.eventKey) == ["evt_s_0", "evt_s_1"])
         #expect(try store.events(matching: EventFilter(status: .unrouted), after: records[1].id, limit: 5).map(\.eventKey) == ["evt_s_2"])
+        // The IDs alone, as bulk replay to named destinations pages them: the same events in the same order.
+        #expect(try store.eventIDs(matching: EventFilter(source: "stripe"), after: nil, limit: 2) == [records[0].id, records[1].id])
+        #expect(try store.eventIDs(matching: EventFilter(source: "stripe"), after: records[1].id, limit: 5) == [records[2].id])
+        #expect(try store.eventIDs(matching: EventFilter(source: "github"), after: nil, limit: 5).isEmpty)
         let items = records.enumerated().map { ReplayItem(eventID: $1.id, destinations: ["svc"], dueAt: 10_000 + Int64($0) * 1_000) }
         #expect(try store.queueReplays(items, now: 9_000) == 3)
         #expect(try store.claimDue(now: 10_500, limit: 10, leaseMillis: 60_000).count == 1)

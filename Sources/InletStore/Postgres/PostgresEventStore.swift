@@ -359,6 +359,14 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    public func eventIDs(matching f: EventFilter, after cursor: String?, limit: Int) throws -> [String] {
+        try pool.session { c in
+            try c.run(PostgresSchema.listEventIDsAscending, Self.filterBinds(f) + [.text(cursor), .int(Int64(limit))]).rows.map {
+                try $0.makeRandomAccess()[0].decode(String.self)
+            }
+        }
+    }
+
     public func eventCounts(from: EpochMillis, until: EpochMillis, stepMillis: Int64) throws -> [EventCount] {
         guard stepMillis > 0, until > from else { return [] }
         return try pool.session { c in

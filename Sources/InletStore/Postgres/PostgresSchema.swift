@@ -321,6 +321,9 @@ public enum PostgresSchema {
     static let listEventsAscending = """
         SELECT \(eventColumns) FROM events WHERE \(eventFilter) AND ($8::text IS NULL OR id > $8::text) ORDER BY id LIMIT $9
         """
+    static let listEventIDsAscending = """
+        SELECT id FROM events WHERE \(eventFilter) AND ($8::text IS NULL OR id > $8::text) ORDER BY id LIMIT $9
+        """
     static let listEvents = """
         SELECT \(eventColumns) FROM events WHERE \(eventFilter) AND ($8::text IS NULL OR id < $8::text) ORDER BY id DESC LIMIT $9
         """

@@ -405,6 +405,12 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func eventIDs(matching filter: EventFilter, after cursor: String?, limit: Int) throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: SQLiteSchema.listEventIDsAscending, arguments: StatementArguments(Self.filterArguments(filter) + [cursor, limit]))
+        }
+    }
+
     public func queueReplays(_ items: [ReplayItem], now: EpochMillis) throws -> Int {
         guard !items.isEmpty else { return 0 }
         return try write { db in

@@ -314,6 +314,9 @@ public enum SQLiteSchema {
     static let listEventsAscending = """
         SELECT \(eventColumns) FROM events WHERE \(eventFilter) AND (?8 IS NULL OR id > ?8) ORDER BY id LIMIT ?9
         """
+    static let listEventIDsAscending = """
+        SELECT id FROM events WHERE \(eventFilter) AND (?8 IS NULL OR id > ?8) ORDER BY id LIMIT ?9
+        """
     static let listEvents = """
         SELECT \(eventColumns) FROM events WHERE \(eventFilter) AND (?8 IS NULL OR id < ?8) ORDER BY id DESC LIMIT ?9
         """

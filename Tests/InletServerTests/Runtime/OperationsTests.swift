@@ -175,6 +175,13 @@ struct OperationsTests {
         let again = try #require(destination.requests.last { JSONScanner.scalarText(at: JSONPointer("/inleteventkey")!, in: $0.body) == "evt_r_3" })
         let data = { (b: [UInt8]) in try JSONScanner.find(JSONPointer("/data")!, in: b).map { Array(b[$0.range]) } }
         #expect(try data(again.body) == data(original.body))
+
+        // Named destinations: the events matched by the filter go there whatever their routes say.
+        let named = try await admin.call(.POST, "/v1/replays", json: #"{"source":"stripe","type":"customer.created","destinations":["svc"],"rate_per_second":100000}"#)
+        let namedQueued = try named.decode(AdminAPI.BulkReplayQueued.self)
+        #expect(named.status == 202 && namedQueued.matched == 2 && namedQueued.queued == 2 && namedQueued.ratePerSecond == 100_000)
+        try await eventually("two more replays arrived") { arrivals.withLockedValue { $0 }.filter(\.replay).count == 10 }
+        #expect(arrivals.withLockedValue { $0 }.filter(\.replay).map(\.key).suffix(2).sorted() == ["evt_r_8", "evt_r_9"])
         try await gw.stop()
         await destination.stop()
     }

@@ -98,9 +98,9 @@ extension AdminAPI {
             let unrouted = try field(.unrouted, Bool.self), dryRun = try field(.dryRun, Bool.self)
             let destinations = try field(.destinations, [String].self)
             // At least 0.01/s: the schedule of 100,000 events then still ends within a few months.
-            let invalidRate = Refusal(400, ErrorBody("invalid_rate", hint: "0.01 <= rate_per_second <= 10000"))
+            let invalidRate = Refusal(400, ErrorBody("invalid_rate", hint: "0.01 <= rate_per_second <= 100000"))
             let rate = try field(.ratePerSecond, Double.self, refusing: invalidRate)
-            if let rate, !(rate >= 0.01 && rate <= 10_000) { throw invalidRate }
+            if let rate, !(rate >= 0.01 && rate <= 100_000) { throw invalidRate }
             let limit = try field(.limit, Int.self)
             if let limit, !(1...Self.maxLimit).contains(limit) { throw Refusal.invalidBody(CodingKeys.limit.stringValue) }
             self.init(source: source, type: type, eventKey: eventKey, since: since, until: until, status: status, unrouted: unrouted,

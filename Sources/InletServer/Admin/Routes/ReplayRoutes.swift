@@ -50,26 +50,43 @@ extension AdminAPI {
         var matched = 0, queued = 0, skipped = 0, scheduled = 0, cursor: String? = nil, lastDue = start
         while matched < limit {
             let after = cursor, page = min(500, limit - matched)
-            let events = try await store { try $0.events(matching: filter, after: after, limit: page) }
-            guard let last = events.last else { break }
-            cursor = last.id
             var items: [ReplayItem] = []
-            for e in events {
-                matched += 1
-                var targets = named
-                if targets.isEmpty, let source = snapshot.resolved.sources.first(where: { $0.name == e.source }) {
-                    targets = source.routes.destinations(eventType: e.eventType, body: e.body).filter { snapshot.destination($0) != nil }
-                }
-                guard !targets.isEmpty else { skipped += 1; continue }
+            let pageCount: Int
+            func schedule(_ eventID: String, _ targets: [String]) {
                 lastDue = start + EpochMillis((Double(scheduled) * 1000 / rate).rounded(.down))
                 scheduled += 1
-                items.append(ReplayItem(eventID: e.id, destinations: targets, dueAt: lastDue))
+                items.append(ReplayItem(eventID: eventID, destinations: targets, dueAt: lastDue))
+            }
+            if !named.isEmpty {
+                // Named destinations: the events' IDs are all it takes.
+                let ids = try await store { try $0.eventIDs(matching: filter, after: after, limit: page) }
+                guard let last = ids.last else { break }
+                cursor = last
+                pageCount = ids.count
+                matched += ids.count
+                for id in ids { schedule(id, named) }
+            } else {
+                let events = try await store { try $0.events(matching: filter, after: after, limit: page) }
+                guard let last = events.last else { break }
+                cursor = last.id
+                pageCount = events.count
+                for e in events {
+                    matched += 1
+                    var targets: [String] = []
+                    if let source = snapshot.resolved.sources.first(where: { $0.name == e.source }) {
+                        targets = source.routes.destinations(eventType: e.eventType, body: e.body).filter { snapshot.destination($0) != nil }
+                    }
+                    guard !targets.isEmpty else { skipped += 1; continue }
+                    schedule(e.id, targets)
+                }
             }
             let batch = items
-            queued += try await store { try $0.queueReplays(batch, now: start) }
-            if events.count < page { break }
+            let added = try await store { try $0.queueReplays(batch, now: start) }
+            queued += added
+            // Delivery starts on the first page while the rest are queued.
+            if added > 0 { wake() }
+            if pageCount < page { break }
         }
-        if queued > 0 { wake() }
         return .json(202, BulkReplayQueued(status: "queued", matched: matched, queued: queued, skipped: skipped, ratePerSecond: rate,
                                            completesAt: RFC3339.format(lastDue)))
     }
