@@ -2,7 +2,8 @@
 # Operations figures, on loopback with a release build:
 #  1. ack latency while retention prunes OLD events (100,000 by default, with their deliveries, attempts and
 #     idempotency keys), next to the same load on the same store with nothing to prune;
-#  2. bulk replay throughput: POST /v1/replays of the events just ingested, at the highest rate, to a quiet sink.
+# (Bulk replay throughput is measured by `REPLAY=1 bash benchmarks/load/run-delivery.sh`, next to the drain it is
+# compared with.)
 #   bash benchmarks/load/run-operations.sh [old-events] [seconds] [connections]
 # Needs: apt-get install -y wrk sqlite3 curl ; a release build (swift build -c release --product inlet).
 set -euo pipefail
@@ -11,8 +12,8 @@ old=${1:-100000}; secs=${2:-10}; conns=${3:-64}
 for tool in wrk sqlite3 curl; do command -v $tool >/dev/null || { echo "$tool is not installed (apt-get install -y $tool)" >&2; exit 1; }; done
 bin=${INLET_BIN:-$root/.build/release/inlet}
 [ -x "$bin" ] || (cd "$root" && swift build -c release --product inlet)
-work=$(mktemp -d); pid=""; sink=""
-trap 'kill $pid $sink 2>/dev/null || true; rm -rf "$work"' EXIT
+work=$(mktemp -d); pid=""
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 token=bench-admin-token
 
 # retention_days: 3650 for the baseline (nothing old enough), 1 for the pruning run.
@@ -68,16 +69,4 @@ load "during the prune of $old old events"
 wait $watcher || true
 echo "old events left: $(old_left)"
 
-# Bulk replay of what was just ingested, to a quiet sink, at the highest rate the API takes.
-"$bin" sink --quiet --listen 127.0.0.1:18091 --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw > "$work/sink.log" 2>&1 & sink=$!
-sleep 0.5
-echo "== bulk replay: $(sqlite3 "$work/inlet.sqlite" "select count(*) from events where source = 'stripe'") stored events"
-q0=$(date +%s.%N)
-curl -s -H "Authorization: Bearer $token" -X POST http://127.0.0.1:18190/v1/replays \
-  -d '{"source":"stripe","destinations":["null"],"rate_per_second":10000}'; echo
-echo "queueing took $(echo "$(date +%s.%N) - $q0" | bc) s"
-for _ in $(seq 1200); do
-  [ "$(sqlite3 "$work/inlet.sqlite" "select count(*) from deliveries where state = 'pending'" 2>/dev/null || echo 1)" = "0" ] && break; sleep 0.5
-done
-sqlite3 "$work/inlet.sqlite" "select count(*) || ' replays delivered in ' || round((max(delivered_at) - min(created_at)) / 1000.0, 2) || ' s from the request: ' || cast(count(*) * 1000.0 / max(1, max(delivered_at) - min(created_at)) as int) || ' events/s; dead: ' || (select count(*) from deliveries where replay = 1 and state = 'dead') from deliveries where replay = 1 and state = 'delivered'"
 stop
