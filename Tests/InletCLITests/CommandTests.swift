@@ -11,6 +11,12 @@ struct CommandTests {
         #expect(try Inlet.parseAsRoot(["check-config", "-c", "x.toml"]) is CheckConfig)
         #expect(try Inlet.parseAsRoot([]) is Serve)  // serve is the default
         #expect(throws: (any Error).self) { try Inlet.parseAsRoot(["no-such-command"]) }
+        // `inlet streams [NAME]`: one stream's groups; names that would leave the path segment are refused by name.
+        #expect(try (Inlet.parseAsRoot(["streams", "ledger"]) as? Streams.List)?.stream == "ledger")
+        #expect(try (Inlet.parseAsRoot(["streams"]) as? Streams.List)?.stream == nil)
+        for bad in [["streams", "led/ger"], ["streams", "rewind", "ledger", "g?x", "--sequence", "1"], ["streams", "delete-group", "ledger", "a b"]] {
+            #expect(throws: (any Error).self, "\(bad)") { try Inlet.parseAsRoot(bad) }
+        }
     }
 
     /// `inlet events show` says what each authenticity value means, and that older events have none.

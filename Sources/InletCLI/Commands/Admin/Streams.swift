@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InletCore
 import InletServer
 
 struct Streams: AsyncParsableCommand {
@@ -8,19 +9,41 @@ struct Streams: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         @OptionGroup var access: AdminAccess
+        @Argument(help: "Only this stream: its groups (all streams when omitted).") var stream: String?
+
+        func validate() throws { try Streams.checkNames(stream.map { [("stream", $0)] } ?? []) }
 
         func run() async throws {
+            if let stream {
+                let reply = try await access.call(.GET, "/v1/streams/\(stream)/groups")
+                try access.show(reply, as: AdminAPI.StreamGroupList.self) { list in
+                    print(list.stream)
+                    if list.groups.isEmpty { print("  no groups yet (a group is made by its first read)") }
+                    for g in list.groups { print(Streams.line(g)) }
+                }
+                return
+            }
             let reply = try await access.call(.GET, "/v1/streams")
             try access.show(reply, as: AdminAPI.StreamList.self) { list in
                 if list.streams.isEmpty { print("no streams configured ([streams.NAME])") }
                 for s in list.streams {
                     print("\(s.name)  length \(s.length)  last sequence \(s.lastSequence)  retention \(s.retentionHours) h")
-                    for g in s.groups {
-                        let behind = g.behindRetention ? "  BEHIND RETENTION (missed \(g.missedByRetention))" : ""
-                        print("  group \(g.group)  cursor \(g.cursor)  lag \(g.lagEvents) events / \(g.lagSeconds) s  leased \(g.leased)\(behind)")
-                    }
+                    for g in s.groups { print(Streams.line(g)) }
                 }
             }
+        }
+    }
+
+    static func line(_ g: AdminAPI.StreamGroup) -> String {
+        let behind = g.behindRetention ? "  BEHIND RETENTION (missed \(g.missedByRetention))" : ""
+        return "  group \(g.group)  cursor \(g.cursor)  lag \(g.lagEvents) events / \(g.lagSeconds) s  leased \(g.leased)\(behind)"
+    }
+
+    /// Stream and group names go into the request path: checked here with the server's own rule, so a typo with a `/`
+    /// or `?` is refused by name instead of reaching another route.
+    static func checkNames(_ names: [(String, String)]) throws {
+        for (what, name) in names where !RouteTarget.isValidName(name) {
+            throw ValidationError("\(what) '\(name)': 1-64 characters of A-Z a-z 0-9 . _ -")
         }
     }
 
@@ -33,6 +56,7 @@ struct Streams: AsyncParsableCommand {
         @Option(help: "The first entry appended at or after this time (RFC 3339) is served next.") var time: String?
 
         func validate() throws {
+            try Streams.checkNames([("stream", stream), ("group", group)])
             guard (sequence == nil) != (time == nil) else { throw ValidationError("give exactly one of --sequence and --time") }
         }
 
@@ -48,6 +72,8 @@ struct Streams: AsyncParsableCommand {
         @OptionGroup var access: AdminAccess
         @Argument(help: "Stream name.") var stream: String
         @Argument(help: "Group name.") var group: String
+
+        func validate() throws { try Streams.checkNames([("stream", stream), ("group", group)]) }
 
         func run() async throws {
             let reply = try await access.call(.DELETE, "/v1/streams/\(stream)/groups/\(group)")
