@@ -309,6 +309,14 @@ extension GatewayConfig {
                 try c.rejectUnknownKeys()
             }
             if let t = try s.string("verify_token") { sc.verifyToken = SecretReference(label: "verify_token", reference: t) }
+            // Credentials for a provider's key API: they can act on the receiver's account (Circle's API key moves
+            // money), so they are never written into the file.
+            for key in ["key_fetch_client_id", "key_fetch_secret"] {
+                guard let t = try s.string(key) else { continue }
+                guard SecretReference.isIndirect(t) else { throw s.error(key, "must be an env:NAME or file:PATH reference, not the value") }
+                if key == "key_fetch_client_id" { sc.keyFetchClientID = SecretReference(label: key, reference: t) } else { sc.keyFetchSecret = SecretReference(label: key, reference: t) }
+            }
+            sc.keyHost = try s.string("key_host")?.lowercased()
             try s.rejectUnknownKeys()
             out.append(sc)
         }

@@ -145,6 +145,14 @@ public struct SourceConfig: Sendable, Equatable {
     public var jwksURL: String?
     /// JWT profiles with `source_claims`: the values accepted per claim (Google Pub/Sub: `email`).
     public var jwtClaims: [String: [String]] = [:]
+    /// Profiles with `[key_fetch]`: the receiver's client id at the provider's key API (Plaid `client_id`, eBay App ID),
+    /// as an `env:`/`file:` reference.
+    public var keyFetchClientID: SecretReference?
+    /// Profiles with `[key_fetch]`: the API key or client secret (Circle API key, Plaid secret, eBay Cert ID), as an
+    /// `env:`/`file:` reference.
+    public var keyFetchSecret: SecretReference?
+    /// Profiles with `[key_fetch]`: another of the profile's pinned key hosts (a sandbox).
+    public var keyHost: String?
 }
 
 public struct DestinationConfig: Sendable, Equatable {

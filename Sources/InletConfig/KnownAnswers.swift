@@ -31,6 +31,9 @@ public struct KnownAnswerCase: Decodable, Sendable {
     public let jwksURL: String?
     public let jwtAudience: [String]?
     public let jwtClaims: [String: [String]]?
+    /// The provider's key API, by key id: the answer its key host gives (a key id it lacks answers 404), for profiles
+    /// that fetch keys by id (`[key_fetch]`).
+    public let keyServer: [String: String]?
     public let expectedEventId: String?
     public let expectedEventType: String?
     public let expectedResponse: Response?
@@ -40,7 +43,7 @@ public struct KnownAnswerCase: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case provider, `case`, expected, headers, body, now, secrets, method, query, jwks, sdk
         case publicURL = "public_url", verifyToken = "verify_token", jwksURL = "jwks_url", jwtAudience = "jwt_audience"
-        case jwtClaims = "jwt_claims", expectedEventId = "expected_event_id", expectedEventType = "expected_event_type"
+        case jwtClaims = "jwt_claims", keyServer = "key_server", expectedEventId = "expected_event_id", expectedEventType = "expected_event_type"
         case expectedResponse = "expected_response"
     }
 }
@@ -97,6 +100,21 @@ public enum KnownAnswers {
         let request = IncomingRequest(method: c.method ?? "POST", path: "/hooks/fixture", query: c.query, headers: headers,
                                       body: Array(c.body.utf8), peer: IPAddress("127.0.0.1"), receivedAt: c.now * 1000)
         var decision = source.decide(request, now: c.now * 1000)
+        if case .needsCertificate(let locatorText) = decision, let plan = source.keyFetchPlan {
+            // The key API answered offline, from the case, through the parser the server uses.
+            guard let locator = KeySetLocator(locatorText), let kid = locator.keyID, let server = c.keyServer else {
+                return Outcome(passed: false, answer: "needs \(locatorText)", problem: "the case carries no key_server for \(locatorText)")
+            }
+            let key: [UInt8]
+            if let answer = server[kid] {
+                do { key = try plan.parseKey(Array(answer.utf8), kid: kid) } catch {
+                    return Outcome(passed: false, answer: "needs \(locatorText)", problem: "the case's key_server answer for \(kid): \(error)")
+                }
+            } else {
+                key = plan.forJWT ? JSONWebKeySet(keys: []).encoded : []  // 404: no such key
+            }
+            decision = source.decide(request, now: c.now * 1000, certificate: .key(key))
+        }
         if case .needsCertificate(let locatorText) = decision {
             // Only a key set can be answered offline, from the case itself.
             guard let locator = KeySetLocator(locatorText), let text = c.jwks, let set = try? JSONWebKeySet.parse(Array(text.utf8)) else {

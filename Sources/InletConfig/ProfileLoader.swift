@@ -95,6 +95,15 @@ public enum ProfileLoader {
             throw r.error("jwt", "only applies with algorithm = \"jwt\"")
         }
 
+        var keyFetch: KeyFetchSpec?
+        if var t = try r.table("key_fetch") {
+            keyFetch = try keyFetchSpec(&t, jwt: jwt != nil)
+            guard specs.allSatisfy({ $0.algorithm == .jwt || $0.algorithm == .ecdsaP256SHA256 || $0.algorithm == .ecdsaP256SHA1 || { if case .rsa = $0.algorithm { return true }; return false }($0) }) else {
+                throw r.error("key_fetch", "applies to jwt, ecdsa-p256-sha256, ecdsa-p256-sha1 and rsa-* signatures")
+            }
+            if jwt?.jwksURL != nil { throw r.error("key_fetch", "a profile fetches keys by id or from jwks_url, not both") }
+        }
+
         var event = EventSpec(idSources: [], typeSources: [])
         var split: SplitSpec?
         if let pointerText = try r.string("split") {
@@ -133,7 +142,66 @@ public enum ProfileLoader {
         profile.reference = reference
         profile.summary = summary
         profile.jwt = jwt
+        profile.keyFetch = keyFetch
         return profile
+    }
+
+    /// The `[key_fetch]` table: the provider's key-by-id API (see `KeyFetchSpec`). Every URL is https on a host
+    /// `hosts` lists; the key id's place is fixed here, never taken as a URL from the request.
+    private static func keyFetchSpec(_ t: inout TableReader, jwt: Bool) throws(ConfigError) -> KeyFetchSpec {
+        let url = try t.requiredString("url")
+        guard let host = KeyFetchSpec.host(of: url) else { throw t.error("url", "must be an https URL on the default port, without credentials or fragment") }
+        let hosts = (try t.strings("hosts") ?? [host]).map { $0.lowercased() }
+        guard hosts.contains(host) else { throw t.error("hosts", "must list the host of url (\(host))") }
+        for h in hosts where KeyFetchSpec.host(of: "https://\(h)/") != h { throw t.error("hosts", "'\(h)' is not a host name") }
+        guard let method = KeyFetchSpec.Method(rawValue: try t.string("method") ?? "GET") else { throw t.error("method", "must be GET or POST") }
+        let body = try t.string("body")
+        if body != nil && method != .post { throw t.error("body", "only applies with method = \"POST\"") }
+        guard url.contains("{kid}") || (body ?? "").contains("{kid}") else { throw t.error("url", "{kid} must be in url or body") }
+        if let body {
+            // The template with empty values must be a JSON object: values are inserted as string content only.
+            let probe = body.replacingOccurrences(of: "{kid}", with: "").replacingOccurrences(of: "{client_id}", with: "").replacingOccurrences(of: "{secret}", with: "")
+            guard probe.hasPrefix("{"), JSONScanner.isValidDocument(Array(probe.utf8)) else {
+                throw t.error("body", "must be a JSON object whose placeholders ({kid}, {client_id}, {secret}) sit inside strings")
+            }
+        }
+        guard let auth = KeyFetchSpec.Auth(rawValue: try t.string("auth") ?? "none") else {
+            throw t.error("auth", "must be one of \(KeyFetchSpec.Auth.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let tokenURL = try t.string("token_url")
+        let tokenScope = try t.string("token_scope")
+        if auth == .oauthClientCredentials {
+            guard let tokenURL, let tokenHost = KeyFetchSpec.host(of: tokenURL), !tokenURL.contains("{kid}") else {
+                throw t.error("token_url", "is required with auth = \"oauth-client-credentials\": an https URL")
+            }
+            guard hosts.contains(tokenHost) else { throw t.error("token_url", "must be on one of hosts") }
+        } else if tokenURL != nil || tokenScope != nil {
+            throw t.error(tokenURL != nil ? "token_url" : "token_scope", "only applies with auth = \"oauth-client-credentials\"")
+        }
+        guard let pointerText = try t.string("key_pointer"), let pointer = JSONPointer(pointerText), !pointer.tokens.isEmpty else {
+            throw t.error("key_pointer", "is required: the JSON pointer of the key in the answer (e.g. \"/data/publicKey\")")
+        }
+        guard let format = KeyFetchSpec.KeyFormat(rawValue: try t.string("key_format") ?? "spki") else {
+            throw t.error("key_format", "must be one of \(KeyFetchSpec.KeyFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let keyID: KeyIDSource
+        switch try t.string("key_id") {
+        case "jwt:kid"?:
+            guard jwt else { throw t.error("key_id", "jwt:kid applies to jwt profiles") }
+            keyID = .jwtHeader
+        case let text?:
+            guard let source = ValueSource(text), { if case .json = source { return false }; if case .query = source { return false }; return true }() else {
+                throw t.error("key_id", "'\(text)' must be header:NAME, signature:FIELD or jwt:kid")
+            }
+            keyID = .value(source)
+        case nil:
+            guard jwt else { throw t.error("key_id", "is required (header:NAME or signature:FIELD)") }
+            keyID = .jwtHeader
+        }
+        if jwt, keyID != .jwtHeader { throw t.error("key_id", "a jwt profile's key id is the token's kid (jwt:kid)") }
+        try t.rejectUnknownKeys()
+        return KeyFetchSpec(url: url, hosts: hosts, method: method, body: body, auth: auth, tokenURL: tokenURL, tokenScope: tokenScope,
+                            keyPointer: pointer, keyFormat: format, keyID: keyID)
     }
 
     /// The `[jwt]` table: which algorithms, which claims, where the keys are (see `JWTSpec`).
@@ -210,12 +278,14 @@ public enum ProfileLoader {
             format = .versionedList(entrySeparator: try s.string("entry_separator") ?? " ", versionSeparator: try s.string("version_separator") ?? ",", versions: versions)
         case "positional":
             format = .positional(separator: try s.string("separator") ?? ",", leadingFields: try s.strings("leading_fields") ?? [])
+        case "base64-json":
+            format = .base64JSON(signatureField: try s.string("signature_field") ?? "signature", fields: try s.strings("fields") ?? [])
         case let other:
-            throw s.error("format", "unknown format '\(other)' (plain, key-value, versioned-list, positional)")
+            throw s.error("format", "unknown format '\(other)' (plain, key-value, versioned-list, positional, base64-json)")
         }
         let algText = try s.requiredString("algorithm")
         guard let algorithm = SignatureAlgorithm(name: algText) else {
-            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, keyed-sha256, keyed-md5, ed25519, ecdsa-p256-sha256, rsa-sha1, rsa-sha256, rsa-sha512, jwt, token, twilio, plivo-v3)")
+            throw s.error("algorithm", "unknown algorithm '\(algText)' (hmac-sha1, hmac-sha256, hmac-sha512, keyed-sha256, keyed-md5, ed25519, ecdsa-p256-sha256, ecdsa-p256-sha1, rsa-sha1, rsa-sha256, rsa-sha512, jwt, token, twilio, plivo-v3)")
         }
         guard let encoding = ByteEncoding(rawValue: try s.string("encoding") ?? "hex") else {
             throw s.error("encoding", "must be \(ByteEncoding.allCases.map(\.rawValue).joined(separator: ", "))")

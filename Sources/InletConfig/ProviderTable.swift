@@ -61,7 +61,10 @@ public enum ProviderTable {
     }
 
     static func tolerance(_ p: ProviderProfile) -> String {
-        guard let ts = p.timestamp else { return p.jwt != nil ? "JWT `exp`/`nbf`" : "—" }
+        guard let ts = p.timestamp else {
+            guard let jwt = p.jwt else { return "—" }
+            return jwt.maxAgeSeconds.map { "JWT `iat` ≤ " + duration($0) + ", `exp`/`nbf`" } ?? "JWT `exp`/`nbf`"
+        }
         let unit: String
         switch ts.unit {
         case .seconds: unit = ""

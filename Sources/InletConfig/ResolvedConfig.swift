@@ -109,7 +109,36 @@ extension GatewayConfig {
             if profile.jwt?.requireAudience == true && s.jwtAudience.isEmpty {
                 throw err(["sources", s.name, "jwt_audience"], "is required: the \(profile.name) profile checks the token's aud (e.g. your push endpoint's URL)")
             }
+            var keyFetchCredentials = KeyFetchCredentials(clientID: nil, secret: nil)
+            if let spec = profile.keyFetch {
+                if let host = s.keyHost, !spec.hosts.contains(host) {
+                    throw err(["sources", s.name, "key_host"], "must be one of the \(profile.name) profile's key hosts (\(spec.hosts.joined(separator: ", ")))")
+                }
+                if spec.needsClientID {
+                    guard let ref = s.keyFetchClientID else {
+                        throw err(["sources", s.name, "key_fetch_client_id"], "is required: the \(profile.name) profile fetches its keys with your client id (env:NAME or file:PATH)")
+                    }
+                    keyFetchCredentials.clientID = try resolveAll([ref], path: ["sources", s.name, "key_fetch_client_id"])[0].1
+                } else if s.keyFetchClientID != nil {
+                    throw err(["sources", s.name, "key_fetch_client_id"], "the \(profile.name) profile's key API takes no client id")
+                }
+                if spec.needsSecret {
+                    guard let ref = s.keyFetchSecret else {
+                        throw err(["sources", s.name, "key_fetch_secret"], "is required: the \(profile.name) profile fetches its keys with your API credentials (env:NAME or file:PATH)")
+                    }
+                    keyFetchCredentials.secret = try resolveAll([ref], path: ["sources", s.name, "key_fetch_secret"])[0].1
+                } else if s.keyFetchSecret != nil {
+                    throw err(["sources", s.name, "key_fetch_secret"], "the \(profile.name) profile's key API takes no secret")
+                }
+                if !s.secrets.isEmpty {
+                    throw err(["sources", s.name, "secrets"], "do not apply: this source verifies with the keys the \(profile.name) profile fetches by id")
+                }
+            } else if s.keyFetchClientID != nil || s.keyFetchSecret != nil || s.keyHost != nil {
+                throw err(["sources", s.name, s.keyHost != nil ? "key_host" : s.keyFetchSecret != nil ? "key_fetch_secret" : "key_fetch_client_id"],
+                          "only applies to profiles that fetch keys by id ([key_fetch])")
+            }
             let usesCertificate = profile.signatures.contains { $0.algorithm.usesSigningCertificate } || profile.keySetURL(sourceURL: s.jwksURL) != nil
+                || profile.keyFetch != nil
             if let url = profile.keySetURL(sourceURL: s.jwksURL), !s.secrets.isEmpty {
                 throw err(["sources", s.name, "secrets"], "do not apply: this source verifies with the keys at \(url)")
             }
@@ -182,6 +211,8 @@ extension GatewayConfig {
             policy.topicARNs = s.topicARNs
             policy.verifiesSignatures = s.verifySignatures
             policy.acceptsHandshakeSecret = s.acceptHandshakeSecret
+            policy.keyFetchCredentials = keyFetchCredentials
+            policy.keyFetchHost = s.keyHost
             if let own = s.dedupOnBodyHash { policy.dedupOnBodyHash = own }
             policies.append(policy)
         }

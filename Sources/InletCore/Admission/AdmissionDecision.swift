@@ -71,7 +71,7 @@ extension ResolvedSource {
             eventKey: providerID ?? sha256Hex(request.body),
             keyOrigin: providerID == nil ? .bodyHash : .provider,
             eventType: eventType,
-            secretLabel: verified.key?.label ?? (keySetURL == nil ? "certificate" : "jwks"),
+            secretLabel: verified.key?.label ?? (profile.keyFetch != nil ? "fetched-key" : keySetURL == nil ? "certificate" : "jwks"),
             authenticity: verified.signature.bindsBody ? .bodySigned : .senderAuthenticated,
             providerTimestamp: verified.signature.timestamp,
             clientAddress: client,

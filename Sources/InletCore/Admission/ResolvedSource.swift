@@ -22,6 +22,11 @@ public struct ResolvedSource: Sendable {
     /// The source takes a secret a handshake hands over (Asana's `X-Hook-Secret`), while it has none
     /// (`accept_handshake_secret = true`).
     public var acceptsHandshakeSecret = false
+    /// The receiver's credentials for the provider's key API (`key_fetch_client_id`, `key_fetch_secret`), for
+    /// profiles with `[key_fetch]`. Never printed.
+    public var keyFetchCredentials = KeyFetchCredentials(clientID: nil, secret: nil)
+    /// The key API's host this source uses (`key_host`, one of the profile's pinned hosts), when not the default.
+    public var keyFetchHost: String?
 
     /// Every destination some route of this source may use.
     public var destinations: [String] {
@@ -85,18 +90,60 @@ extension ResolvedSource {
     /// JWT sources with a key set answer the key set's URL with the token's `kid` (`KeySetLocator`), after the token's
     /// `alg` passed: a token the profile refuses anyway (`alg: none`) never makes the gateway fetch.
     public func certificateURL(in request: IncomingRequest) -> Result<String, VerificationFailure>? {
+        if let spec = profile.keyFetch { return keyFetchLocator(spec, in: request) }
         if let url = keySetURL { return keySetLocator(url, in: request) }
         return CertificateSchemes.certificateURL(for: profile, in: request, sandbox: verification.sandbox)
     }
 
     /// What the fetched certificate itself must satisfy (for a key set: that it is one).
     public var certificateRequirement: SigningCertificateRequirement {
+        if let plan = keyFetchPlan { return SigningCertificateRequirement(keyFetch: plan) }
         if keySetURL != nil { return SigningCertificateRequirement(keySet: true) }
         return CertificateSchemes.requirement(for: profile, sandbox: verification.sandbox)
     }
 
     /// The JWKS this source verifies JWTs with, if it uses one.
     public var keySetURL: String? { profile.keySetURL(sourceURL: verification.jwksURL) }
+
+    /// What the server runs to fetch this source's keys by id, for profiles with `[key_fetch]`.
+    public var keyFetchPlan: KeyFetchPlan? {
+        guard let spec = profile.keyFetch else { return nil }
+        return KeyFetchPlan(source: name, spec: spec, host: keyFetchHost, credentials: keyFetchCredentials,
+                            forJWT: profile.signatures.contains { $0.algorithm == .jwt })
+    }
+
+    /// The key a request names, as the key API's URL with `#kid=` (`KeySetLocator`): read from the request, checked
+    /// (`KeyFetchSpec.isSafeKeyID`) and only then put into a URL. A request without a signature, with a JWT whose
+    /// `alg` the profile refuses, or naming an id that is not plain text never makes the gateway fetch.
+    func keyFetchLocator(_ spec: KeyFetchSpec, in request: IncomingRequest) -> Result<String, VerificationFailure> {
+        guard let sig = profile.signatures.first(where: { !$0.legacy }) ?? profile.signatures.first,
+              let value = sig.sources.lazy.compactMap({ ProviderProfile.value(of: $0, in: request) }).first else { return .failure(.missingSignature) }
+        let kid: String?
+        switch spec.keyID {
+        case .jwtHeader:
+            let token: CompactJWT
+            switch CompactJWT.parse(CompactJWT.token(fromHeader: value)) {
+            case .success(let t): token = t
+            case .failure(let f): return .failure(f)
+            }
+            guard let alg = JWTAlgorithm(rawValue: token.algorithm), profile.jwt?.algorithms.contains(alg) == true, !alg.isHMAC else {
+                return .failure(.jwtAlgorithmRefused)
+            }
+            kid = token.keyID
+        case .value(let source):
+            var fields = SignatureFields()
+            if case .signatureField = source {
+                switch SignatureHeaderParser.parse(value, format: sig.format) {
+                case .success(let parsed): fields = parsed.fields
+                case .failure(let f): return .failure(f)
+                }
+            }
+            kid = ProviderProfile.value(of: source, in: request, signatureFields: fields)
+        }
+        guard let kid, !kid.isEmpty else { return .failure(.malformedSignature) }
+        guard KeyFetchSpec.isSafeKeyID(kid) else { return .failure(.signingKeyUnknown) }
+        return .success(KeySetLocator(url: spec.keyURL(kid: kid, host: keyFetchHost), keyID: kid).text)
+    }
 
     func keySetLocator(_ url: String, in request: IncomingRequest) -> Result<String, VerificationFailure> {
         guard let spec = profile.signatures.first(where: { $0.algorithm == .jwt }),

@@ -106,11 +106,15 @@ public struct SigningCertificateRequirement: Sendable, Hashable {
     public var commonNames: [String]
     /// The document is a JSON Web Key Set, not a certificate; the URL asked for is a `KeySetLocator` (`…#kid=…`).
     public var keySet: Bool
+    /// The key is fetched by id from the provider's key API, as this plan says (it carries the source's
+    /// credentials); the URL asked for is a `KeySetLocator` naming the key's URL and id.
+    public var keyFetch: KeyFetchPlan?
 
-    public init(chainToTrustedRoot: Bool = false, commonNames: [String] = [], keySet: Bool = false) {
+    public init(chainToTrustedRoot: Bool = false, commonNames: [String] = [], keySet: Bool = false, keyFetch: KeyFetchPlan? = nil) {
         self.chainToTrustedRoot = chainToTrustedRoot
         self.commonNames = commonNames
         self.keySet = keySet
+        self.keyFetch = keyFetch
     }
 }
 

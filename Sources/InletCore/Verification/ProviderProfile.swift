@@ -45,6 +45,9 @@ public enum SignatureHeaderFormat: Sendable, Equatable {
     /// Items by position (Recurly: `<ts>,<sig>[,<sig>…]`): the leading items are named fields (read as `signature:NAME`),
     /// every item after them a signature.
     case positional(separator: String, leadingFields: [String])
+    /// Base64 of a JSON object (eBay's `x-ebay-signature`: `{"alg","kid","signature","digest"}`): the signature is the
+    /// string member `signatureField`; the string members named in `fields` are read as `signature:NAME`.
+    case base64JSON(signatureField: String, fields: [String])
 }
 
 /// A plain digest over the secret followed by the signed content (`sha256(secret ‖ body)`): not an HMAC, but what some
@@ -66,6 +69,8 @@ public enum SignatureAlgorithm: Sendable, Equatable {
     case ed25519
     /// ECDSA P-256 with SHA-256, DER signature, public key as DER SubjectPublicKeyInfo (SendGrid).
     case ecdsaP256SHA256
+    /// ECDSA P-256 with SHA-1, DER signature (eBay's `ssl3-sha1` with an EC key).
+    case ecdsaP256SHA1
     /// No signature: the header carries a shared token that must equal the secret (GitLab, Okta, generic-token).
     case token
     /// Twilio: HMAC-SHA1 over the public URL plus sorted form parameters, or over the URL carrying `bodySHA256`.
@@ -89,6 +94,7 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case .hmac(let h): return "hmac-\(h.rawValue)"
         case .ed25519: return "ed25519"
         case .ecdsaP256SHA256: return "ecdsa-p256-sha256"
+        case .ecdsaP256SHA1: return "ecdsa-p256-sha1"
         case .token: return "token"
         case .twilio: return "twilio"
         case .awsSNS: return "aws-sns"
@@ -107,6 +113,7 @@ public enum SignatureAlgorithm: Sendable, Equatable {
         case "hmac-sha512": self = .hmac(.sha512)
         case "ed25519": self = .ed25519
         case "ecdsa-p256-sha256": self = .ecdsaP256SHA256
+        case "ecdsa-p256-sha1": self = .ecdsaP256SHA1
         case "token": self = .token
         case "twilio": self = .twilio
         case "aws-sns": self = .awsSNS
@@ -124,7 +131,7 @@ public enum SignatureAlgorithm: Sendable, Equatable {
 
     public var usesPublicKey: Bool {
         if case .rsa = self { return true }
-        return self == .ed25519 || self == .ecdsaP256SHA256
+        return self == .ed25519 || self == .ecdsaP256SHA256 || self == .ecdsaP256SHA1
     }
     /// The key comes from a certificate the request points to, fetched by the server.
     public var usesSigningCertificate: Bool { self == .awsSNS || self == .paypalRSA }
@@ -422,6 +429,8 @@ public struct ProviderProfile: Sendable, Equatable {
     public var jwt: JWTSpec?
     /// One request carries many events (`split = "/events"`): each element of the array is an event of its own.
     public var split: SplitSpec?
+    /// The key is fetched from the provider's API by the id the request names (`[key_fetch]`: Circle, eBay, Plaid).
+    public var keyFetch: KeyFetchSpec?
 
     public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json", handshakes: [Handshake] = []) {
         self.handshakes = handshakes
@@ -450,8 +459,11 @@ public struct ProviderProfile: Sendable, Equatable {
             var parts = [j.algorithms.map(\.rawValue).joined(separator: "/")]
             if let bh = j.bodyHash { parts.append("body SHA-256 in claim \(bh.claim) (\(bh.encoding.rawValue))") }
             if let url = j.jwksURL { parts.append("keys from \(url)") }
+            if let k = keyFetch { parts.append("key by \(k.keyID) from \(KeyFetchSpec.host(of: k.url) ?? k.url)") }
             return "jwt (\(parts.joined(separator: "; "))) in \(where_)"
-        default: return "\(s.algorithm.name)/\(s.encoding.rawValue) over \(s.signedContent.text) in \(where_)"
+        default:
+            let fetched = keyFetch.map { "; key by \($0.keyID) from \(KeyFetchSpec.host(of: $0.url) ?? $0.url)" } ?? ""
+            return "\(s.algorithm.name)/\(s.encoding.rawValue) over \(s.signedContent.text) in \(where_)\(fetched)"
         }
     }
 }
@@ -502,7 +514,7 @@ extension ProviderProfile {
     public var keyDescription: String {
         switch signatures.first?.algorithm {
         case .ed25519?: return "the provider's Ed25519 public key, \(secretEncoding)"
-        case .ecdsaP256SHA256?: return "the provider's P-256 public key (DER SubjectPublicKeyInfo), \(secretEncoding)"
+        case .ecdsaP256SHA256?, .ecdsaP256SHA1?: return "the provider's P-256 public key (DER SubjectPublicKeyInfo), \(secretEncoding)"
         case .rsa?: return "the provider's RSA public key (2048 to 8192 bits), as PEM or base64 DER"
         case .jwt?:
             let spec = jwt ?? JWTSpec(algorithms: [])
@@ -524,7 +536,7 @@ extension ProviderProfile {
         case .ed25519?:
             guard (try? Curve25519.Signing.PublicKey(rawRepresentation: bytes)) != nil else { return nil }
             return VerificationKey(label: label, material: .ed25519(raw: bytes))
-        case .ecdsaP256SHA256?:
+        case .ecdsaP256SHA256?, .ecdsaP256SHA1?:
             guard (try? P256.Signing.PublicKey(derRepresentation: bytes)) != nil else { return nil }
             return VerificationKey(label: label, material: .p256(der: bytes))
         case .rsa?:

@@ -35,6 +35,16 @@ public enum PublicKeys {
         return der
     }
 
+    /// A PEM block written on one line (eBay's key API: `-----BEGIN PUBLIC KEY-----MFkw…-----END PUBLIC KEY-----`) as
+    /// its bare base64; any other text as it is.
+    public static func unfoldedPEM(_ text: String) -> String {
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard t.hasPrefix("-----BEGIN "), !t.contains("\n"),
+              let headerEnd = t.range(of: "-----", range: t.index(t.startIndex, offsetBy: 11)..<t.endIndex),
+              let footer = t.range(of: "-----END ", range: headerEnd.upperBound..<t.endIndex) else { return t }
+        return String(t[headerEnd.upperBound..<footer.lowerBound])
+    }
+
     /// Whether a configured secret is written as a PEM public key (so it must never be used as an HMAC secret).
     public static func looksLikePEM(_ text: String) -> Bool {
         text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("-----BEGIN ")

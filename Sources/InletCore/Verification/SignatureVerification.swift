@@ -135,6 +135,18 @@ public enum SignatureHeaderParser {
             }
             guard position > names.count else { return .failure(.malformedSignature) }
             return .success(.init(signatures: sigs, fields: fields))
+        case .base64JSON(let signatureField, let names):
+            // A header is at most a few hundred bytes; a long one is refused before it is decoded.
+            guard whole.upperBound - whole.lowerBound <= 8192, let json = Base64.decode(whole.string(in: all)), json.first == UInt8(ascii: "{"),
+                  JSONScanner.isValidDocument(json), JSONScanner.firstDuplicateKey(in: json) == nil else { return .failure(.malformedSignature) }
+            guard let sig = JSONScanner.scalarText(at: JSONPointer(tokens: [signatureField]), in: json), !sig.isEmpty else {
+                return .failure(.malformedSignature)
+            }
+            var fields = SignatureFields()
+            for name in names {
+                if let v = JSONScanner.scalarText(at: JSONPointer(tokens: [name]), in: json) { fields.add(name, v) }
+            }
+            return .success(.init(signatures: [Array(sig.utf8)], fields: fields))
         }
     }
 }
@@ -235,7 +247,7 @@ extension SignatureSpec {
         // Adyen-style per-item signatures cover selected fields of each item, not the bytes around them.
         if items != nil { return false }
         switch algorithm {
-        case .hmac, .ed25519, .ecdsaP256SHA256, .rsa: return signedContent.segments.contains(.body)
+        case .hmac, .ed25519, .ecdsaP256SHA256, .ecdsaP256SHA1, .rsa: return signedContent.segments.contains(.body)
         // sha256(secret ‖ body) and md5(secret ‖ body) are open to length extension: from a genuine body and its digest,
         // anyone can compute the digest of that body followed by padding and bytes of their choosing. It proves the
         // sender holds the secret for some request, not that these are the bytes it sent.
@@ -304,6 +316,14 @@ extension ProviderProfile {
             return .failure(legacyOnly ? .legacySignatureRefused : .missingSignature)
         }
         if spec.items != nil { return verifyItems(spec, request: request, keys: keys, now: now) }
+        var keys = keys
+        if keyFetch != nil && spec.algorithm != .jwt {
+            // The server fetched the key the request names (`ResolvedSource.decide`): it, and no configured key, verifies.
+            switch fetchedKey(options.signingCertificateKey, for: spec.algorithm) {
+            case .success(let key): keys = [key]
+            case .failure(let f): return .failure(f)
+            }
+        }
         if spec.algorithm == .plivoV3 {
             guard let base = options.publicURL else { return .failure(.publicURLNotConfigured) }
             guard let nonce = request.headers.first(PlivoSignature.nonceHeader), !nonce.isEmpty else { return .failure(.malformedSignature) }
@@ -320,7 +340,7 @@ extension ProviderProfile {
         }
         if spec.algorithm == .jwt {
             var keySet: JSONWebKeySet?
-            if keySetURL(sourceURL: options.jwksURL) != nil {
+            if keySetURL(sourceURL: options.jwksURL) != nil || keyFetch != nil {
                 // The server fetched the key set for the token's kid (`ResolvedSource.decide`); without it nothing verifies.
                 guard let bytes = options.signingCertificateKey, let set = try? JSONWebKeySet.parse(bytes, requireKeys: false) else {
                     return .failure(.certificateUnavailable)
@@ -368,7 +388,7 @@ extension ProviderProfile {
 
         let message: [UInt8]
         switch spec.algorithm {
-        case .ed25519, .ecdsaP256SHA256, .rsa:
+        case .ed25519, .ecdsaP256SHA256, .ecdsaP256SHA1, .rsa:
             message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL, headerList: headerList)
         default:
             message = []  // HMAC streams the signed content into each key's prepared state instead
@@ -412,15 +432,21 @@ extension ProviderProfile {
                     // Digests, not the token itself: a shared token's length is part of the secret.
                     for candidate in parsed.signatures { record(index, secretsEqual(keys[index].keyBytes, candidate)) }
                 }
-            case .ed25519, .ecdsaP256SHA256:
+            case .ed25519, .ecdsaP256SHA256, .ecdsaP256SHA1:
                 for index in indices {
                     for sig in decoded {
                         switch keys[index].material {
                         case .ed25519(let raw):
                             if let pk = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) { record(index, pk.isValidSignature(sig, for: message)) }
                         case .p256(let der):
-                            if let pk = try? P256.Signing.PublicKey(derRepresentation: der), let s = try? P256.Signing.ECDSASignature(derRepresentation: sig) {
-                                record(index, pk.isValidSignature(s, for: message))
+                            // A DER signature is at most 72 bytes for P-256; anything longer is not parsed.
+                            if sig.count <= 80, let pk = try? P256.Signing.PublicKey(derRepresentation: der),
+                               let s = try? P256.Signing.ECDSASignature(derRepresentation: sig) {
+                                if spec.algorithm == .ecdsaP256SHA1 {
+                                    record(index, pk.isValidSignature(s, for: Insecure.SHA1.hash(data: message)))
+                                } else {
+                                    record(index, pk.isValidSignature(s, for: message))
+                                }
                             }
                         case .symmetric, .rsa: break
                         }
@@ -514,7 +540,7 @@ extension ProviderProfile {
         case .token: sig = String(decoding: key, as: UTF8.self)
         case .twilio:
             sig = TwilioSignature.sign(url: publicURL ?? "", formBody: body, key: key)
-        case .ed25519, .ecdsaP256SHA256, .awsSNS, .paypalRSA, .rsa, .jwt:
+        case .ed25519, .ecdsaP256SHA256, .ecdsaP256SHA1, .awsSNS, .paypalRSA, .rsa, .jwt:
             return []  // only the provider holds the private key
         }
         let value: String
@@ -528,9 +554,23 @@ extension ProviderProfile {
         case .versionedList(_, let versionSep, let versions): value = versions[0] + versionSep + sig
         case .positional(let sep, let names):
             value = (names.map { name in name == tsField?.0 ? tsField!.1 : "" } + [sig]).joined(separator: sep)
+        case .base64JSON:
+            return []  // a public-key scheme: never signed here
         }
         if case .header(let h)? = spec.sources.first { headers.append((h, value)) }
         return headers
+    }
+
+    /// The key the server fetched by id, as a verification key for `algorithm`: none fetched is `certificate_unavailable`,
+    /// an empty answer (the provider has no such key) `signing_key_unknown`, a key of another kind a mismatch.
+    func fetchedKey(_ der: [UInt8]?, for algorithm: SignatureAlgorithm) -> Result<VerificationKey, VerificationFailure> {
+        guard let der else { return .failure(.certificateUnavailable) }
+        guard !der.isEmpty else { return .failure(.signingKeyUnknown) }
+        switch (algorithm, PublicKeys.parse(der: der)) {
+        case (.ecdsaP256SHA256, .p256(let d)?), (.ecdsaP256SHA1, .p256(let d)?): return .success(VerificationKey(label: "fetched-key", material: .p256(der: d)))
+        case (.rsa, .rsa(let k)?): return .success(VerificationKey(label: "fetched-key", material: .rsa(k)))
+        default: return .failure(.signatureMismatch)
+        }
     }
 
     func resolve(_ sources: [ValueSource], in request: IncomingRequest, signatureFields: SignatureFields) -> String? {

@@ -4,12 +4,23 @@ import Foundation
 import InletCore
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import X509
 
 /// Fetches a signing certificate's PEM (the leaf, possibly followed by intermediates), or a JWT source's key set
 /// (JWKS JSON). The URL has already been checked against the provider's hosts, or comes from configuration.
 public protocol CertificateFetcher: Sendable {
     func fetchPEM(_ url: String) async throws -> String
+    /// A key-by-id API call (`KeyFetchPlan`): any method, headers and body, with the status returned rather than
+    /// thrown (a 404 means "no such key"). The request's headers and body carry credentials: never log them.
+    func fetch(_ request: KeyFetchRequest) async throws -> KeyFetchResponse
+}
+
+extension CertificateFetcher {
+    /// Fetchers made for certificates and key sets only (test doubles) send no key API calls.
+    public func fetch(_ request: KeyFetchRequest) async throws -> KeyFetchResponse {
+        throw SigningCertificateError.fetchFailed("this fetcher does not call key APIs (\(request))")
+    }
 }
 
 /// Fetches over HTTPS with the system's trust roots (the TLS check is what ties the key to the provider's host).
@@ -22,6 +33,17 @@ public struct HTTPCertificateFetcher: CertificateFetcher {
         let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
         guard response.status == .ok else { throw SigningCertificateError.fetchFailed("HTTP \(response.status.code)") }
         return String(buffer: try await response.body.collect(upTo: 64 * 1024))
+    }
+
+    public func fetch(_ request: KeyFetchRequest) async throws -> KeyFetchResponse {
+        var r = HTTPClientRequest(url: request.url)
+        r.method = HTTPMethod(rawValue: request.method)
+        for h in request.headers { r.headers.add(name: h.name, value: h.value) }
+        if let body = request.body { r.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await client.execute(r, timeout: .seconds(10))
+        // Read past the limit by one byte, so an answer that is too large is told apart from one that fits.
+        var buffer = try await response.body.collect(upTo: KeyFetchPlan.maxResponseBytes + 1)
+        return KeyFetchResponse(status: Int(response.status.code), body: buffer.readBytes(length: buffer.readableBytes) ?? [])
     }
 }
 
@@ -76,6 +98,9 @@ public final class SigningCertificateCache: Sendable {
     /// JWT sources' key sets, asked for through the same two calls (`requirement.keySet`), so ingress and quarantine
     /// re-admission fetch them exactly as they fetch certificates.
     public let keySets: KeySetCache
+    /// Keys fetched by id from a provider's key API (Circle, eBay, Plaid), asked for the same way
+    /// (`requirement.keyFetch`).
+    public let fetchedKeys: FetchedKeyCache
     static let maxAge: EpochMillis = 86_400_000
 
     /// `trustRoots`: what a certificate that must chain (PayPal) may chain to; the system's roots by default.
@@ -87,6 +112,7 @@ public final class SigningCertificateCache: Sendable {
         self.capacity = max(1, capacity)
         self.slots = FetchSlots(limit: max(1, maxConcurrentFetches), maxWaiting: maxWaitingFetches)
         self.keySets = KeySetCache(fetcher: fetcher, clock: clock)
+        self.fetchedKeys = FetchedKeyCache(fetcher: fetcher, clock: clock)
     }
 
     /// The cache key, and the URL actually fetched: the URL without its query and fragment.
@@ -102,6 +128,7 @@ public final class SigningCertificateCache: Sendable {
 
     /// The cached key, if fresh and good for `requirement`: lets the ingress skip the async hop on the common path.
     public func cachedKey(for url: String, requirement: SigningCertificateRequirement = .init()) -> [UInt8]? {
+        if let plan = requirement.keyFetch { return fetchedKeys.cachedKey(for: url, plan: plan) }
         if requirement.keySet { return keySets.cachedKeys(for: url) }
         let key = Self.normalized(url), now = clock.now()
         return state.withLockedValue { s in
@@ -115,6 +142,7 @@ public final class SigningCertificateCache: Sendable {
 
     /// The RSA public key (DER) of the certificate at `url`, checked against `requirement`.
     public func publicKey(for url: String, requirement: SigningCertificateRequirement = .init()) async throws -> [UInt8] {
+        if let plan = requirement.keyFetch { return try await fetchedKeys.key(for: url, plan: plan) }
         if requirement.keySet { return try await keySets.keys(for: url) }
         if let k = cachedKey(for: url, requirement: requirement) { return k }
         let key = Self.normalized(url)

@@ -5,7 +5,7 @@ import InletTesting
 import Testing
 
 /// Handshakes as data (`[[handshake]]`): one test per shape, through the admission core with the shipped profiles
-/// that declare them (eBay and Braintree on `HandshakeTestProfiles`). Known answers computed apart with Python's hmac/hashlib.
+/// that declare them (Braintree on `HandshakeTestProfiles`). Known answers computed apart with Python's hmac/hashlib.
 @Suite("Declared handshakes")
 struct HandshakeRuleTests {
     static let profiles: [String: ProviderProfile] = (try? HandshakeTestProfiles.profiles()) ?? [:]
@@ -93,11 +93,11 @@ struct HandshakeRuleTests {
     // MARK: a digest of the challenge with the source's values (eBay)
 
     @Test func ebayHashesTheChallengeWithTheTokenAndTheEndpoint() throws {
-        let s = try source("test-ebay", secrets: ["x"], verifyToken: "my-verification-token-0123456789", publicURL: "https://hooks.example.com/ebay")
+        let s = try source("ebay", verifyToken: "my-verification-token-0123456789", publicURL: "https://hooks.example.com/ebay")
         let a = try answer(s.admit(request("GET", query: "challenge_code=cc123"), now: 0))
         #expect(text(a) == #"{"challengeResponse":"811d51ea9e8d759e27cc5ffa5e461a5c3396760260b8f606b273c668b2a2833c"}"#)
         // Without the source's token the answer cannot be made: refused rather than hashed with nothing.
-        let bare = try source("test-ebay", secrets: ["x"])
+        let bare = try source("ebay")
         #expect(bare.admit(request("GET", query: "challenge_code=cc123"), now: 0) == .reject(.handshakeRefused))
     }
 

@@ -9,7 +9,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
-/// Declared handshakes through a running gateway, one per shape (the shipped profiles; eBay on `HandshakeTestProfiles`):
+/// Declared handshakes through a running gateway, one per shape (the shipped profiles; Braintree on `HandshakeTestProfiles`):
 /// answered by the gateway, never stored or forwarded.
 @Suite("Handshakes end to end")
 struct HandshakeEndToEndTests {
@@ -28,6 +28,13 @@ struct HandshakeEndToEndTests {
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return Answer(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
     }
+
+    /// The eBay source's key API credentials (never used: handshakes fetch no key), as a file reference.
+    static let credentialFile: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-ebay-cred-\(UUID().uuidString)").path
+        try? "unused-credential".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }()
 
     static let sources = """
     [sources.dropbox]
@@ -68,8 +75,9 @@ struct HandshakeEndToEndTests {
     destinations = ["svc"]
 
     [sources.ebay]
-    provider = "test-ebay"
-    secrets = ["x"]
+    provider = "ebay"
+    key_fetch_client_id = "file:\(Self.credentialFile)"
+    key_fetch_secret = "file:\(Self.credentialFile)"
     verify_token = "my-verification-token-0123456789"
     public_url = "https://hooks.example.com/ebay"
     destinations = ["svc"]
