@@ -124,7 +124,13 @@ public final class FetchedKeyCache: Sendable {
 
     private func load(_ key: String, kid: String, plan: KeyFetchPlan) async throws -> [UInt8] {
         func fail(_ error: FetchedKeyError) -> FetchedKeyError {
-            state.withLockedValue { $0.failedAt[key] = clock.now() }
+            let now = clock.now()
+            state.withLockedValue { s in
+                s.failedAt[key] = now
+                // Failures older than the back-off decide nothing: dropped, so ids that keep failing (a host down for
+                // a day) do not pile up.
+                if s.failedAt.count > capacity { s.failedAt = s.failedAt.filter { now - $0.value < failureBackoff } }
+            }
             return error
         }
         var token: String?
@@ -149,7 +155,7 @@ public final class FetchedKeyCache: Sendable {
         case 401, 403:
             // The receiver's credentials were refused: an operator's problem, not the request's. A cached token may
             // have been revoked: the next attempt gets a new one.
-            _ = state.withLockedValue { $0.tokens.removeValue(forKey: plan.source) }
+            _ = state.withLockedValue { $0.tokens.removeValue(forKey: Self.tokenKey(plan)) }
             throw fail(.fetchFailed("\(request): HTTP \(response.status) (check key_fetch_client_id / key_fetch_secret)"))
         default:
             throw fail(.fetchFailed("\(request): HTTP \(response.status)"))
@@ -165,24 +171,32 @@ public final class FetchedKeyCache: Sendable {
         return answer
     }
 
+    /// A token belongs to the source and the credentials it was granted to: after a reload with other credentials,
+    /// the next fetch asks for a new one.
+    private static func tokenKey(_ plan: KeyFetchPlan) -> String { plan.source + "\u{0}" + String(plan.credentials.hashValue) }
+
     /// The source's OAuth application token, fetched when missing or about to expire; one fetch at a time per source.
     private func applicationToken(_ plan: KeyFetchPlan) async throws -> String {
-        let now = clock.now()
+        let now = clock.now(), tokenKey = Self.tokenKey(plan)
         let task: Task<Token, any Error> = state.withLockedValue { s in
-            if let t = s.tokens[plan.source], t.until > now { return Task { t } }
-            if let running = s.tokenInFlight[plan.source] { return running }
+            if let t = s.tokens[tokenKey], t.until > now { return Task { t } }
+            if let running = s.tokenInFlight[tokenKey] { return running }
             let t = Task { [self] in
-                defer { _ = state.withLockedValue { $0.tokenInFlight.removeValue(forKey: plan.source) } }
+                defer { _ = state.withLockedValue { $0.tokenInFlight.removeValue(forKey: tokenKey) } }
                 guard let request = plan.tokenRequest() else { throw FetchedKeyError.noToken("the source has no key_fetch_client_id / key_fetch_secret") }
                 let response = try await fetchBounded(request)
                 guard response.status == 200 else { throw FetchedKeyError.noToken("\(request): HTTP \(response.status)") }
                 guard let (value, seconds) = KeyFetchPlan.parseToken(response.body) else { throw FetchedKeyError.noToken("\(request): no access_token in the answer") }
                 // Renewed a minute early, so a token never expires between the check and the key request.
                 let token = Token(value: value, until: clock.now() + max(0, seconds - 60) * 1000)
-                state.withLockedValue { $0.tokens[plan.source] = token }
+                state.withLockedValue { s in
+                    // One token per source: an older one (other credentials, before a reload) is dropped.
+                    s.tokens = s.tokens.filter { !$0.key.hasPrefix(plan.source + "\u{0}") }
+                    s.tokens[tokenKey] = token
+                }
                 return token
             }
-            s.tokenInFlight[plan.source] = t
+            s.tokenInFlight[tokenKey] = t
             return t
         }
         return try await task.value.value

@@ -158,6 +158,30 @@ struct FetchedKeyCacheTests {
     }
 }
 
+@Suite("Key by id: the HTTP fetcher")
+struct KeyFetchHTTPTests {
+    @Test func itSendsTheRequestAsBuiltAndRefusesAnOversizedAnswer() async throws {
+        let seen = NIOLockedValueBox<[SimpleRequest]>([])
+        let server = try await ListenerServer.start { request in
+            seen.withLockedValue { $0.append(request) }
+            let size = request.uri == "/big" ? KeyFetchPlan.maxResponseBytes + 1 : 10
+            return SimpleResponse(status: request.uri == "/missing" ? 404 : 200, body: Array(repeating: 0x20, count: size))
+        }
+        let client = OutboundHTTP.makeClient()
+        let fetcher = HTTPCertificateFetcher(client: client)
+        let base = "http://127.0.0.1:\(server.port)"
+        let ok = try await fetcher.fetch(KeyFetchRequest(method: "POST", url: base + "/k", headers: [.init(name: "Authorization", value: "Bearer t")],
+                                                         body: Array(#"{"key_id":"k"}"#.utf8)))
+        #expect(ok.status == 200 && ok.body.count == 10)
+        let sent = try #require(seen.withLockedValue { $0.first })
+        #expect(sent.method == "POST" && sent.headers.first(name: "Authorization") == "Bearer t" && sent.body == Array(#"{"key_id":"k"}"#.utf8))
+        #expect(try await fetcher.fetch(KeyFetchRequest(method: "GET", url: base + "/missing", headers: [], body: nil)).status == 404)
+        await #expect(throws: (any Error).self) { try await fetcher.fetch(KeyFetchRequest(method: "GET", url: base + "/big", headers: [], body: nil)) }
+        await server.stop()
+        try await client.shutdown()
+    }
+}
+
 /// A key API on loopback, for the gateway's real HTTP fetcher: the pinned host's URL is rewritten to it, as a
 /// resolver pointing the provider's name at 127.0.0.1 would (the requests are otherwise exactly what would be sent).
 struct LoopbackKeyHost: CertificateFetcher {
