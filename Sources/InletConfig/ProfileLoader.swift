@@ -98,10 +98,13 @@ public enum ProfileLoader {
         var keyFetch: KeyFetchSpec?
         if var t = try r.table("key_fetch") {
             keyFetch = try keyFetchSpec(&t, jwt: jwt != nil)
-            guard specs.allSatisfy({ $0.algorithm == .jwt || $0.algorithm == .ecdsaP256SHA256 || $0.algorithm == .ecdsaP256SHA1 || { if case .rsa = $0.algorithm { return true }; return false }($0) }) else {
+            guard specs.allSatisfy({ $0.algorithm.verifiesWithFetchedKey }) else {
                 throw r.error("key_fetch", "applies to jwt, ecdsa-p256-sha256, ecdsa-p256-sha1 and rsa-* signatures")
             }
-            if jwt?.jwksURL != nil { throw r.error("key_fetch", "a profile fetches keys by id or from jwks_url, not both") }
+            if let jwt {
+                if jwt.jwksURL != nil { throw r.error("key_fetch", "a profile fetches keys by id or from jwks_url, not both") }
+                if !jwt.acceptsPublicKeys { throw r.error("key_fetch", "a fetched key verifies RS256 or ES256: list one in [jwt] algorithms") }
+            }
         }
 
         var event = EventSpec(idSources: [], typeSources: [])

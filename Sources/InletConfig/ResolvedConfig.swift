@@ -133,6 +133,9 @@ extension GatewayConfig {
                 if !s.secrets.isEmpty {
                     throw err(["sources", s.name, "secrets"], "do not apply: this source verifies with the keys the \(profile.name) profile fetches by id")
                 }
+                if s.jwksURL != nil {
+                    throw err(["sources", s.name, "jwks_url"], "does not apply: the \(profile.name) profile fetches its keys by id")
+                }
             } else if s.keyFetchClientID != nil || s.keyFetchSecret != nil || s.keyHost != nil {
                 throw err(["sources", s.name, s.keyHost != nil ? "key_host" : s.keyFetchSecret != nil ? "key_fetch_secret" : "key_fetch_client_id"],
                           "only applies to profiles that fetch keys by id ([key_fetch])")

@@ -135,6 +135,11 @@ public enum SignatureAlgorithm: Sendable, Equatable {
     }
     /// The key comes from a certificate the request points to, fetched by the server.
     public var usesSigningCertificate: Bool { self == .awsSNS || self == .paypalRSA }
+    /// A key fetched by id (`[key_fetch]`) can verify it: a JWT, or a P-256 / RSA signature.
+    public var verifiesWithFetchedKey: Bool {
+        if case .rsa = self { return true }
+        return self == .jwt || self == .ecdsaP256SHA256 || self == .ecdsaP256SHA1
+    }
 }
 
 /// One part of the signed-content template.

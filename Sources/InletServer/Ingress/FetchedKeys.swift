@@ -82,7 +82,10 @@ public final class FetchedKeyCache: Sendable {
     /// How many keys (known and unknown) are cached.
     public var count: Int { state.withLockedValue { $0.entries.count } }
 
-    private static func cacheKey(_ plan: KeyFetchPlan, _ locator: KeySetLocator) -> String { plan.source + "\u{0}" + locator.url }
+    /// The source, the URL and the id: Plaid's URL is the same for every id (the id is in the POST body).
+    private static func cacheKey(_ plan: KeyFetchPlan, _ locator: KeySetLocator) -> String {
+        plan.source + "\u{0}" + locator.url + "\u{0}" + (locator.keyID ?? "")
+    }
 
     /// The key for `locatorText` without waiting, when it is cached and fresh.
     public func cachedKey(for locatorText: String, plan: KeyFetchPlan) -> [UInt8]? {

@@ -40,6 +40,24 @@ struct KeyByIDTests {
         }
     }
 
+    /// What was verified: each scheme's signature covers the exact body (eBay's and Circle's signatures, Plaid's
+    /// body-hash claim), so the events say `body_signed`; the secret label says the key was fetched.
+    @Test func validCasesAreBodySignedWithAFetchedKey() throws {
+        for c in KeyByIDFixture.all where c.expected == "accepted" {
+            let s = try source(c.provider)
+            let request = IncomingRequest(method: "POST", path: "/hooks/src", headers: HTTPHeaderList(c.headers.map { ($0.key, $0.value) }),
+                                          body: Array(c.body.utf8), peer: nil, receivedAt: c.now * 1000)
+            guard case .needsCertificate(let text) = s.decide(request, now: c.now * 1000), let kid = KeySetLocator(text)?.keyID,
+                  let answer = c.keyServer?[kid], let plan = s.keyFetchPlan else { Issue.record("\(c.case): no key asked"); continue }
+            guard case .admit(let event) = s.decide(request, now: c.now * 1000, certificate: .key(try plan.parseKey(Array(answer.utf8), kid: kid))) else {
+                Issue.record("\(c.provider)/\(c.case) refused"); continue
+            }
+            #expect(event.authenticity == .bodySigned && event.secretLabel == "fetched-key", "\(c.provider)/\(c.case)")
+            // Without the key (the host down) the same request is not admitted.
+            #expect(s.decide(request, now: c.now * 1000, certificate: .unavailable) == .reject(.certificateUnavailable))
+        }
+    }
+
     func source(_ provider: String) throws -> ResolvedSource {
         var s = ResolvedSource(name: "src", path: "/hooks/src", profile: try #require(Repo.profiles[provider]), keys: [])
         s.keyFetchCredentials = KeyFetchCredentials(clientID: "client-id-123", secret: "sk-very-secret-value")

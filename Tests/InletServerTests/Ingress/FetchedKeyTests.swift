@@ -291,3 +291,96 @@ struct KeyByIDEndToEndTests {
         try await client.shutdown()
     }
 }
+
+@Suite("Key by id end to end: Plaid through a running gateway")
+struct PlaidEndToEndTests {
+    static let kid = "bfbd5111-8e33-4643-8ced-b2e642a72f3c"
+
+    static func jwkAnswer(_ key: P256.Signing.PrivateKey, kid: String = kid) -> String {
+        let p = Array(key.publicKey.x963Representation)
+        return #"{"key":{"alg":"ES256","created_at":1700000000,"crv":"P-256","expired_at":null,"kid":"\#(kid)","kty":"EC","use":"sig","x":"\#(Base64URL.encode(p[1..<33]))","y":"\#(Base64URL.encode(p[33...]))"},"request_id":"r1"}"#
+    }
+
+    static func token(_ key: P256.Signing.PrivateKey, body: String, iat: Int64 = Int64(Date().timeIntervalSince1970) - 5, alg: String = "ES256",
+                      kid: String = kid) throws -> String {
+        let header = Base64URL.encode(Array(#"{"alg":"\#(alg)","kid":"\#(kid)","typ":"JWT"}"#.utf8))
+        let claims = Base64URL.encode(Array(#"{"iat":\#(iat),"request_body_sha256":"\#(Hex.string(SHA256.hash(data: Array(body.utf8))))"}"#.utf8))
+        let input = header + "." + claims
+        return input + "." + Base64URL.encode(try key.signature(for: Array(input.utf8)).rawRepresentation)
+    }
+
+    @Test func concurrentWebhooksShareOneKeyFetchAndForgeriesAreRefused() async throws {
+        let key = P256.Signing.PrivateKey(), stranger = P256.Signing.PrivateKey()
+        let plaid = PlaidKeyAPI(answers: [Self.kid: Self.jwkAnswer(key)])
+        let destination = try await TestDestination()
+        let toml = """
+        providers_dir = "\(Repo.root)/providers"
+        [server]
+        listen = "127.0.0.1:0"
+        [store]
+        path = "\(FileManager.default.temporaryDirectory.appendingPathComponent("inlet-plaid-\(UUID().uuidString)/inlet.sqlite").path)"
+        [destinations.svc]
+        url = "\(destination.url)"
+        secrets = ["\(destinationSecret)"]
+        [sources.plaid]
+        provider = "plaid"
+        destinations = ["svc"]
+        key_fetch_client_id = "env:PLAID_CLIENT_ID"
+        key_fetch_secret = "env:PLAID_SECRET"
+        key_host = "sandbox.plaid.com"
+        """
+        let resolved = try GatewayConfig.parse(toml, file: "/tmp/kbi-plaid.toml").resolve(environment: ["PLAID_CLIENT_ID": "cid-1", "PLAID_SECRET": "plaid-secret-1"])
+        let gateway = try Gateway(resolved: resolved, logger: quietLogger, certificateFetcher: plaid)
+        let task = Task { try await gateway.run() }
+        let url = "http://127.0.0.1:\(try await gateway.ingress.listeningPort())/hooks/plaid"
+        func body(_ n: Int) -> String { #"{"webhook_type":"TRANSACTIONS","webhook_code":"SYNC_UPDATES_AVAILABLE","item_id":"item-\#(n)"}"# }
+        func send(_ b: String, _ token: String) async throws -> Reply {
+            try await post(url, body: b, headers: [("Content-Type", "application/json"), ("Plaid-Verification", token)])
+        }
+
+        // Twelve webhooks at once, naming a key not fetched yet: one fetch.
+        try await withThrowingTaskGroup(of: Reply.self) { group in
+            for n in 0..<12 { group.addTask { try await send(body(n), try Self.token(key, body: body(n))) } }
+            for try await reply in group { #expect(reply.status == 200 && reply.json["status"] == "accepted", "\(reply.status) \(reply.json)") }
+        }
+        #expect(plaid.count == 1)
+        let sent = try #require(plaid.asked.withLockedValue { $0.first })
+        #expect(sent.url == "https://sandbox.plaid.com/webhook_verification_key/get")
+        #expect(String(decoding: sent.body ?? [], as: UTF8.self) == #"{"client_id":"cid-1","secret":"plaid-secret-1","key_id":"\#(Self.kid)"}"#)
+
+        let mismatch = try await send(body(20), try Self.token(key, body: body(21)))
+        #expect(mismatch.status == 401 && mismatch.json["reason"] == "body_hash_mismatch")
+        let old = try await send(body(22), try Self.token(key, body: body(22), iat: Int64(Date().timeIntervalSince1970) - 400))
+        #expect(old.status == 401 && old.json["reason"] == "timestamp_outside_tolerance")
+        let forged = try await send(body(23), try Self.token(stranger, body: body(23)))
+        #expect(forged.status == 401 && forged.json["reason"] == "signature_mismatch")
+        let hs = try await send(body(24), try Self.token(key, body: body(24), alg: "HS256"))
+        #expect(hs.status == 401 && hs.json["reason"] == "jwt_algorithm_refused")
+        let unknown = try await send(body(25), try Self.token(key, body: body(25), kid: "00000000-0000-4000-8000-000000000000"))
+        #expect(unknown.status == 401 && unknown.json["reason"] == "signing_key_unknown")
+        #expect(plaid.count == 2)  // the unknown kid was asked once; nothing else fetched
+
+        try await destination.waitForRequests(12)
+        await gateway.shutdown()
+        try await task.value
+        await destination.stop()
+    }
+}
+
+/// Plaid's key API: POST with the key id in the JSON body; 404 for an id it does not know.
+final class PlaidKeyAPI: CertificateFetcher, Sendable {
+    let answers: [String: String]
+    let asked = NIOLockedValueBox<[KeyFetchRequest]>([])
+    init(answers: [String: String]) { self.answers = answers }
+    var count: Int { asked.withLockedValue { $0.count } }
+
+    func fetchPEM(_ url: String) async throws -> String { throw SigningCertificateError.fetchFailed("not used") }
+
+    func fetch(_ request: KeyFetchRequest) async throws -> KeyFetchResponse {
+        asked.withLockedValue { $0.append(request) }
+        try await Task.sleep(for: .milliseconds(50))  // long enough for the concurrent webhooks to pile up
+        let kid = JSONScanner.scalarText(at: JSONPointer(tokens: ["key_id"]), in: request.body ?? []) ?? ""
+        guard let answer = answers[kid] else { return KeyFetchResponse(status: 404, body: []) }
+        return KeyFetchResponse(status: 200, body: Array(answer.utf8))
+    }
+}
