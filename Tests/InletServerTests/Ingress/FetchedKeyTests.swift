@@ -78,6 +78,18 @@ struct FetchedKeyCacheTests {
         #expect(sent.headers.contains(.init(name: "Authorization", value: "Bearer " + Self.secret)))
     }
 
+    @Test func idsAtOneURLAreCachedApart() async throws {
+        // Plaid's key URL is the same for every id (the id is in the POST body): each id is its own entry.
+        let a = P256.Signing.PrivateKey(), b = P256.Signing.PrivateKey()
+        let api = PlaidKeyAPI(answers: ["ka": PlaidEndToEndTests.jwkAnswer(a, kid: "ka"), "kb": PlaidEndToEndTests.jwkAnswer(b, kid: "kb")])
+        let cache = FetchedKeyCache(fetcher: api, clock: ManualClock(1_000_000))
+        let plaid = try plan("plaid")
+        let first = try JSONWebKeySet.parse(try await cache.key(for: locator(plaid, "ka"), plan: plaid))
+        let second = try JSONWebKeySet.parse(try await cache.key(for: locator(plaid, "kb"), plan: plaid))
+        #expect(first.keys.map(\.keyID) == ["ka"] && second.keys.map(\.keyID) == ["kb"])
+        #expect(api.count == 2 && cache.count == 2)
+    }
+
     @Test func entriesAreBoundedAndExpire() async throws {
         let api = FakeKeyAPI(keys: ["a": circleAnswer(.init()), "b": circleAnswer(.init()), "c": circleAnswer(.init())])
         let clock = ManualClock(1_000_000)
