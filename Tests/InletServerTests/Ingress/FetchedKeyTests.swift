@@ -396,3 +396,89 @@ final class PlaidKeyAPI: CertificateFetcher, Sendable {
         return KeyFetchResponse(status: 200, body: Array(answer.utf8))
     }
 }
+
+/// A key API that refuses the credentials, then is down, then serves: what each answer looks like, and that the API key
+/// reaches neither the logs, nor the admin API, nor the store's files.
+@Suite("Key by id: credentials stay out of logs, the admin API and the store")
+struct KeyFetchSecretLeakTests {
+    static let apiKey = "TEST_API_KEY:c1rcle-Zx81:secretpart-Qw27"
+
+    final class ScriptedKeyAPI: CertificateFetcher, Sendable {
+        let status = NIOLockedValueBox(401)
+        let answer: String
+        init(answer: String) { self.answer = answer }
+        func fetchPEM(_ url: String) async throws -> String { throw SigningCertificateError.fetchFailed("not used") }
+        func fetch(_ request: KeyFetchRequest) async throws -> KeyFetchResponse {
+            let s = status.withLockedValue { $0 }
+            if s == 0 { throw SigningCertificateError.fetchFailed("connection refused") }
+            // A provider's error may echo what it was sent; it must go no further.
+            let echo = request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "; ")
+            return KeyFetchResponse(status: s, body: Array((s == 200 ? answer : #"{"message":"refused \#(echo)"}"#).utf8))
+        }
+    }
+
+    @Test func theAPIKeyIsNeverShownWhateverTheKeyHostAnswers() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-kbi-leak-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Self.apiKey.write(toFile: dir + "/circle.key", atomically: true, encoding: .utf8)
+        let key = P256.Signing.PrivateKey()
+        let api = ScriptedKeyAPI(answer: circleAnswer(key))
+        let log = CapturedLog()
+        let destination = try await TestDestination()
+        let toml = """
+        providers_dir = "\(Repo.root)/providers"
+        [server]
+        listen = "127.0.0.1:0"
+        [store]
+        path = "\(dir)/inlet.sqlite"
+        \(adminSection)
+        [destinations.svc]
+        url = "\(destination.url)"
+        secrets = ["\(destinationSecret)"]
+        [sources.circle]
+        provider = "circle"
+        destinations = ["svc"]
+        key_fetch_secret = "file:circle.key"
+        """
+        let resolved = try GatewayConfig.parse(toml, file: dir + "/inlet.toml").resolve(environment: [:])
+        let gateway = try Gateway(resolved: resolved, clock: SystemClock(), logger: log.logger, certificateFetcher: api)
+        let task = Task { try await gateway.run() }
+        let url = "http://127.0.0.1:\(try await gateway.ingress.listeningPort())/hooks/circle"
+        let body = #"{"notificationId":"n-1","notificationType":"transactions.outbound","notification":{}}"#
+        let signature = Base64.encode(try key.signature(for: Array(body.utf8)).derRepresentation)
+        func send(_ kid: String) async throws -> Reply {
+            try await post(url, body: body, headers: [("X-Circle-Signature", signature), ("X-Circle-Key-Id", kid)])
+        }
+
+        let refused = try await send("k-refused")
+        #expect(refused.status == 503 && refused.json["reason"] == "certificate_unavailable")
+        api.status.withLockedValue { $0 = 0 }
+        let down = try await send("k-down")
+        #expect(down.status == 503 && down.json["reason"] == "certificate_unavailable")
+        api.status.withLockedValue { $0 = 200 }
+        let ok = try await send("k-ok")
+        #expect(ok.status == 200 && ok.json["status"] == "accepted")
+
+        let lines = log.lines.withLockedValue { $0 }
+        #expect(lines.contains { $0.contains("HTTP 401") && $0.contains("key_fetch_secret") }, "the operator is told which setting to check")
+        for part in [Self.apiKey, "secretpart-Qw27"] {
+            #expect(!lines.contains { $0.contains(part) }, "a log line holds the API key")
+            let quarantine = try await KeyFetchSecretLeakTests.adminText(try await gateway.adminPort(), "/v1/quarantine")
+            #expect(!quarantine.contains(part))
+        }
+        try await destination.waitForRequests(1)
+        await gateway.shutdown()
+        try await task.value
+        await destination.stop()
+        let bytes = [dir + "/inlet.sqlite", dir + "/inlet.sqlite-wal"].flatMap { Array(FileManager.default.contents(atPath: $0) ?? Data()) }
+        #expect(!bytes.isEmpty)
+        #expect(!SecretLeakTests.contains(bytes, "secretpart-Qw27"), "the store's files hold the API key")
+    }
+
+    static func adminText(_ port: Int, _ path: String) async throws -> String {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)" + path)
+        request.headers.add(name: "Authorization", value: "Bearer t0k")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        return String(buffer: try await response.body.collect(upTo: 8 << 20))
+    }
+}
