@@ -72,7 +72,11 @@ public enum ProfileLoader {
                 ranges.append(c)
             }
             let asOf = try t.requiredString("as_of")
-            let url = try t.string("url")
+            let reference = try t.string("reference")
+            if let reference, reference.trimmingCharacters(in: .whitespaces).isEmpty { throw t.error("reference", "must name where the list was read") }
+            // One list, or several whose union is the sender list (US and EU regions, live and sandbox).
+            let urls = try t.strings("url") ?? []
+            for u in urls where !u.hasPrefix("https://") { throw t.error("url", "'\(u)' is not an https URL") }
             var format: PublishedIPRanges.Format?
             if let f = try t.string("format") {
                 guard let parsed = PublishedIPRanges.Format(rawValue: f) else {
@@ -80,10 +84,17 @@ public enum ProfileLoader {
                 }
                 format = parsed
             }
-            if url != nil && format == nil { throw t.error("format", "is required with url") }
+            if !urls.isEmpty && format == nil { throw t.error("format", "is required with url") }
+            var pointer: JSONPointer?
+            if let text = try t.string("pointer") {
+                guard format == .jsonArray else { throw t.error("pointer", "only applies with format = \"json-array\"") }
+                guard let p = JSONPointer(text), !p.tokens.isEmpty else { throw t.error("pointer", "'\(text)' is not a JSON pointer (e.g. \"/data/ipv4_cidrs\")") }
+                pointer = p
+            }
+            if format == .jsonArray && pointer == nil { throw t.error("pointer", "is required with format = \"json-array\"") }
             _ = try t.string("note")
             try t.rejectUnknownKeys()
-            sourceIPs = PublishedIPRanges(ranges: ranges, asOf: asOf, url: url, format: format)
+            sourceIPs = PublishedIPRanges(ranges: ranges, asOf: asOf, reference: reference, urls: urls, format: format, pointer: pointer)
         }
 
         var jwt: JWTSpec?

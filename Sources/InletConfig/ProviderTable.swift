@@ -5,8 +5,8 @@ import InletCore
 /// profile and cannot drift from them (a test compares the README with it).
 public enum ProviderTable {
     public static let header = """
-    | profile | scheme | event ID (dedup key) | type | handshake | tolerance | replay window | confidence |
-    |---|---|---|---|---|---|---|---|
+    | profile | scheme | event ID (dedup key) | type | handshake | tolerance | replay window | confidence | source IPs |
+    |---|---|---|---|---|---|---|---|---|
     """
 
     /// The table: the header, then one row per profile in name order.
@@ -16,7 +16,7 @@ public enum ProviderTable {
 
     static func row(_ p: ProviderProfile) -> String {
         let scheme = p.summary.isEmpty ? p.schemeSummary : p.summary
-        let cells = [code(p.name), cell(scheme), eventID(p), list(p.event.typeSources), handshakes(p), tolerance(p), replayWindow(p), p.confidence.rawValue]
+        let cells = [code(p.name), cell(scheme), eventID(p), list(p.event.typeSources), handshakes(p), tolerance(p), replayWindow(p), p.confidence.rawValue, sourceIPs(p)]
         return "| " + cells.joined(separator: " | ") + " |"
     }
 
@@ -49,6 +49,12 @@ public enum ProviderTable {
         // Coded handshakes and those described as data in the profile (`[[handshake]]`).
         let names = p.handshakes.map(\.rawValue) + p.handshakeRules.map(\.name)
         return names.isEmpty ? "—" : names.joined(separator: ", ")
+    }
+
+    /// The published sender list's size and date (its provenance is in the profile and `inlet providers`).
+    static func sourceIPs(_ p: ProviderProfile) -> String {
+        guard let ips = p.sourceIPs else { return "—" }
+        return "\(ips.ranges.count), \(ips.asOf)" + (ips.urls.isEmpty ? "" : " (update-ips)")
     }
 
     /// A year or more: the profile signs a timestamp but its reference checks no freshness.
@@ -104,8 +110,8 @@ extension ProviderTable {
     /// The table found in `text` (from its header row to the first line that is not a table row).
     public static func current(in text: String) -> String? {
         let lines = text.components(separatedBy: "\n")
-        let first = header.components(separatedBy: "\n")[0]
-        guard let start = lines.firstIndex(of: first) else { return nil }
+        // Found by its first two column names, so a table written before a column was added is still replaced.
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("| profile | scheme |") }) else { return nil }
         var end = start
         while end < lines.count && lines[end].hasPrefix("|") { end += 1 }
         return lines[start..<end].joined(separator: "\n")

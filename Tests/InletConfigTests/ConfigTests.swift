@@ -244,7 +244,123 @@ struct PublishedIPTests {
         let stripe = try #require(Repo.profiles["stripe"]?.sourceIPs)
         #expect(stripe.ranges.count >= 10 && stripe.format == .stripeJSON && !stripe.asOf.isEmpty)
         #expect(Repo.profiles["github"]?.sourceIPs?.ranges.contains { $0.contains(IPAddress("140.82.115.1")!) } == true)
-        #expect(Repo.profiles["pagerduty"]?.sourceIPs?.ranges.count == 28)
+        // PagerDuty's page of 2026-03-05: 13 US and 12 EU addresses (three US addresses of 2022 were withdrawn).
+        #expect(Repo.profiles["pagerduty"]?.sourceIPs?.ranges.count == 25)
+        #expect(Repo.profiles["pagerduty"]?.sourceIPs?.ranges.contains { $0.text == "34.202.21.89" } == false)
+    }
+
+    /// Every shipped list says when it was taken and where it was read, and a refreshable one says how.
+    @Test func everyShippedListHasItsDateAndProvenance() throws {
+        let lists = Repo.profiles.values.compactMap { p in p.sourceIPs.map { (p.name, $0) } }
+        let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        #expect(lists.count >= 10)
+        for (name, ips) in lists {
+            #expect(!ips.ranges.isEmpty, "\(name): an empty list")
+            let date = ips.asOf.split(separator: "-")
+            #expect(date.count == 3 && date[0].count == 4 && date.allSatisfy { Int($0) != nil }, "\(name): as_of '\(ips.asOf)' is not YYYY-MM-DD")
+            #expect(ips.asOf <= today, "\(name): as_of '\(ips.asOf)' is in the future")
+            let reference = try #require(ips.reference, "\(name): [source_ips] has no reference")
+            #expect(reference.contains("https://") || reference.contains("@"), "\(name): the reference '\(reference)' names no page or repository")
+            if !ips.urls.isEmpty { #expect(ips.format != nil, "\(name)") }
+            #expect(Set(ips.ranges.map(\.text)).count == ips.ranges.count, "\(name): a range is listed twice")
+        }
+    }
+
+    @Test func sourceIPsTableReadsReferenceURLsAndPointer() throws {
+        func load(_ table: String) throws(ConfigError) -> PublishedIPRanges? {
+            try ProfileLoader.parse("""
+                name = "x"
+                confidence = "docs"
+                reference = "https://example.com/webhooks"
+                [[signature]]
+                headers = ["X-Sig"]
+                algorithm = "hmac-sha256"
+                [source_ips]
+                as_of = "2026-01-01"
+                ranges = ["192.0.2.1"]
+                \(table)
+                """, file: "x.toml").sourceIPs
+        }
+        let ips = try #require(try load("""
+            reference = "https://example.com/ips"
+            url = ["https://example.com/us.json", "https://example.com/eu.json"]
+            format = "json-array"
+            pointer = "/data/ipv4_cidrs"
+            """))
+        #expect(ips.reference == "https://example.com/ips")
+        #expect(ips.urls == ["https://example.com/us.json", "https://example.com/eu.json"])
+        #expect(ips.pointer == JSONPointer(tokens: ["data", "ipv4_cidrs"]))
+        #expect(ips.summary == "1 as of 2026-01-01 (https://example.com/ips)")
+        #expect(try load(#"url = "https://example.com/ips.txt""# + "\nformat = \"text\"")?.urls == ["https://example.com/ips.txt"])
+        for (bad, key) in [(#"format = "json-array""#, "source_ips.pointer"),
+                           ("format = \"text\"\npointer = \"/a\"", "source_ips.pointer"),
+                           ("format = \"json-array\"\npointer = \"a\"", "source_ips.pointer"),
+                           (#"url = "http://example.com/ips.txt""# + "\nformat = \"text\"", "source_ips.url"),
+                           (#"url = "https://example.com/ips.txt""#, "source_ips.format"),
+                           (#"reference = " ""#, "source_ips.reference"),
+                           (#"format = "atlassian""#, "source_ips.format")] {
+            do {
+                _ = try load(bad)
+                Issue.record("loaded: \(bad)")
+            } catch {
+                #expect(error.key == key, "\(bad): \(error)")
+            }
+        }
+    }
+
+    /// Svix's webhook-ips.json as published (svix/svix-docs public/webhook-ips.json, 2026-07-02).
+    static let svixSample = """
+        {
+          "us": ["44.228.126.217", "50.112.21.217", "52.24.126.164", "54.148.139.208", "2600:1f24:64:8000::/56"],
+          "us-east": ["54.164.207.221", "54.90.7.123", "2600:1f28:37:4000::/56"],
+          "eu": ["52.215.16.239", "54.216.8.72", "63.33.109.123", "2a05:d028:17:8000::/56"],
+          "au": ["13.239.204.236", "54.66.246.217", "54.252.65.96", "2406:da2c:13:4000::/56"],
+          "ca": ["52.60.44.49", "3.98.68.230", "3.96.105.27", "2600:1f21:1c:4000::/56"]
+        }
+        """
+
+    @Test func regionListsAreTakenWholeAndRefusedWhenTheirShapeChanges() throws {
+        let all = try PublishedIPRanges.parse(Array(Self.svixSample.utf8), format: .regionsJSON)
+        #expect(all.count == 20)
+        #expect(all.contains { $0.text == "54.164.207.221" } && all.contains { $0.text == "2a05:d028:17:8000::/56" })
+        // The shipped svix profile is this list.
+        #expect(Set(all.map(\.text)) == Set(try #require(Repo.profiles["svix"]?.sourceIPs).ranges.map(\.text)))
+        // A duplicate across regions is listed once.
+        #expect(try PublishedIPRanges.parse(Array(#"{"us":["192.0.2.1"],"eu":["192.0.2.1","192.0.2.2"]}"#.utf8), format: .regionsJSON).count == 2)
+        #expect(throws: PublishedIPRanges.ParseError.notAList("us")) {
+            try PublishedIPRanges.parse(Array(#"{"us":{"ipv4":["192.0.2.1"]}}"#.utf8), format: .regionsJSON)
+        }
+        #expect(throws: PublishedIPRanges.ParseError.notAList("eu")) { try PublishedIPRanges.parse(Array(#"{"eu":["192.0.2.1", 7]}"#.utf8), format: .regionsJSON) }
+        #expect(throws: PublishedIPRanges.ParseError.missingKey("region")) { try PublishedIPRanges.parse(Array(#"["192.0.2.1"]"#.utf8), format: .regionsJSON) }
+        #expect(throws: PublishedIPRanges.ParseError.missingKey("region")) { try PublishedIPRanges.parse(Array("<html>".utf8), format: .regionsJSON) }
+        #expect(throws: PublishedIPRanges.ParseError.empty) { try PublishedIPRanges.parse(Array(#"{"us":[]}"#.utf8), format: .regionsJSON) }
+        #expect(throws: PublishedIPRanges.ParseError.tooBroad("::/0")) { try PublishedIPRanges.parse(Array(#"{"us":["192.0.2.1"],"eu":["::/0"]}"#.utf8), format: .regionsJSON) }
+    }
+
+    @Test func aListPublishedInPartsIsTheirUnion() throws {
+        let us = try PublishedIPRanges.parse(Array("44.242.69.192\n52.89.71.166\n".utf8), format: .text)
+        let eu = try PublishedIPRanges.parse(Array("18.192.91.93\n52.89.71.166\n".utf8), format: .text)
+        #expect(PublishedIPRanges.union([us, eu]).map(\.text) == ["44.242.69.192", "52.89.71.166", "18.192.91.93"])
+        #expect(PublishedIPRanges.union([]).isEmpty)
+    }
+
+    @Test func jsonArrayListsAreReadAtTheirPointer() throws {
+        // Paddle's GET /ips answer, as its API reference shows it.
+        let paddle = #"{"data":{"ipv4_cidrs":["34.194.127.46/32","54.234.237.108/32","3.208.120.145/32"]},"meta":{"request_id":"ceca4b2f"}}"#
+        let at = JSONPointer(tokens: ["data", "ipv4_cidrs"])
+        #expect(try PublishedIPRanges.parse(Array(paddle.utf8), format: .jsonArray, pointer: at).map(\.text) == ["34.194.127.46/32", "54.234.237.108/32", "3.208.120.145/32"])
+        #expect(throws: PublishedIPRanges.ParseError.missingKey("/data/ipv4_cidrs")) {
+            try PublishedIPRanges.parse(Array(#"{"data":{"ipv4":["34.194.127.46/32"]}}"#.utf8), format: .jsonArray, pointer: at)
+        }
+        #expect(throws: PublishedIPRanges.ParseError.notAList("/data/ipv4_cidrs")) {
+            try PublishedIPRanges.parse(Array(#"{"data":{"ipv4_cidrs":[{"cidr":"34.194.127.46/32"}]}}"#.utf8), format: .jsonArray, pointer: at)
+        }
+        #expect(throws: PublishedIPRanges.ParseError.tooBroad("0.0.0.0/0")) {
+            try PublishedIPRanges.parse(Array(#"{"data":{"ipv4_cidrs":["0.0.0.0/0"]}}"#.utf8), format: .jsonArray, pointer: at)
+        }
+        #expect(throws: PublishedIPRanges.ParseError.missingKey("pointer")) { try PublishedIPRanges.parse(Array(paddle.utf8), format: .jsonArray) }
+        // Escaped strings are unescaped like any JSON reader would.
+        #expect(try PublishedIPRanges.parse(Array(#"{"n":["192.0.2.0\/24"]}"#.utf8), format: .jsonArray, pointer: JSONPointer(tokens: ["n"])).map(\.text) == ["192.0.2.0/24"])
     }
 
     @Test func listsParseByFormatAndRefuseGarbage() throws {

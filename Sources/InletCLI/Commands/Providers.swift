@@ -32,7 +32,7 @@ struct Providers: AsyncParsableCommand {
                 var line = "\(p.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(confidence) \(p.schemeSummary); id: \(id.isEmpty ? "body sha256" : id + " (else body sha256)")"
                 let handshakes = p.handshakes.map(\.rawValue) + p.handshakeRules.map(\.name)
                 if !handshakes.isEmpty { line += "; handshake: \(handshakes.joined(separator: ", "))" }
-                if let ips = p.sourceIPs { line += "; source IPs: \(ips.ranges.count) as of \(ips.asOf)" }
+                if let ips = p.sourceIPs { line += "; source IPs: \(ips.summary)" }
                 print(line)
             }
             let counts = ProfileConfidence.allCases.map { c in "\(profiles.values.filter { $0.confidence == c }.count) \(c.rawValue)" }
@@ -101,29 +101,37 @@ struct Providers: AsyncParsableCommand {
             commandName: "update-ips", abstract: "Refresh a profile's published source IP ranges from the provider's machine-readable list.")
         @Argument(help: "Provider name, e.g. stripe or github.") var provider: String
         @Option(help: "Directory of provider profiles.") var dir: String = "providers"
-        @Option(help: "Fetch from this URL instead of the profile's (e.g. a mirror).") var from: String?
+        @Option(help: "Fetch from this URL instead of the profile's (e.g. a mirror); repeat for a list published in parts.") var from: [String] = []
 
         func run() async throws {
             let path = (dir as NSString).appendingPathComponent(provider + ".toml")
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("no profile at \(path)") }
             let profile: ProviderProfile
             do { profile = try ProfileLoader.parse(text, file: path) } catch { throw CLIError(error.description) }
-            guard let published = profile.sourceIPs, let format = published.format, let url = from ?? published.url else {
+            let urls = from.isEmpty ? profile.sourceIPs?.urls ?? [] : from
+            guard let published = profile.sourceIPs, let format = published.format, !urls.isEmpty else {
                 throw CLIError("\(provider) publishes no machine-readable address list; edit [source_ips] in \(path) by hand")
             }
+            // The provider's list is the union of its parts (regions, environments); any part that fails to fetch or
+            // parse fails the whole update, so a partial list never replaces a complete one.
+            var parts: [[CIDR]] = []
             let client = OutboundHTTP.makeClient()
-            let body: ByteBuffer
             do {
-                let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(20))
-                guard response.status == .ok else { throw CLIError("\(url) answered \(response.status.code)") }
-                body = try await response.body.collect(upTo: 4 << 20)
+                for url in urls {
+                    let body: ByteBuffer
+                    do {
+                        let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(20))
+                        guard response.status == .ok else { throw CLIError("\(url) answered \(response.status.code)") }
+                        body = try await response.body.collect(upTo: 4 << 20)
+                    } catch let error as CLIError { throw error } catch { throw CLIError("cannot fetch \(url): \(error)") }
+                    do { parts.append(try PublishedIPRanges.parse(Array(buffer: body), format: format, pointer: published.pointer)) } catch { throw CLIError("\(url): \(error)") }
+                }
             } catch {
                 try? await client.shutdown()
-                throw CLIError("cannot fetch \(url): \(error)")
+                throw error
             }
             try? await client.shutdown()
-            let ranges: [CIDR]
-            do { ranges = try PublishedIPRanges.parse(Array(buffer: body), format: format) } catch { throw CLIError("\(url): \(error)") }
+            let ranges = PublishedIPRanges.union(parts)
             let today = String(RFC3339.format(SystemClock().now()).prefix(10))
             let updated: String
             do { updated = try ProfileLoader.rewriteSourceIPs(text, ranges: ranges, asOf: today) } catch { throw CLIError(error.description) }

@@ -637,6 +637,11 @@ public struct PublishedIPRanges: Sendable, Equatable {
         case stripeJSON = "stripe-json"
         /// `{"hooks": ["192.30.252.0/22", …]}` (GitHub's meta API).
         case githubMeta = "github-meta"
+        /// The array of addresses at a JSON pointer (`pointer`), e.g. `/data/ipv4_cidrs` or `/notifications`.
+        case jsonArray = "json-array"
+        /// `{"us": ["44.228.126.217", …], "eu": […], …}`: one array per region, all regions taken (Svix's
+        /// webhook-ips.json). A sender uses one region's addresses, but which one is the sender's account setting.
+        case regionsJSON = "regions-json"
         /// One address or CIDR per line; `#` comments.
         case text
     }
@@ -644,20 +649,31 @@ public struct PublishedIPRanges: Sendable, Equatable {
     public var ranges: [CIDR]
     /// The date the ranges were taken (YYYY-MM-DD), shown to operators so stale lists are visible.
     public var asOf: String
-    /// A machine-readable list `inlet providers update-ips` refreshes from, if the provider publishes one.
-    public var url: String?
+    /// Where the list was read (the provider's page or document), so every shipped list has provenance.
+    public var reference: String?
+    /// Machine-readable lists `inlet providers update-ips` refreshes from (their union), if the provider publishes them.
+    public var urls: [String]
     public var format: Format?
+    /// With `json-array`: where the array is.
+    public var pointer: JSONPointer?
 
-    public init(ranges: [CIDR], asOf: String, url: String?, format: Format?) {
+    public init(ranges: [CIDR], asOf: String, reference: String? = nil, urls: [String] = [], format: Format? = nil, pointer: JSONPointer? = nil) {
         self.ranges = ranges
         self.asOf = asOf
-        self.url = url
+        self.reference = reference
+        self.urls = urls
         self.format = format
+        self.pointer = pointer
     }
 
-    /// Extracts the addresses from a downloaded list. Throws on anything that is not an address or CIDR, so a
+    /// How `inlet providers` shows the list: its size, its date and where it was read.
+    public var summary: String {
+        "\(ranges.count) as of \(asOf)" + (reference.map { " (\($0))" } ?? "")
+    }
+
+    /// Extracts the addresses from one downloaded list. Throws on anything that is not an address or CIDR, so a
     /// changed format never silently empties an allowlist.
-    public static func parse(_ data: [UInt8], format: Format) throws -> [CIDR] {
+    public static func parse(_ data: [UInt8], format: Format, pointer: JSONPointer? = nil) throws -> [CIDR] {
         var texts: [String] = []
         switch format {
         case .text:
@@ -665,11 +681,28 @@ public struct PublishedIPRanges: Sendable, Equatable {
                 let t = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(in: .whitespaces)
                 if !t.isEmpty { texts.append(t) }
             }
-        case .stripeJSON, .githubMeta:
-            let key = format == .stripeJSON ? "WEBHOOKS" : "hooks"
-            guard let slice = try? JSONScanner.find(JSONPointer(tokens: [key]), in: data), slice.kind == .array else { throw ParseError.missingKey(key) }
-            var n = 0
-            while let v = JSONScanner.scalarText(at: JSONPointer(tokens: [key, String(n)]), in: data) { texts.append(v); n += 1 }
+        case .stripeJSON, .githubMeta, .jsonArray:
+            let at: JSONPointer
+            switch format {
+            case .stripeJSON: at = JSONPointer(tokens: ["WEBHOOKS"])
+            case .githubMeta: at = JSONPointer(tokens: ["hooks"])
+            default:
+                guard let pointer else { throw ParseError.missingKey("pointer") }
+                at = pointer
+            }
+            texts = try strings(at: at, in: data)
+        case .regionsJSON:
+            // Every member must be an array of strings: a new shape (a nested object, a number) is a changed format.
+            guard let object = try? JSONSerialization.jsonObject(with: Data(data)) as? [String: Any], !object.isEmpty else {
+                throw ParseError.missingKey("region")
+            }
+            for region in object.keys.sorted() {
+                guard let items = object[region] as? [Any] else { throw ParseError.notAList(region) }
+                for item in items {
+                    guard let t = item as? String else { throw ParseError.notAList(region) }
+                    if !texts.contains(t) { texts.append(t) }
+                }
+            }
         }
         guard !texts.isEmpty else { throw ParseError.empty }
         return try texts.map { t in
@@ -681,14 +714,36 @@ public struct PublishedIPRanges: Sendable, Equatable {
         }
     }
 
+    /// The string elements of the array at `pointer`; throws when there is no array there or an element is not a string.
+    private static func strings(at pointer: JSONPointer, in data: [UInt8]) throws -> [String] {
+        // Named as before for the one-key formats (`hooks`, `WEBHOOKS`), as a pointer otherwise.
+        let key = pointer.tokens.count == 1 ? pointer.tokens[0] : pointer.description
+        guard let elements = try? JSONScanner.arrayElements(at: pointer, in: data, limit: maxEntries) else { throw ParseError.missingKey(key) }
+        return try elements.map { element in
+            guard element.kind == .string, let t = try? JSONScanner.unescape(data, element.range) else { throw ParseError.notAList(key) }
+            return t
+        }
+    }
+
+    /// The lists of a provider that publishes its senders in parts (one per region or environment) as one list: in
+    /// order, each range once.
+    public static func union(_ parts: [[CIDR]]) -> [CIDR] {
+        var seen: Set<String> = []
+        return parts.flatMap { $0 }.filter { seen.insert($0.text).inserted }
+    }
+
+    /// More entries than any provider's sender list has: a document this long is not the list.
+    public static let maxEntries = 10_000
+
     public enum ParseError: Error, Equatable, CustomStringConvertible {
-        case missingKey(String), empty, notAnAddress(String), tooBroad(String)
+        case missingKey(String), empty, notAnAddress(String), tooBroad(String), notAList(String)
         public var description: String {
             switch self {
             case .missingKey(let k): return "the list has no \"\(k)\" array"
             case .empty: return "the list is empty"
             case .notAnAddress(let t): return "'\(t)' is not an IP address or CIDR"
             case .tooBroad(let t): return "'\(t)' is too broad for a provider's sender addresses (the shortest accepted prefixes are IPv4 /\(CIDR.shortestSenderPrefixV4) and IPv6 /\(CIDR.shortestSenderPrefixV6))"
+            case .notAList(let k): return "\"\(k)\" is not an array of address strings"
             }
         }
     }

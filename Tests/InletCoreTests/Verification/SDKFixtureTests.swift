@@ -168,7 +168,11 @@ struct ProviderTableTests {
         func row(_ name: String) throws -> String { try #require(rows.first { $0.hasPrefix("| `\(name)` |") }) }
         #expect(try row("stripe").contains("| body `id` | body `type` | — | 5 min past, 1 h ahead² | none | sdk |"))
         #expect(try row("github").contains("| body SHA-256 (`X-GitHub-Delivery` with `dedup_on_body_hash = false`) |"))
-        #expect(try row("github").hasSuffix("| after retention¹ | sdk |"))
+        #expect(try row("github").contains("| after retention¹ | sdk |"))
+        // The last column: the published sender list's size and date, and whether update-ips can refresh it.
+        let github = try #require(Repo.profiles["github"]?.sourceIPs)
+        #expect(try row("github").hasSuffix("| sdk | \(github.ranges.count), \(github.asOf) (update-ips) |"))
+        #expect(try row("slack").hasSuffix("| — |"))
         #expect(try row("slack").contains("| slack-url-verification |"))
         #expect(try row("recurly").contains("| 5 min past, 1 h ahead² (ms) |"))
         #expect(try row("persona").contains("| not checked (1 year) |"))
