@@ -381,6 +381,12 @@ struct PublishedIPTests {
         #expect(profile.signatures == Repo.profiles["stripe"]!.signatures)
         #expect(updated.hasSuffix("\n"))
         #expect(updated.contains("# Stripe's webhook sender addresses"))
+        // A list published in parts keeps its URLs, format and provenance; only the ranges and date change.
+        let pagerduty = try String(contentsOfFile: Repo.root + "/providers/pagerduty.toml", encoding: .utf8)
+        let refreshed = try ProfileLoader.parse(ProfileLoader.rewriteSourceIPs(pagerduty, ranges: [CIDR("44.242.69.192")!], asOf: "2030-01-01"), file: "pagerduty.toml")
+        let before = try #require(Repo.profiles["pagerduty"]?.sourceIPs), after = try #require(refreshed.sourceIPs)
+        #expect(after.urls == before.urls && after.urls.count == 2 && after.format == .text && after.reference == before.reference)
+        #expect(after.ranges.map(\.text) == ["44.242.69.192"] && after.asOf == "2030-01-01")
     }
 
     @Test func sourceCanAllowTheProviderAddressesWithOneKey() throws {
