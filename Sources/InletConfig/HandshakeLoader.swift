@@ -15,6 +15,10 @@ extension ProfileLoader {
                 + values(&t, "when_absent").map { .absent($0) }
             rule.whenAny = try values(&t, "when_any")
             rule.require = try pairs(&t, "require_equals").map { .equals($0.0, $0.1) }
+            for (v, text) in try pairs(&t, "require_pattern") {
+                guard let pattern = CharacterPattern(text) else { throw t.error("require_pattern", "'\(text)' is not a pattern ([a-f0-9]{20,32})") }
+                rule.require.append(.matches(v, pattern))
+            }
             let verify = try t.string("verify") ?? "signature"
             guard let v = HandshakeRule.Verification(rawValue: verify) else {
                 throw t.error("verify", "must be \(HandshakeRule.Verification.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -48,7 +52,7 @@ extension ProfileLoader {
         var out: [HandshakeValue] = []
         for text in try t.strings(key) ?? [] {
             guard let v = HandshakeValue(text) else {
-                throw t.error(key, "'\(text)' is not a handshake value (query:NAME, header:NAME, json:/pointer, form:NAME, verify_token, public_url)")
+                throw t.error(key, "'\(text)' is not a handshake value (query:NAME, header:NAME, json:/pointer, form:NAME, verify_token, public_url, key_id)")
             }
             out.append(v)
         }

@@ -23,7 +23,17 @@ public enum ProfileLoader {
         case "base64": secretEncoding = .base64(stripPrefix: try r.string("secret_prefix") ?? "")
         case "hex": secretEncoding = .hex
         case "pem": secretEncoding = .pem
-        case let other: throw r.error("secret_encoding", "unknown encoding '\(other)' (utf8, base64, hex, pem)")
+        case "key-pair":
+            var digest: HashFunction?
+            if let d = try r.string("secret_digest") {
+                guard let h = HashFunction(rawValue: d) else { throw r.error("secret_digest", "must be sha1, sha256 or sha512") }
+                digest = h
+            }
+            secretEncoding = .keyPair(digest: digest)
+        case let other: throw r.error("secret_encoding", "unknown encoding '\(other)' (utf8, base64, hex, pem, key-pair)")
+        }
+        if case .keyPair = secretEncoding {} else if r.values["secret_digest"] != nil {
+            throw r.error("secret_digest", "only applies with secret_encoding = \"key-pair\"")
         }
         if case .base64 = secretEncoding {} else if r.values["secret_prefix"] != nil {
             throw r.error("secret_prefix", "only applies with secret_encoding = \"base64\"")
@@ -35,6 +45,12 @@ public enum ProfileLoader {
         }
         var specs: [SignatureSpec] = []
         for var s in sigTables { specs.append(try signature(&s)) }
+        let keyed = specs.contains { if case .keyedPairs = $0.format { return true }; return false }
+        if case .keyPair = secretEncoding {
+            guard keyed else { throw r.error("secret_encoding", "key-pair secrets name their signature: use format = \"keyed-pairs\"") }
+        } else if keyed {
+            throw r.error("secret_encoding", "format = \"keyed-pairs\" needs secret_encoding = \"key-pair\" (KEY_ID:SECRET)")
+        }
         if specs.contains(where: { $0.signedContent.usesID }) && signedID.isEmpty {
             throw r.error("signed_id", "is required when signed_content uses {id}")
         }
@@ -269,7 +285,7 @@ public enum ProfileLoader {
         var out: [ValueSource] = []
         for t in texts {
             guard let s = ValueSource(t) else {
-                throw r.error(key, "'\(t)' is not a value source (header:NAME, json:/pointer, signature:KEY, query:NAME)")
+                throw r.error(key, "'\(t)' is not a value source (header:NAME, json:/pointer, signature:KEY, query:NAME, form:NAME, body, jwt:/pointer)")
             }
             out.append(s)
         }
@@ -294,8 +310,12 @@ public enum ProfileLoader {
             format = .positional(separator: try s.string("separator") ?? ",", leadingFields: try s.strings("leading_fields") ?? [])
         case "base64-json":
             format = .base64JSON(signatureField: try s.string("signature_field") ?? "signature", fields: try s.strings("fields") ?? [])
+        case "keyed-pairs":
+            let pairSep = try s.string("pair_separator") ?? "&", keySep = try s.string("key_separator") ?? "|"
+            guard !pairSep.isEmpty, !keySep.isEmpty, pairSep != keySep else { throw s.error("key_separator", "the separators must be distinct and not empty") }
+            format = .keyedPairs(pairSeparator: pairSep, keySeparator: keySep)
         case let other:
-            throw s.error("format", "unknown format '\(other)' (plain, key-value, versioned-list, positional, base64-json)")
+            throw s.error("format", "unknown format '\(other)' (plain, key-value, versioned-list, positional, base64-json, keyed-pairs)")
         }
         let algText = try s.requiredString("algorithm")
         guard let algorithm = SignatureAlgorithm(name: algText) else {
@@ -305,10 +325,24 @@ public enum ProfileLoader {
             throw s.error("encoding", "must be \(ByteEncoding.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let templateText = try s.string("signed_content") ?? "{body}"
-        let template: SignedContentTemplate
+        var template: SignedContentTemplate
         do { template = try SignedContentTemplate(templateText) } catch {
             throw s.error("signed_content", "invalid template '\(templateText)': \(error)")
         }
+        let sortsForm = template.segments.contains { if case .formSorted = $0 { return true }; return false }
+        if let excluded = try s.strings("form_exclude") {
+            guard sortsForm else { throw s.error("form_exclude", "only applies when signed_content uses {form_sorted}") }
+            template = template.excludingFormFields(excluded)
+        }
+        var alternates: [SignedContentTemplate] = []
+        for text in try s.strings("alternate_signed_content") ?? [] {
+            guard case .hmac = algorithm else { throw s.error("alternate_signed_content", "applies to hmac algorithms only") }
+            do { alternates.append(try SignedContentTemplate(text)) } catch {
+                throw s.error("alternate_signed_content", "invalid template '\(text)': \(error)")
+            }
+        }
+        // The whole body as the signature is a JWT sent as the body (Kinde); for anything else it would sign itself.
+        if sources.contains(.body) && algorithm != .jwt { throw s.error("from", "\"body\" is a signature source only with algorithm = \"jwt\"") }
         let legacy = try s.bool("legacy") ?? false
         let everySource = try s.bool("every_header") ?? false
         if everySource && sources.count < 2 { throw s.error("every_header", "needs two or more headers (one per key)") }
@@ -345,6 +379,7 @@ public enum ProfileLoader {
         spec.everySource = everySource
         spec.items = items
         spec.signedHeaders = signedHeaders
+        spec.alternateContents = alternates
         return spec
     }
 

@@ -32,6 +32,9 @@ public enum ProviderTable {
         case .json(let p): return "body " + code(p.tokens.joined(separator: "."))
         case .query(let q): return "query " + code(q)
         case .signatureField(let f): return "signature " + code(f)
+        case .form(let f): return "form " + code(f)
+        case .body: return "body"
+        case .jwtClaim(let p): return "JWT claim " + code(p.tokens.joined(separator: "."))
         }
     }
 
@@ -94,7 +97,13 @@ public enum ProviderTable {
         switch p.dedupOnBodyHash ? nil : p.event.idSources.first {
         case nil: idSigned = bodySigned
         case .json?: idSigned = bodySigned
-        case .signatureField?: idSigned = true
+        case .signatureField?, .jwtClaim?, .body?: idSigned = true
+        case .form(let f)?:
+            // Signed when the template covers it by name, or covers every field it does not exclude (Alipay).
+            idSigned = template.contains("{form:\(f)}") || spec.signedContent.segments.contains {
+                if case .formSorted(let excluded) = $0 { return !excluded.contains(f) }
+                return false
+            }
         case .query(let q)?: idSigned = template.contains("{query:\(q)}")
         case .header(let h)?:
             idSigned = template.lowercased().contains("{header:\(h.lowercased())}")

@@ -20,7 +20,7 @@ struct Secrets: AsyncParsableCommand {
         switch profile?.secretEncoding ?? .base64(stripPrefix: "whsec_") {
         case .base64(let prefix): return prefix + Base64.encode(raw)
         case .hex: return Hex.string(raw)
-        case .utf8, .pem: return Base64.encode(raw).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        case .utf8, .pem, .keyPair: return Base64.encode(raw).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         }
     }
 

@@ -60,7 +60,7 @@ extension ResolvedSource {
         case .failure(let f): return .reject(RejectionReason(f))
         }
         for rule in profile.handshakeRules where rule.verification == .signature && rule.applies(to: request, options: verification) {
-            return handshake(rule, request, key: verified.key?.keyBytes)
+            return handshake(rule, request, key: verified.key)
         }
         for h in profile.handshakes {
             if let answer = h.answer(verified: request, options: verification) { return .handshake(answer) }
@@ -105,7 +105,7 @@ extension ResolvedSource {
             // Okta's GET carries the shared Authorization like its events.
             switch profile.verify(request, keys: keys, options: verification, now: now) {
             case .failure(let f): return .reject(RejectionReason(f))
-            case .success(let v): return handshake(rule, request, key: VerificationKeyMatch(v, keys: keys).key?.keyBytes)
+            case .success(let v): return handshake(rule, request, key: VerificationKeyMatch(v, keys: keys).key)
             }
         }
         return .reject(.methodNotAllowed)
@@ -113,7 +113,7 @@ extension ResolvedSource {
 
     /// A rule's answer, or `handshake_refused`. A secret the handshake hands over is taken only by a source that opts
     /// in (`accept_handshake_secret`) and has no secret yet; the server stores it, once, before answering.
-    func handshake(_ rule: HandshakeRule, _ request: IncomingRequest, key: [UInt8]?) -> AdmissionDecision {
+    func handshake(_ rule: HandshakeRule, _ request: IncomingRequest, key: VerificationKey?) -> AdmissionDecision {
         guard let answer = rule.answer(request, options: verification, key: key) else { return .reject(.handshakeRefused) }
         if answer.establishedSecret != nil, !acceptsHandshakeSecret || !keys.isEmpty { return .reject(.handshakeRefused) }
         return .handshake(answer)
@@ -121,8 +121,8 @@ extension ResolvedSource {
 
     /// The key an answer to an unsigned handshake is computed with (X's CRC, LinkedIn's challenge): the first
     /// secret active now.
-    func firstActiveKey(at now: EpochMillis) -> [UInt8]? {
-        keys.first { $0.window.isActive(at: now) }.map(\.keyBytes)
+    func firstActiveKey(at now: EpochMillis) -> VerificationKey? {
+        keys.first { $0.window.isActive(at: now) }
     }
 }
 

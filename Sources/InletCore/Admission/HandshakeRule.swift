@@ -10,12 +10,15 @@ public enum HandshakeValue: Sendable, Hashable, CustomStringConvertible {
     case verifyToken
     /// The source's `public_url` (eBay hashes the endpoint's URL into its answer).
     case publicURL
+    /// The ID of the key the answer is made with (Braintree's public key, from a `key-pair` secret).
+    case keyID
 
     /// Parses `query:NAME`, `header:NAME`, `json:/pointer`, `form:NAME`, `verify_token`, `public_url`.
     public init?(_ text: String) {
         switch text {
         case "verify_token": self = .verifyToken
         case "public_url": self = .publicURL
+        case "key_id": self = .keyID
         default:
             if text.hasPrefix("form:"), text.count > 5 { self = .form(String(text.dropFirst(5))); return }
             guard let s = ValueSource(text) else { return nil }
@@ -30,6 +33,7 @@ public enum HandshakeValue: Sendable, Hashable, CustomStringConvertible {
         case .form(let f): return "form:\(f)"
         case .verifyToken: return "verify_token"
         case .publicURL: return "public_url"
+        case .keyID: return "key_id"
         }
     }
 
@@ -41,8 +45,9 @@ public enum HandshakeValue: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The value, or nil when the request or the source has none (objects and arrays have no text).
-    func read(_ request: IncomingRequest, options: VerificationOptions) -> String? {
+    func read(_ request: IncomingRequest, options: VerificationOptions, key: VerificationKey? = nil) -> String? {
         switch self {
+        case .keyID: return key?.keyID
         case .request(let s): return ProviderProfile.value(of: s, in: request)
         case .form(let name): return TwilioSignature.formParameters(request.body).first { $0.0 == name }?.1
         case .verifyToken: return options.verifyToken
@@ -145,16 +150,17 @@ public struct HandshakeTemplate: Sendable, Hashable, CustomStringConvertible {
 
     /// The text, or nil when a value is missing, no key is at hand for an HMAC, or an HMAC's input is not
     /// token-like (see `isTokenLike`).
-    func render(_ request: IncomingRequest, options: VerificationOptions, key: [UInt8]?) -> String? {
+    func render(_ request: IncomingRequest, options: VerificationOptions, key verificationKey: VerificationKey?) -> String? {
+        let key = verificationKey?.keyBytes
         var out = ""
         for part in parts {
             switch part {
             case .literal(let l): out += l
             case .value(let v):
-                guard let s = v.read(request, options: options) else { return nil }
+                guard let s = v.read(request, options: options, key: verificationKey) else { return nil }
                 out += s
             case .digest(let d, let t):
-                guard let input = t.render(request, options: options, key: key) else { return nil }
+                guard let input = t.render(request, options: options, key: verificationKey) else { return nil }
                 let bytes = Array(input.utf8)
                 switch d {
                 case .sha256Hex: out += Hex.string(SHA256.hash(data: bytes))
@@ -189,12 +195,15 @@ public enum HandshakeCondition: Sendable, Hashable, CustomStringConvertible {
     case absent(HandshakeValue)
     /// Equal as text (JSON strings unescaped, numbers as written).
     case equals(HandshakeValue, String)
+    /// Present and matching a character-class pattern (Braintree's challenge: `[a-f0-9]{20,32}`).
+    case matches(HandshakeValue, CharacterPattern)
 
     func holds(_ request: IncomingRequest, options: VerificationOptions) -> Bool {
         switch self {
         case .present(let v): return v.isPresent(request, options: options)
         case .absent(let v): return !v.isPresent(request, options: options)
         case .equals(let v, let text): return v.read(request, options: options) == text
+        case .matches(let v, let pattern): return v.read(request, options: options).map(pattern.matches) ?? false
         }
     }
 
@@ -203,6 +212,7 @@ public enum HandshakeCondition: Sendable, Hashable, CustomStringConvertible {
         case .present(let v): return "\(v) present"
         case .absent(let v): return "\(v) absent"
         case .equals(let v, let t): return "\(v) = \(t)"
+        case .matches(let v, let p): return "\(v) matches \(p)"
         }
     }
 }
@@ -258,7 +268,7 @@ public struct HandshakeRule: Sendable, Equatable {
     public var values: [HandshakeValue] {
         var out: [HandshakeValue] = []
         func conditionValue(_ c: HandshakeCondition) -> HandshakeValue {
-            switch c { case .present(let v), .absent(let v), .equals(let v, _): return v }
+            switch c { case .present(let v), .absent(let v), .equals(let v, _), .matches(let v, _): return v }
         }
         out += when.map(conditionValue) + whenAny + require.map(conditionValue)
         if let v = verifyTokenFrom { out.append(v) }
@@ -276,7 +286,7 @@ public struct HandshakeRule: Sendable, Equatable {
 
     /// The answer to a request the rule applies to and whose verification passed; nil when `require` fails, the
     /// token does not match, or a value of the answer is missing (all `403 handshake_refused`).
-    func answer(_ request: IncomingRequest, options: VerificationOptions, key: [UInt8]?) -> HandshakeResponse? {
+    func answer(_ request: IncomingRequest, options: VerificationOptions, key: VerificationKey?) -> HandshakeResponse? {
         guard require.allSatisfy({ $0.holds(request, options: options) }) else { return nil }
         if verification == .verifyToken {
             guard let expected = options.verifyToken, let given = verifyTokenFrom?.read(request, options: options),
@@ -319,4 +329,45 @@ public struct EstablishedSecret: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "EstablishedSecret(\(handshake), <redacted>)" }
+}
+
+/// One bracketed character class repeated a bounded number of times, `[a-f0-9]{20,32}`: the only shape of pattern a
+/// handshake needs (a provider's challenge format), without a regular-expression engine on unsigned input.
+public struct CharacterPattern: Sendable, Hashable, CustomStringConvertible {
+    public let text: String
+    let allowed: Set<UInt8>
+    let lengths: ClosedRange<Int>
+
+    /// Parses `[…]{m,n}` or `[…]{n}`; the class holds ASCII characters and ranges such as `a-f`.
+    public init?(_ text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.first == UInt8(ascii: "["), let close = bytes.firstIndex(of: UInt8(ascii: "]")), close > 1,
+              close + 1 < bytes.count, bytes[close + 1] == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return nil }
+        var allowed = Set<UInt8>()
+        var i = 1
+        while i < close {
+            let c = bytes[i]
+            guard c < 0x80 else { return nil }
+            if i + 2 < close, bytes[i + 1] == UInt8(ascii: "-") {
+                guard c <= bytes[i + 2] else { return nil }
+                for x in c...bytes[i + 2] { allowed.insert(x) }
+                i += 3
+            } else {
+                allowed.insert(c)
+                i += 1
+            }
+        }
+        let counts = String(decoding: bytes[(close + 2)..<(bytes.count - 1)], as: UTF8.self).split(separator: ",", omittingEmptySubsequences: false)
+        guard (1...2).contains(counts.count), let lo = Int(counts[0]), let hi = Int(counts.count == 2 ? counts[1] : counts[0]),
+              lo >= 1, lo <= hi, hi <= 4096 else { return nil }
+        self.text = text
+        self.allowed = allowed
+        self.lengths = lo...hi
+    }
+
+    public func matches(_ value: String) -> Bool {
+        lengths.contains(value.utf8.count) && value.utf8.allSatisfy { allowed.contains($0) }
+    }
+
+    public var description: String { text }
 }

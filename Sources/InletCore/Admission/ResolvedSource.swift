@@ -147,9 +147,11 @@ extension ResolvedSource {
 
     func keySetLocator(_ url: String, in request: IncomingRequest) -> Result<String, VerificationFailure> {
         guard let spec = profile.signatures.first(where: { $0.algorithm == .jwt }),
-              let value = spec.sources.lazy.compactMap({ ProviderProfile.value(of: $0, in: request) }).first else { return .failure(.missingSignature) }
+              let (source, value) = spec.sources.lazy.compactMap({ s in ProviderProfile.value(of: s, in: request).map { (s, $0) } }).first else {
+            return .failure(.missingSignature)
+        }
         let token: CompactJWT
-        switch CompactJWT.parse(CompactJWT.token(fromHeader: value)) {
+        switch CompactJWT.parse(CompactJWT.token(fromHeader: value), maxLength: source == .body ? CompactJWT.maxBodyLength : CompactJWT.maxLength) {
         case .success(let t): token = t
         case .failure(let f): return .failure(f)
         }

@@ -127,6 +127,19 @@ public struct CompactJWT: Sendable {
 
     /// A token is at most this long: a header that big is an attack, not a provider.
     public static let maxLength = 16 * 1024
+    /// A token that is the whole body (Kinde) carries the event itself, so it may be longer; the source's
+    /// `max_body_bytes` bounds it too.
+    public static let maxBodyLength = 1 << 20
+
+    /// The claims of the JWT that is `body` (decoded, not verified), for reading an event's ID and type after the token
+    /// verified; nil when the body is not a compact JWT.
+    static func claims(ofBody body: [UInt8]) -> [UInt8]? {
+        guard body.count <= maxBodyLength else { return nil }
+        let parts = body.split(separator: UInt8(ascii: "."), maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 3, let claims = Base64URL.decode(Substring(decoding: parts[1], as: UTF8.self)),
+              claims.first == UInt8(ascii: "{") else { return nil }
+        return claims
+    }
 
     /// Reads a header value: the token, after an optional `Bearer ` (any case).
     public static func token(fromHeader value: String) -> String {
@@ -135,7 +148,7 @@ public struct CompactJWT: Sendable {
         return v
     }
 
-    public static func parse(_ token: String) -> Result<CompactJWT, VerificationFailure> {
+    public static func parse(_ token: String, maxLength: Int = CompactJWT.maxLength) -> Result<CompactJWT, VerificationFailure> {
         guard !token.isEmpty, token.utf8.count <= maxLength else { return .failure(.malformedSignature) }
         let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3, let header = Base64URL.decode(Substring(parts[0])), let claims = Base64URL.decode(Substring(parts[1])),
@@ -325,9 +338,9 @@ public struct KeySetLocator: Sendable, Equatable {
 /// matching kind only (a public key is never an HMAC secret), then the declared claims.
 enum JWTVerifier {
     static func verify(_ request: IncomingRequest, headerValue: String, spec: JWTSpec, keys: [VerificationKey], keySet: JSONWebKeySet?,
-                       options: VerificationOptions, now: EpochMillis) -> Result<VerifiedSignature, VerificationFailure> {
+                       options: VerificationOptions, now: EpochMillis, tokenIsBody: Bool = false) -> Result<VerifiedSignature, VerificationFailure> {
         let token: CompactJWT
-        switch CompactJWT.parse(CompactJWT.token(fromHeader: headerValue)) {
+        switch CompactJWT.parse(CompactJWT.token(fromHeader: headerValue), maxLength: tokenIsBody ? CompactJWT.maxBodyLength : CompactJWT.maxLength) {
         case .success(let t): token = t
         case .failure(let f): return .failure(f)
         }
@@ -439,6 +452,12 @@ enum JWTVerifier {
             }
         case .none:
             if spec.maxAgeSeconds != nil { return .failure(.jwtClaimInvalid("iat")) }
+        }
+        // A token that is the body binds it when the body is exactly the token, its signature in canonical base64url:
+        // every byte is then fixed by what was signed and the signature. Only for deterministic signatures: an ES256
+        // signature can be rewritten as another valid one (s → n − s) by anyone.
+        if tokenIsBody, alg == .rs256 || alg.isHMAC, request.body == token.signingInput + [UInt8(ascii: ".")] + Array(Base64URL.encode(token.signature).utf8) {
+            bodyChecked = true
         }
         let (millis, overflow) = (issuedAt ?? 0).multipliedReportingOverflow(by: 1000)
         return .success(VerifiedSignature(keyIndex: keyIndex, timestamp: issuedAt == nil || overflow ? nil : millis, bindsBody: bodyChecked))

@@ -9,9 +9,16 @@ public enum ValueSource: Sendable, Hashable, CustomStringConvertible {
     /// A field of a key=value signature header, such as Stripe's `t`.
     case signatureField(String)
     case query(String)
+    /// A field of an `application/x-www-form-urlencoded` body, decoded (Alipay's `notify_id`, Braintree's `bt_signature`).
+    case form(String)
+    /// The whole body as text: where a provider sends the JWT itself as the body (Kinde, `application/jwt`).
+    case body
+    /// A claim of the JWT that is the body (Kinde's `event_id`, `type`): read after the token verified.
+    case jwtClaim(JSONPointer)
 
-    /// Parses `header:Name`, `json:/pointer`, `signature:key`, `query:name`.
+    /// Parses `header:Name`, `json:/pointer`, `signature:key`, `query:name`, `form:name`, `body`, `jwt:/pointer`.
     public init?(_ text: String) {
+        if text == "body" { self = .body; return }
         guard let colon = text.firstIndex(of: ":") else { return nil }
         let kind = text[..<colon], arg = String(text[text.index(after: colon)...])
         guard !arg.isEmpty || kind == "json" else { return nil }
@@ -20,6 +27,8 @@ public enum ValueSource: Sendable, Hashable, CustomStringConvertible {
         case "json": guard let p = JSONPointer(arg) else { return nil }; self = .json(p)
         case "signature": self = .signatureField(arg)
         case "query": self = .query(arg)
+        case "form": self = .form(arg)
+        case "jwt": guard let p = JSONPointer(arg), !p.tokens.isEmpty else { return nil }; self = .jwtClaim(p)
         default: return nil
         }
     }
@@ -30,6 +39,9 @@ public enum ValueSource: Sendable, Hashable, CustomStringConvertible {
         case .json(let p): return "json:\(p)"
         case .signatureField(let f): return "signature:\(f)"
         case .query(let q): return "query:\(q)"
+        case .form(let f): return "form:\(f)"
+        case .body: return "body"
+        case .jwtClaim(let p): return "jwt:\(p)"
         }
     }
 }
@@ -48,6 +60,9 @@ public enum SignatureHeaderFormat: Sendable, Equatable {
     /// Base64 of a JSON object (eBay's `x-ebay-signature`: `{"alg","kid","signature","digest"}`): the signature is the
     /// string member `signatureField`; the string members named in `fields` are read as `signature:NAME`.
     case base64JSON(signatureField: String, fields: [String])
+    /// `keyID<keySeparator>signature` pairs joined by `pairSeparator` (Braintree: `pub1|hex&pub2|hex`): each key is
+    /// checked only against the first signature named with its key ID (`secret_encoding = "key-pair"`).
+    case keyedPairs(pairSeparator: String, keySeparator: String)
 }
 
 /// A plain digest over the secret followed by the signed content (`sha256(secret ‖ body)`): not an HMAC, but what some
@@ -162,14 +177,31 @@ public enum SignedContentSegment: Sendable, Equatable {
     /// `{?…}`: the parts inside are signed only when every placeholder among them has a non-empty value (Mercado Pago
     /// leaves out `id:{data.id};` when the notification has no `data.id`).
     case optional([SignedContentSegment])
+    /// `{form:NAME}`: a field of a form body, percent-decoded, as bytes (Braintree's `bt_payload`).
+    case form(String)
+    /// `{form_sorted}`: every field of a form body but the excluded ones (the spec's `form_exclude`) and those with
+    /// an empty value, as `name=value` joined by `&`, names in byte order, decoded (Alipay's `rsaCheckV1` content).
+    case formSorted(excluding: [String])
+    /// `{signature:NAME}`: a field of the signature header (Hygraph's `env`).
+    case signatureField(String)
+    /// `{json-string:X}`: the value of placeholder X as a JSON string literal, quoted and escaped, with `<`, `>` and
+    /// `&` as `\u003c`, `\u003e`, `\u0026` (Go's encoding/json, which Hygraph's signer uses; @hygraph/utils mirrors it).
+    indirect case jsonString(SignedContentSegment)
 }
 
 /// The bytes a provider signs, e.g. `{timestamp}.{body}` or `v0:{timestamp}:{body}`.
 public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertible {
-    public let segments: [SignedContentSegment]
+    public private(set) var segments: [SignedContentSegment]
     public let text: String
 
     public enum ParseError: Error, Equatable { case unknownPlaceholder(String), unterminated, nestedOptional, emptyOptional }
+
+    /// The same template with `{form_sorted}` leaving out `names` (a spec's `form_exclude`).
+    public func excludingFormFields(_ names: [String]) -> SignedContentTemplate {
+        var copy = self
+        copy.segments = segments.map { if case .formSorted = $0 { return .formSorted(excluding: names) }; return $0 }
+        return copy
+    }
 
     public init(_ text: String) throws {
         segments = try Self.parse(Substring(text), nested: false)
@@ -178,19 +210,34 @@ public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertibl
         let all = segments.flatMap { seg -> [SignedContentSegment] in
             if case .optional(let inner) = seg { return inner }
             return [seg]
+        }.map { seg -> SignedContentSegment in
+            if case .jsonString(let inner) = seg { return inner }
+            return seg
         }
         usesTimestamp = all.contains(.timestamp)
         usesID = all.contains(.id)
         usesURL = all.contains(.url)
+        usesForm = all.contains { if case .form = $0 { return true }; if case .formSorted = $0 { return true }; return false }
     }
 
     private static func parse(_ text: Substring, nested: Bool) throws(ParseError) -> [SignedContentSegment] {
         var segs: [SignedContentSegment] = []
         var literal: [UInt8] = []
         var rest = text
-        while let open = rest.firstIndex(of: "{") {
+        while let open = rest.firstIndex(where: { $0 == "{" || $0 == "}" }) {
             literal += Array(rest[..<open].utf8)
             let afterOpen = rest.index(after: open)
+            // `{{` and `}}` are literal braces (Hygraph signs a JSON object); a lone `}` is literal as it always was.
+            if afterOpen < rest.endIndex, rest[afterOpen] == rest[open] {
+                literal.append(UInt8(ascii: rest[open] == "{" ? "{" : "}"))
+                rest = rest[rest.index(after: afterOpen)...]
+                continue
+            }
+            if rest[open] == "}" {
+                literal.append(UInt8(ascii: "}"))
+                rest = rest[afterOpen...]
+                continue
+            }
             let seg: SignedContentSegment
             if afterOpen < rest.endIndex, rest[afterOpen] == "?" {
                 // An optional group runs to its matching brace; it may hold placeholders but no further group.
@@ -213,26 +260,7 @@ public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertibl
             } else {
                 guard let close = rest[open...].firstIndex(of: "}") else { throw ParseError.unterminated }
                 let name = String(rest[afterOpen..<close])
-                switch name {
-                case "body": seg = .body
-                case "timestamp": seg = .timestamp
-                case "id": seg = .id
-                case "method": seg = .method
-                case "url": seg = .url
-                case "path": seg = .path
-                case "signed_headers": seg = .signedHeaders
-                case "signed_header_names": seg = .signedHeaderNames
-                default:
-                    if name.hasPrefix("header:"), name.count > 7 {
-                        seg = .header(String(name.dropFirst(7)))
-                    } else if name.hasPrefix("json:"), let p = JSONPointer(String(name.dropFirst(5))) {
-                        seg = .json(p)
-                    } else if name.hasPrefix("query:"), name.count > 6 {
-                        seg = .query(String(name.dropFirst(6)))
-                    } else {
-                        throw ParseError.unknownPlaceholder(name)
-                    }
-                }
+                seg = try placeholder(name)
                 rest = rest[rest.index(after: close)...]
             }
             if !literal.isEmpty { segs.append(.literal(literal)); literal = [] }
@@ -243,10 +271,47 @@ public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertibl
         return segs
     }
 
+    private static func placeholder(_ name: String) throws(ParseError) -> SignedContentSegment {
+                let seg: SignedContentSegment
+                switch name {
+                case "body": seg = .body
+                case "timestamp": seg = .timestamp
+                case "id": seg = .id
+                case "method": seg = .method
+                case "url": seg = .url
+                case "path": seg = .path
+                case "signed_headers": seg = .signedHeaders
+                case "signed_header_names": seg = .signedHeaderNames
+                case "form_sorted": seg = .formSorted(excluding: [])
+                default:
+                    if name.hasPrefix("header:"), name.count > 7 {
+                        seg = .header(String(name.dropFirst(7)))
+                    } else if name.hasPrefix("json:"), let p = JSONPointer(String(name.dropFirst(5))) {
+                        seg = .json(p)
+                    } else if name.hasPrefix("query:"), name.count > 6 {
+                        seg = .query(String(name.dropFirst(6)))
+                    } else if name.hasPrefix("form:"), name.count > 5 {
+                        seg = .form(String(name.dropFirst(5)))
+                    } else if name.hasPrefix("signature:"), name.count > 10 {
+                        seg = .signatureField(String(name.dropFirst(10)))
+                    } else if name.hasPrefix("json-string:"), name.count > 12 {
+                        let inner = try placeholder(String(name.dropFirst(12)))
+                        if case .jsonString = inner { throw ParseError.unknownPlaceholder(name) }
+                        if case .formSorted = inner { throw ParseError.unknownPlaceholder(name) }
+                        seg = .jsonString(inner)
+                    } else {
+                        throw ParseError.unknownPlaceholder(name)
+                    }
+                }
+                return seg
+    }
+
     public var description: String { text }
     public let usesTimestamp: Bool
     public let usesID: Bool
     public let usesURL: Bool
+    /// The template reads the form body (`{form:…}`, `{form_sorted}`): it is parsed once per request.
+    public let usesForm: Bool
 }
 
 /// One way a provider signs: which header, how it is laid out, what is signed and how.
@@ -268,6 +333,9 @@ public struct SignatureSpec: Sendable, Equatable {
     public var items: JSONPointer?
     /// The headers the request itself names as signed (Contentful, Hook0, Coinbase CDP).
     public var signedHeaders: SignedHeaderList?
+    /// Other texts a signature may cover, tried after `signedContent` (Braintree's SDK accepts the payload followed by
+    /// a newline). HMAC only.
+    public var alternateContents: [SignedContentTemplate] = []
 
     public init(sources: [ValueSource], format: SignatureHeaderFormat, algorithm: SignatureAlgorithm, encoding: ByteEncoding, signedContent: SignedContentTemplate, legacy: Bool = false) {
         self.sources = sources
@@ -342,9 +410,24 @@ public enum SecretEncoding: Sendable, Equatable {
     case hex
     /// A public key as PEM (`-----BEGIN PUBLIC KEY-----`) or bare base64 DER.
     case pem
+    /// Two parts, `KEY_ID:SECRET` (Braintree: `public_key:private_key`): the key ID names which of the request's
+    /// signatures the key checks (`format = "keyed-pairs"`); the HMAC key is the secret's UTF-8 bytes, or their digest
+    /// when `digest` is set (Braintree: SHA-1 of the private key). Either part may be long; neither may be empty.
+    case keyPair(digest: HashFunction?)
+
+    /// The key ID of a `key-pair` secret (the part before the first `:`); nil for other encodings.
+    public func keyID(_ secret: String) -> String? {
+        guard case .keyPair = self, let colon = secret.firstIndex(of: ":"), colon != secret.startIndex else { return nil }
+        return String(secret[..<colon])
+    }
 
     public func decode(_ secret: String) -> [UInt8]? {
         switch self {
+        case .keyPair(let digest):
+            guard keyID(secret) != nil, let colon = secret.firstIndex(of: ":") else { return nil }
+            let privatePart = Array(secret[secret.index(after: colon)...].utf8)
+            guard !privatePart.isEmpty else { return nil }
+            return digest.map { $0.digest(privatePart) } ?? privatePart
         case .pem: return PublicKeys.derFromPEMOrBase64(secret)
         case .utf8: return secret.isEmpty ? nil : Array(secret.utf8)
         case .base64(let prefix):
@@ -488,6 +571,9 @@ public struct VerificationKey: Sendable, CustomStringConvertible {
 
     public let label: String
     public let material: Material
+    /// The ID the provider names the key by in the request (Braintree's public key), for `key-pair` secrets. Not secret,
+    /// but kept out of descriptions like the rest.
+    public var keyID: String?
     /// When the key may verify; outside it the key is skipped.
     public var window = SecretWindow()
     /// For symmetric keys, the HMAC state after the key schedule, made once here (at config load) and copied per
@@ -528,7 +614,9 @@ extension ProviderProfile {
             case (false, _): return "the provider's public key (\(spec.algorithms.map(\.rawValue).joined(separator: "/"))) as PEM"
             case (true, true): return "the signing secret (\(secretEncoding)), or the provider's public key as PEM"
             }
-        default: return "\(secretEncoding)"
+        default:
+            if case .keyPair = secretEncoding { return "KEY_ID:SECRET (e.g. the Braintree public key, ':', the private key)" }
+            return "\(secretEncoding)"
         }
     }
 
@@ -550,7 +638,9 @@ extension ProviderProfile {
         case .jwt?:
             return makeJWTKey(label: label, secret: secret)
         default:
-            return VerificationKey(label: label, keyBytes: bytes)
+            var key = VerificationKey(label: label, keyBytes: bytes)
+            key.keyID = secretEncoding.keyID(secret)
+            return key
         }
     }
 }
@@ -597,6 +687,15 @@ struct PreparedHMAC: @unchecked Sendable {
 }
 
 extension HashFunction {
+    /// The plain digest of `bytes` (a `key-pair` secret's derived key).
+    func digest(_ bytes: [UInt8]) -> [UInt8] {
+        switch self {
+        case .sha1: return Array(Insecure.SHA1.hash(data: bytes))
+        case .sha256: return Array(SHA256.hash(data: bytes))
+        case .sha512: return Array(SHA512.hash(data: bytes))
+        }
+    }
+
     /// The MAC of the bytes `feed` hands over, chunk by chunk (no concatenated message), from a prepared key.
     func mac(_ prepared: PreparedHMAC, feed: ((UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
         switch self {

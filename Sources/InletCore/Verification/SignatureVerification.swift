@@ -36,6 +36,8 @@ public enum VerificationFailure: Error, Equatable, Sendable {
 public struct ParsedSignatureHeader: Sendable, Equatable {
     public var signatures: [[UInt8]]
     public var fields: SignatureFields
+    /// For `keyedPairs`: the key ID each signature is named with, in the same order.
+    public var keyIDs: [String] = []
 }
 
 /// The non-signature fields of a signature header (Stripe's `t`, `v0`): a handful at most, so a list searched in
@@ -147,6 +149,21 @@ public enum SignatureHeaderParser {
                 if let v = JSONScanner.scalarText(at: JSONPointer(tokens: [name]), in: json) { fields.add(name, v) }
             }
             return .success(.init(signatures: [Array(sig.utf8)], fields: fields))
+        case .keyedPairs(let pairSep, let keySep):
+            // braintree-python `__validate_signature`: pieces without the key separator are skipped; a piece with it
+            // twice is not a pair (the SDK cannot unpack it) and is skipped too.
+            var sigs: [[UInt8]] = []
+            var ids: [String] = []
+            whole.forEachPiece(separatedBy: pairSep, in: all) { piece in
+                let p = piece.trimmed(in: all)
+                guard let r = p.firstRange(of: keySep, in: all), r.lowerBound != p.lowerBound else { return }
+                let sig = ByteRange(r.upperBound, p.upperBound)
+                guard !sig.isEmpty, sig.firstRange(of: keySep, in: all) == nil, sigs.count < 64 else { return }
+                ids.append(ByteRange(p.lowerBound, r.lowerBound).string(in: all))
+                sigs.append(sig.bytes(in: all))
+            }
+            guard !sigs.isEmpty else { return .failure(.malformedSignature) }
+            return .success(.init(signatures: sigs, fields: [:], keyIDs: ids))
         }
     }
 }
@@ -303,13 +320,15 @@ extension ProviderProfile {
     public func verify(_ request: IncomingRequest, keys: [VerificationKey], options: VerificationOptions = .init(), now: EpochMillis) -> Result<VerifiedSignature, VerificationFailure> {
         // Pick the first variant whose header is present, preferring current variants over legacy ones.
         var chosen: (SignatureSpec, String)?
+        var fromBody = false
         var legacyOnly = false
         for spec in signatures {
             // A per-item spec is present when its first item carries a signature.
             let sources = spec.items == nil ? spec.sources : spec.sources.map { spec.source($0, item: 0) }
-            guard let value = sources.lazy.compactMap({ Self.value(of: $0, in: request) }).first else { continue }
+            guard let (source, value) = sources.lazy.compactMap({ s in Self.value(of: s, in: request).map { (s, $0) } }).first else { continue }
             if spec.legacy && !options.allowLegacySignatures { legacyOnly = true; continue }
             chosen = (spec, value)
+            fromBody = source == .body
             break
         }
         guard let (spec, headerValue) = chosen else {
@@ -348,7 +367,8 @@ extension ProviderProfile {
                 keySet = set
             }
             guard let jwtSpec = jwt else { return .failure(.noSupportedSignature) }
-            return JWTVerifier.verify(request, headerValue: headerValue, spec: jwtSpec, keys: keys, keySet: keySet, options: options, now: now)
+            return JWTVerifier.verify(request, headerValue: headerValue, spec: jwtSpec, keys: keys, keySet: keySet, options: options, now: now,
+                                      tokenIsBody: fromBody)
         }
         var parsed: ParsedSignatureHeader
         switch SignatureHeaderParser.parse(headerValue, format: spec.format) {
@@ -376,6 +396,12 @@ extension ProviderProfile {
             timestampMillis = millis
         }
         if spec.signedContent.usesURL && options.publicURL == nil { return .failure(.publicURLNotConfigured) }
+        // A form body is read once; an ambiguous one (a name twice, a broken escape) is refused before any key is tried.
+        var form: FormFields?
+        if spec.signedContent.usesForm || spec.alternateContents.contains(where: \.usesForm) {
+            guard let f = FormFields.parse(request.body) else { return .failure(.malformedSignature) }
+            form = f
+        }
         var headerList: RenderedHeaderList?
         if let list = spec.signedHeaders {
             switch list.resolve(request, fields: parsed.fields) {
@@ -389,7 +415,8 @@ extension ProviderProfile {
         let message: [UInt8]
         switch spec.algorithm {
         case .ed25519, .ecdsaP256SHA256, .ecdsaP256SHA1, .rsa:
-            message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL, headerList: headerList)
+            message = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL, headerList: headerList,
+                                  fields: parsed.fields, form: form)
         default:
             message = []  // HMAC streams the signed content into each key's prepared state instead
         }
@@ -404,25 +431,28 @@ extension ProviderProfile {
             switch spec.algorithm {
             case .hmac(let hash):
                 for index in indices {
-                    let mac: [UInt8]
-                    if let prepared = keys[index].hmac {
-                        mac = hash.mac(prepared) { update in
-                            forEachSignedChunk(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL,
-                                               headerList: headerList, update)
+                    let candidates = parsed.candidates(for: keys[index], format: spec.format)
+                    for template in [spec.signedContent] + spec.alternateContents {
+                        let mac: [UInt8]
+                        if let prepared = keys[index].hmac {
+                            mac = hash.mac(prepared) { update in
+                                forEachSignedChunk(template, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL,
+                                                   headerList: headerList, fields: parsed.fields, form: form, update)
+                            }
+                        } else {
+                            let whole = signedBytes(template, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL,
+                                                    headerList: headerList, fields: parsed.fields, form: form)
+                            mac = hash.mac(key: keys[index].keyBytes, message: whole)
                         }
-                    } else {
-                        let whole = signedBytes(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL,
-                                                headerList: headerList)
-                        mac = hash.mac(key: keys[index].keyBytes, message: whole)
+                        let expected = spec.encoding.encode(mac)
+                        for candidate in candidates { record(index, spec.encoding.matches(expected: expected, candidate: candidate)) }
                     }
-                    let expected = spec.encoding.encode(mac)
-                    for candidate in parsed.signatures { record(index, spec.encoding.matches(expected: expected, candidate: candidate)) }
                 }
             case .keyedHash(let hash):
                 for index in indices {
                     let digest = hash.digest(key: keys[index].keyBytes) { update in
                         forEachSignedChunk(spec.signedContent, request: request, timestamp: timestampText, id: idText, publicURL: options.publicURL,
-                                           headerList: headerList, update)
+                                           headerList: headerList, fields: parsed.fields, form: form, update)
                     }
                     let expected = spec.encoding.encode(digest)
                     for candidate in parsed.signatures { record(index, spec.encoding.matches(expected: expected, candidate: candidate)) }
@@ -518,7 +548,7 @@ extension ProviderProfile {
                 switch source {
                 case .header(let h): headers.append((h, tsText!))
                 case .signatureField(let f): tsField = (f, tsText!)
-                case .json, .query: break  // carried by the body/URL the caller built
+                case .json, .query, .form, .body, .jwtClaim: break  // carried by the body/URL the caller built
                 }
             }
         }
@@ -527,7 +557,8 @@ extension ProviderProfile {
         var fields = SignatureFields()
         if let (k, v) = tsField { fields.add(k, v) }
         let headerList = spec.signedHeaders.flatMap { try? $0.resolve(req, fields: fields).get() }
-        let message = signedBytes(spec.signedContent, request: req, timestamp: tsText, id: id, publicURL: publicURL, headerList: headerList)
+        let message = signedBytes(spec.signedContent, request: req, timestamp: tsText, id: id, publicURL: publicURL, headerList: headerList,
+                                  fields: fields, form: FormFields.parse(body))
         let sig: String
         switch spec.algorithm {
         case .hmac(let hash): sig = String(decoding: spec.encoding.encode(hash.mac(key: key, message: message)), as: UTF8.self)
@@ -556,6 +587,8 @@ extension ProviderProfile {
             value = (names.map { name in name == tsField?.0 ? tsField!.1 : "" } + [sig]).joined(separator: sep)
         case .base64JSON:
             return []  // a public-key scheme: never signed here
+        case .keyedPairs:
+            return []  // the key ID is part of the secret; tests build these requests themselves
         }
         if case .header(let h)? = spec.sources.first { headers.append((h, value)) }
         return headers
@@ -586,14 +619,20 @@ extension ProviderProfile {
         case .json(let p): return JSONScanner.scalarText(at: p, in: request.body)
         case .signatureField(let f): return signatureFields[f]
         case .query(let q): return request.queryParameter(q)
+        case .form(let name): return FormFields.parse(request.body)?.value(name).map { String(decoding: $0, as: UTF8.self) }
+        case .body: return request.body.isEmpty ? nil : String(decoding: request.body, as: UTF8.self)
+        case .jwtClaim(let p):
+            guard let claims = CompactJWT.claims(ofBody: request.body) else { return nil }
+            return JSONScanner.scalarText(at: p, in: claims)
         }
     }
 
     func signedBytes(_ template: SignedContentTemplate, request: IncomingRequest, timestamp: String?, id: String?, publicURL: String?,
-                     headerList: RenderedHeaderList? = nil, itemBase: [String]? = nil) -> [UInt8] {
+                     headerList: RenderedHeaderList? = nil, itemBase: [String]? = nil, fields: SignatureFields = [:], form: FormFields? = nil) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(request.body.count + 64)
-        forEachSignedChunk(template, request: request, timestamp: timestamp, id: id, publicURL: publicURL, headerList: headerList, itemBase: itemBase) {
+        forEachSignedChunk(template, request: request, timestamp: timestamp, id: id, publicURL: publicURL, headerList: headerList, itemBase: itemBase,
+                           fields: fields, form: form) {
             out.append(contentsOf: $0)
         }
         return out
@@ -658,12 +697,9 @@ extension ProviderProfile {
     /// The signed content, in order, as chunks of bytes: what `signedBytes` concatenates, for a MAC to absorb
     /// without copying the body.
     func forEachSignedChunk(_ template: SignedContentTemplate, request: IncomingRequest, timestamp: String?, id: String?, publicURL: String?,
-                            headerList: RenderedHeaderList? = nil, itemBase: [String]? = nil, _ chunk: (UnsafeRawBufferPointer) -> Void) {
+                            headerList: RenderedHeaderList? = nil, itemBase: [String]? = nil, fields: SignatureFields = [:], form: FormFields? = nil,
+                            _ chunk: (UnsafeRawBufferPointer) -> Void) {
         func pointer(_ p: JSONPointer) -> JSONPointer { itemBase.map { JSONPointer(tokens: $0 + p.tokens) } ?? p }
-        func text(_ s: String) {
-            var s = s
-            s.withUTF8 { chunk(UnsafeRawBufferPointer($0)) }
-        }
         func present(_ seg: SignedContentSegment) -> Bool {
             switch seg {
             case .literal: return true
@@ -678,11 +714,25 @@ extension ProviderProfile {
             case .path: return true
             case .signedHeaders: return !(headerList?.rendered ?? "").isEmpty
             case .signedHeaderNames: return !(headerList?.names ?? "").isEmpty
+            case .form(let name): return !(form?.value(name) ?? []).isEmpty
+            case .formSorted: return true
+            case .signatureField(let f): return !(fields[f] ?? "").isEmpty
+            case .jsonString(let inner): return present(inner)
             case .optional: return false  // groups do not nest (SignedContentTemplate refuses it)
             }
         }
-        // Not recursive (groups do not nest), so the local functions need no boxed context per request.
-        func emitOne(_ seg: SignedContentSegment) {
+        /// The bytes of a placeholder, for `{json-string:…}` (a copy: these are short, or the body of a provider that
+        /// signs it quoted).
+        func bytes(_ seg: SignedContentSegment) -> [UInt8] {
+            var out: [UInt8] = []
+            emitOne(seg) { out.append(contentsOf: $0) }
+            return out
+        }
+        func emitOne(_ seg: SignedContentSegment, _ chunk: (UnsafeRawBufferPointer) -> Void) {
+            func text(_ s: String) {
+                var s = s
+                s.withUTF8 { chunk(UnsafeRawBufferPointer($0)) }
+            }
             switch seg {
             case .optional: break  // groups do not nest (SignedContentTemplate refuses it); handled below
             case .literal(let l): l.withUnsafeBytes(chunk)
@@ -699,13 +749,17 @@ extension ProviderProfile {
             case .path: text(Self.calledPath(request, publicURL: publicURL))
             case .signedHeaders: text(headerList?.rendered ?? "")
             case .signedHeaderNames: text(headerList?.names ?? "")
+            case .form(let name): (form?.value(name) ?? []).withUnsafeBytes(chunk)
+            case .formSorted(let excluded): (form?.sorted(excluding: excluded) ?? []).withUnsafeBytes(chunk)
+            case .signatureField(let f): text(fields[f] ?? "")
+            case .jsonString(let inner): JSONStringLiteral.goHTMLSafe(bytes(inner)).withUnsafeBytes(chunk)
             }
         }
         for seg in template.segments {
             if case .optional(let inner) = seg {
-                if inner.allSatisfy(present) { for part in inner { emitOne(part) } }
+                if inner.allSatisfy(present) { for part in inner { emitOne(part, chunk) } }
             } else {
-                emitOne(seg)
+                emitOne(seg, chunk)
             }
         }
     }

@@ -188,6 +188,7 @@ public enum VerificationDiagnostics {
         case .base64(let prefix): return "base64 after '\(prefix)'"
         case .hex: return "hex"
         case .pem: return "a PEM public key"
+        case .keyPair(let digest): return "KEY_ID:SECRET" + (digest.map { " (the key: \($0.rawValue) of SECRET)" } ?? "")
         }
     }
 
