@@ -15,6 +15,10 @@ public enum ProfileLoader {
         let contentType = try r.string("content_type") ?? "application/json"
         let dedupOnBodyHash = try r.bool("dedup_on_body_hash") ?? false
         let summary = try r.string("description") ?? ""
+        let ackBody = try r.string("ack_body")
+        if let a = ackBody, a.isEmpty || a.utf8.count > 256 || a.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            throw r.error("ack_body", "must be 1 to 256 characters of text on one line")
+        }
         _ = try r.strings("docs")
 
         let secretEncoding: SecretEncoding
@@ -173,6 +177,7 @@ public enum ProfileLoader {
         profile.summary = summary
         profile.jwt = jwt
         profile.keyFetch = keyFetch
+        profile.ackBody = ackBody
         return profile
     }
 

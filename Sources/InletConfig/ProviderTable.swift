@@ -35,6 +35,7 @@ public enum ProviderTable {
         case .form(let f): return "form " + code(f)
         case .body: return "body"
         case .jwtClaim(let p): return "JWT claim " + code(p.tokens.joined(separator: "."))
+        case .formBase64XML(let f, let path): return "form " + code(f) + " XML " + code(path.joined(separator: "."))
         }
     }
 
@@ -72,7 +73,8 @@ public enum ProviderTable {
     static func tolerance(_ p: ProviderProfile) -> String {
         guard let ts = p.timestamp else {
             guard let jwt = p.jwt else { return "—" }
-            return jwt.maxAgeSeconds.map { "JWT `iat` ≤ " + duration($0) + ", `exp`/`nbf`" } ?? "JWT `exp`/`nbf`"
+            if let age = jwt.maxAgeSeconds { return "JWT `iat` ≤ " + duration(age) + ", `exp`/`nbf`" }
+            return jwt.requiredClaims.contains("exp") ? "JWT `exp`/`nbf`" : "JWT `exp`/`nbf` when present"
         }
         let unit: String
         switch ts.unit {
@@ -98,6 +100,7 @@ public enum ProviderTable {
         case nil: idSigned = bodySigned
         case .json?: idSigned = bodySigned
         case .signatureField?, .jwtClaim?, .body?: idSigned = true
+        case .formBase64XML(let f, _)?: idSigned = template.contains("{form:\(f)}")
         case .form(let f)?:
             // Signed when the template covers it by name, or covers every field it does not exclude (Alipay).
             idSigned = template.contains("{form:\(f)}") || spec.signedContent.segments.contains {
@@ -109,7 +112,9 @@ public enum ProviderTable {
             idSigned = template.lowercased().contains("{header:\(h.lowercased())}")
                 || (template.contains("{id}") && p.signedIDSources.contains { if case .header(let s) = $0 { return s.lowercased() == h.lowercased() }; return false })
         }
-        let fresh = (p.timestamp.map { $0.toleranceSeconds < unchecked } ?? false) || p.jwt != nil
+        // A JWT bounds replays in time only when the token must say when it expires or was issued.
+        let fresh = (p.timestamp.map { $0.toleranceSeconds < unchecked } ?? false)
+            || (p.jwt.map { $0.requiredClaims.contains("exp") || $0.maxAgeSeconds != nil } ?? false)
         if fresh { return idSigned ? "none" : "within tolerance, with a fresh ID" }
         return p.dedupOnBodyHash ? "after retention¹" : "after retention"
     }

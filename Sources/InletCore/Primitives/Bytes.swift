@@ -107,6 +107,11 @@ public enum Base64 {
         Data(bytes).base64EncodedString()
     }
 
+    /// A character of the standard alphabet, padding included.
+    static func isAlphabet(_ c: UInt8) -> Bool {
+        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2F || c == 0x3D
+    }
+
     /// RFC 4648 §5 (URL- and filename-safe alphabet), without padding.
     public static func urlEncode(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         var out = Array(Data(bytes).base64EncodedData())

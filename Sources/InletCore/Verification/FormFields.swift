@@ -103,10 +103,10 @@ extension ParsedSignatureHeader {
 
 /// A value written as a JSON string literal, the way the signer of a constructed-JSON scheme wrote it.
 enum JSONStringLiteral {
-    /// `"…"` with `"` and `\` escaped, control characters as `\n`, `\r`, `\t`, `\b`, `\f` or `\u00XX`, and `<`, `>`, `&`
-    /// as `\u003c`, `\u003e`, `\u0026`: Go's `encoding/json` with its default HTML escaping, which Hygraph signs with.
-    /// @hygraph/utils gets the same text from `JSON.stringify` followed by its `escapeHTMLChars`. Other bytes (UTF-8
-    /// included) are copied as they are.
+    /// `"…"` as @hygraph/utils writes it: `JSON.stringify` (`"` and `\` escaped, control characters as `\n`, `\r`,
+    /// `\t`, `\b`, `\f` or `\u00XX`, other bytes, UTF-8 included, as they are), then its `escapeHTMLChars`, which
+    /// turns a `<`, `>` or `&` into `\\u003c`, `\\u003e`, `\\u0026`: the text Hygraph's Go signer produced from a body
+    /// whose own encoder had written them `\u003c`… A body as Hygraph sends it holds no bare `<`, `>` or `&`.
     static func goHTMLSafe(_ bytes: [UInt8]) -> [UInt8] {
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         var out: [UInt8] = [UInt8(ascii: "\"")]
@@ -120,8 +120,10 @@ enum JSONStringLiteral {
             case 0x09: out += [0x5C, UInt8(ascii: "t")]
             case 0x08: out += [0x5C, UInt8(ascii: "b")]
             case 0x0C: out += [0x5C, UInt8(ascii: "f")]
-            case 0x00..<0x20, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
+            case 0x00..<0x20:
                 out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
+                out += Array("\\\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
             default: out.append(b)
             }
         }

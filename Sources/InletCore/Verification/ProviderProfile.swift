@@ -15,10 +15,21 @@ public enum ValueSource: Sendable, Hashable, CustomStringConvertible {
     case body
     /// A claim of the JWT that is the body (Kinde's `event_id`, `type`): read after the token verified.
     case jwtClaim(JSONPointer)
+    /// The text of an XML element (path from the root) in a base64 form field (Braintree's `kind` in `bt_payload`):
+    /// `form-base64-xml:bt_payload:/notification/kind`. See `XMLText`.
+    case formBase64XML(field: String, path: [String])
 
     /// Parses `header:Name`, `json:/pointer`, `signature:key`, `query:name`, `form:name`, `body`, `jwt:/pointer`.
     public init?(_ text: String) {
         if text == "body" { self = .body; return }
+        if text.hasPrefix("form-base64-xml:") {
+            let rest = text.dropFirst(16)
+            guard let colon = rest.firstIndex(of: ":"), colon != rest.startIndex else { return nil }
+            let path = rest[rest.index(after: colon)...].split(separator: "/", omittingEmptySubsequences: false)
+            guard path.count >= 2, path[0].isEmpty, path.dropFirst().allSatisfy({ !$0.isEmpty }) else { return nil }
+            self = .formBase64XML(field: String(rest[..<colon]), path: path.dropFirst().map(String.init))
+            return
+        }
         guard let colon = text.firstIndex(of: ":") else { return nil }
         let kind = text[..<colon], arg = String(text[text.index(after: colon)...])
         guard !arg.isEmpty || kind == "json" else { return nil }
@@ -42,6 +53,7 @@ public enum ValueSource: Sendable, Hashable, CustomStringConvertible {
         case .form(let f): return "form:\(f)"
         case .body: return "body"
         case .jwtClaim(let p): return "jwt:\(p)"
+        case .formBase64XML(let f, let path): return "form-base64-xml:\(f):/" + path.joined(separator: "/")
         }
     }
 }
@@ -184,8 +196,8 @@ public enum SignedContentSegment: Sendable, Equatable {
     case formSorted(excluding: [String])
     /// `{signature:NAME}`: a field of the signature header (Hygraph's `env`).
     case signatureField(String)
-    /// `{json-string:X}`: the value of placeholder X as a JSON string literal, quoted and escaped, with `<`, `>` and
-    /// `&` as `\u003c`, `\u003e`, `\u0026` (Go's encoding/json, which Hygraph's signer uses; @hygraph/utils mirrors it).
+    /// `{json-string:X}`: the value of placeholder X as a JSON string literal, as @hygraph/utils writes it
+    /// (`JSONStringLiteral.goHTMLSafe`).
     indirect case jsonString(SignedContentSegment)
 }
 
@@ -519,6 +531,9 @@ public struct ProviderProfile: Sendable, Equatable {
     public var split: SplitSpec?
     /// The key is fetched from the provider's API by the id the request names (`[key_fetch]`: Circle, eBay, Plaid).
     public var keyFetch: KeyFetchSpec?
+    /// The exact text the provider needs back to stop retrying (`ack_body`; Alipay: `success`), sent as `text/plain`
+    /// instead of Inlet's JSON answer when an event is accepted or a duplicate.
+    public var ackBody: String?
 
     public init(name: String, displayName: String, signatures: [SignatureSpec], signedIDSources: [ValueSource] = [], secretEncoding: SecretEncoding, timestamp: TimestampSpec?, event: EventSpec, contentType: String = "application/json", handshakes: [Handshake] = []) {
         self.handshakes = handshakes

@@ -264,7 +264,8 @@ extension SignatureSpec {
         // Adyen-style per-item signatures cover selected fields of each item, not the bytes around them.
         if items != nil { return false }
         switch algorithm {
-        case .hmac, .ed25519, .ecdsaP256SHA256, .ecdsaP256SHA1, .rsa: return signedContent.segments.contains(.body)
+        // `{json-string:body}` (Hygraph) covers the body too: the escaping is one-to-one.
+        case .hmac, .ed25519, .ecdsaP256SHA256, .ecdsaP256SHA1, .rsa: return signedContent.segments.contains(.body) || signedContent.segments.contains(.jsonString(.body))
         // sha256(secret ‖ body) and md5(secret ‖ body) are open to length extension: from a genuine body and its digest,
         // anyone can compute the digest of that body followed by padding and bytes of their choosing. It proves the
         // sender holds the secret for some request, not that these are the bytes it sent.
@@ -332,6 +333,10 @@ extension ProviderProfile {
             break
         }
         guard let (spec, headerValue) = chosen else {
+            // A form whose signature field cannot be read because the form is ambiguous (a name twice, a broken
+            // escape) is malformed, not unsigned.
+            let readsForm = signatures.contains { $0.sources.contains { if case .form = $0 { return true }; return false } }
+            if readsForm, !request.body.isEmpty, FormFields.parse(request.body) == nil { return .failure(.malformedSignature) }
             return .failure(legacyOnly ? .legacySignatureRefused : .missingSignature)
         }
         if spec.items != nil { return verifyItems(spec, request: request, keys: keys, now: now) }
@@ -548,7 +553,7 @@ extension ProviderProfile {
                 switch source {
                 case .header(let h): headers.append((h, tsText!))
                 case .signatureField(let f): tsField = (f, tsText!)
-                case .json, .query, .form, .body, .jwtClaim: break  // carried by the body/URL the caller built
+                case .json, .query, .form, .body, .jwtClaim, .formBase64XML: break  // carried by the body/URL the caller built
                 }
             }
         }
@@ -624,6 +629,12 @@ extension ProviderProfile {
         case .jwtClaim(let p):
             guard let claims = CompactJWT.claims(ofBody: request.body) else { return nil }
             return JSONScanner.scalarText(at: p, in: claims)
+        case .formBase64XML(let field, let path):
+            // Base64 with line breaks (Python's encodebytes); only the alphabet, as braintree-python requires.
+            guard let encoded = FormFields.parse(request.body)?.value(field), encoded.count <= XMLText.maxBytes * 2,
+                  encoded.allSatisfy({ Base64.isAlphabet($0) || $0 == 0x0A || $0 == 0x0D }),
+                  let doc = Base64.decode(String(decoding: encoded.filter { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)) else { return nil }
+            return XMLText.text(at: path, in: doc)
         }
     }
 

@@ -464,6 +464,11 @@ final class IngressHandler: ChannelInboundHandler, RemovableChannelHandler {
                 logRequest(source: source.name, status: 200, outcome: duplicate ? "duplicate" : "accepted", request: request,
                            extra: ["event_id": "\(id)", "event_key": "\(admitted.eventKey)", "secret_label": "\(admitted.secretLabel ?? "-")", "authenticity": "\(admitted.authenticity.rawValue)"])
             }
+            if let ack = source.profile.ackBody {
+                // The provider retries until it reads exactly this (Alipay's `success`); the event ID moves to a header.
+                write(ctx, answering, status: .ok, contentType: "text/plain", body: Array(ack.utf8), close: close, extraHeaders: [("Inlet-Event-Id", "\(id)")])
+                return
+            }
             let body = (duplicate ? #"{"status":"duplicate","id":""# : #"{"status":"accepted","id":""#) + id + #""}"#
             write(ctx, answering, status: .ok, json: body, close: close)
         case .batch(let ids, let accepted, let duplicates):

@@ -5,7 +5,7 @@ import InletTesting
 import Testing
 
 /// Handshakes as data (`[[handshake]]`): one test per shape, through the admission core with the shipped profiles
-/// that declare them (Braintree on `HandshakeTestProfiles`). Known answers computed apart with Python's hmac/hashlib.
+/// that declare them. Known answers computed apart with Python's hmac/hashlib.
 @Suite("Declared handshakes")
 struct HandshakeRuleTests {
     static let profiles: [String: ProviderProfile] = (try? HandshakeTestProfiles.profiles()) ?? [:]
@@ -85,9 +85,14 @@ struct HandshakeRuleTests {
     }
 
     @Test func braintreeAnswersWithThePublicKeyAndTheHMAC() throws {
-        let s = try source("test-braintree", secrets: ["242be0ac46bb53947c2c10b7bd81011221807d8c"], verifyToken: "pubkey1")
+        // The shipped profile; the answer is braintree 4.48.0's WebhookNotificationGateway.verify for this key pair.
+        let s = try source("braintree", secrets: ["fixturepublickey1:0f3b9c2d4e5a6b7c8d9e0f1a2b3c4d5e"])
         let a = try answer(s.admit(request("GET", query: "bt_challenge=20f9f8ed05f77439fe955c977e4c8a53"), now: 0))
-        #expect(text(a) == "pubkey1|53dcb7d00ae46751f73c38e356a2719ab3397595")
+        #expect(text(a) == "fixturepublickey1|ed30b12b6d7ac06e5a768655500c1dfdaff46505")
+        // The SDK answers only 20 to 32 lower-case hex digits: anything else (a payload-shaped challenge) is refused.
+        for bad in ["20F9F8ED05F77439FE955C977E4C8A53", "abc", String(repeating: "a", count: 33), "PD94bWwgdmVyc2lvbj0iMS4wIj8+"] {
+            #expect(s.admit(request("GET", query: "bt_challenge=\(bad)"), now: 0) == .reject(.handshakeRefused), "\(bad)")
+        }
     }
 
     // MARK: a digest of the challenge with the source's values (eBay)

@@ -77,6 +77,7 @@ struct KnownAnswerFixtureTests {
             .union(ProviderVector.covered.compactMap(\.profileName)).union(["aws-sns", "paypal"])
             .union(JWTFixture.all.map(\.provider))  // jwt_fixtures.json (JWTSchemeTests.swift)
             .union(KeyByIDFixture.all.map(\.provider))  // key_by_id_fixtures.json (KeyByIDTests.swift)
+            .union(FieldSchemeTests.cases.map(\.provider))  // field_scheme_fixtures.json (FieldSchemeTests.swift)
         #expect(Set(Repo.profiles.keys).subtracting(covered).isEmpty, "no known-answer test: \(Set(Repo.profiles.keys).subtracting(covered))")
     }
 
