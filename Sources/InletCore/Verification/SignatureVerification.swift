@@ -711,7 +711,10 @@ extension ProviderProfile {
                             headerList: RenderedHeaderList? = nil, itemBase: [String]? = nil, fields: SignatureFields = [:], form: FormFields? = nil,
                             _ chunk: (UnsafeRawBufferPointer) -> Void) {
         func pointer(_ p: JSONPointer) -> JSONPointer { itemBase.map { JSONPointer(tokens: $0 + p.tokens) } ?? p }
-        func present(_ seg: SignedContentSegment) -> Bool {
+        // Not recursive (groups do not nest, nor do JSON strings), so the local functions need no boxed context per request.
+        func present(_ segment: SignedContentSegment) -> Bool {
+            let seg: SignedContentSegment
+            if case .jsonString(let inner) = segment { seg = inner } else { seg = segment }
             switch seg {
             case .literal: return true
             case .body: return !request.body.isEmpty
@@ -728,16 +731,9 @@ extension ProviderProfile {
             case .form(let name): return !(form?.value(name) ?? []).isEmpty
             case .formSorted: return true
             case .signatureField(let f): return !(fields[f] ?? "").isEmpty
-            case .jsonString(let inner): return present(inner)
+            case .jsonString: return false  // JSON strings do not nest (SignedContentTemplate refuses it)
             case .optional: return false  // groups do not nest (SignedContentTemplate refuses it)
             }
-        }
-        /// The bytes of a placeholder, for `{json-string:…}` (a copy: these are short, or the body of a provider that
-        /// signs it quoted).
-        func bytes(_ seg: SignedContentSegment) -> [UInt8] {
-            var out: [UInt8] = []
-            emitOne(seg) { out.append(contentsOf: $0) }
-            return out
         }
         func emitOne(_ seg: SignedContentSegment, _ chunk: (UnsafeRawBufferPointer) -> Void) {
             func text(_ s: String) {
@@ -763,14 +759,22 @@ extension ProviderProfile {
             case .form(let name): (form?.value(name) ?? []).withUnsafeBytes(chunk)
             case .formSorted(let excluded): (form?.sorted(excluding: excluded) ?? []).withUnsafeBytes(chunk)
             case .signatureField(let f): text(fields[f] ?? "")
-            case .jsonString(let inner): JSONStringLiteral.goHTMLSafe(bytes(inner)).withUnsafeBytes(chunk)
+            case .jsonString: break  // handled by `emit`
             }
+        }
+        /// A segment, a `{json-string:…}` one as the JSON string of its placeholder's bytes (a copy: these are short, or
+        /// the body of a provider that signs it quoted).
+        func emit(_ seg: SignedContentSegment) {
+            guard case .jsonString(let inner) = seg else { return emitOne(seg, chunk) }
+            var raw: [UInt8] = []
+            emitOne(inner) { raw.append(contentsOf: $0) }
+            JSONStringLiteral.goHTMLSafe(raw).withUnsafeBytes(chunk)
         }
         for seg in template.segments {
             if case .optional(let inner) = seg {
-                if inner.allSatisfy(present) { for part in inner { emitOne(part, chunk) } }
+                if inner.allSatisfy(present) { for part in inner { emit(part) } }
             } else {
-                emitOne(seg, chunk)
+                emit(seg)
             }
         }
     }
