@@ -437,7 +437,9 @@ extension ProviderProfile {
             case .hmac(let hash):
                 for index in indices {
                     let candidates = parsed.candidates(for: keys[index], format: spec.format)
-                    for template in [spec.signedContent] + spec.alternateContents {
+                    // The template, then any alternates, without building an array per key and request.
+                    for n in 0...spec.alternateContents.count {
+                        let template = n == 0 ? spec.signedContent : spec.alternateContents[n - 1]
                         let mac: [UInt8]
                         if let prepared = keys[index].hmac {
                             mac = hash.mac(prepared) { update in
