@@ -90,3 +90,64 @@ struct FieldSchemeEndToEndTests {
         try? FileManager.default.removeItem(atPath: pem)
     }
 }
+
+/// Kinde: the JWT is the body. Keys from the source's `jwks_url` (a faked Kinde host), the event from the token's claims.
+@Suite("A JWT as the body end to end: Kinde")
+struct KindeEndToEndTests {
+    static let jwksURL = "https://acme.kinde.com/.well-known/jwks.json"
+
+    func claims(eventID: String = "event_0190a1b2", padding: Int = 0) -> String {
+        #"{"type":"user.created","event_id":"\#(eventID)","source":"admin","timestamp":"2026-12-03T10:15:30Z","data":{"user":{"id":"kp_1","note":"\#(String(repeating: "x", count: padding))"}}}"#
+    }
+
+    @Test func aKindeEventIsTheTokenItself() async throws {
+        let signer = try LocalJWTSigner(kid: "kinde-1"), stranger = try LocalJWTSigner(kid: "kinde-1")
+        let host = FakeKeySetHost(.serve(LocalJWTSigner.keySet([signer])))
+        let destination = try await TestDestination()
+        let toml = """
+        providers_dir = "\(Repo.root)/providers"
+        [server]
+        listen = "127.0.0.1:0"
+        [store]
+        path = "\(FileManager.default.temporaryDirectory.appendingPathComponent("inlet-kinde-\(UUID().uuidString)/inlet.sqlite").path)"
+        [destinations.svc]
+        url = "\(destination.url)"
+        secrets = ["\(destinationSecret)"]
+        [sources.kinde]
+        provider = "kinde"
+        destinations = ["svc"]
+        jwks_url = "\(Self.jwksURL)"
+        """
+        let gateway = try Gateway(resolved: try GatewayConfig.parse(toml, file: "/tmp/kinde.toml").resolve(environment: [:]), logger: quietLogger,
+                                  certificateFetcher: host)
+        let task = Task { try await gateway.run() }
+        let url = "http://127.0.0.1:\(try await gateway.ingress.listeningPort())/hooks/kinde"
+        func send(_ body: String) async throws -> Reply { try await post(url, body: body, headers: [("Content-Type", "application/jwt")]) }
+
+        let token = try signer.token(claims: claims())
+        let ok = try await send(token)
+        #expect(ok.status == 200 && ok.json["status"] == "accepted")
+        #expect(try await send(token).json["status"] == "duplicate")  // a replay: the signed event_id is the key
+        // A token longer than a header's 16 KiB is fine as a body.
+        let big = try await send(try signer.token(claims: claims(eventID: "event_big", padding: 40_000)))
+        #expect(big.status == 200 && big.json["status"] == "accepted")
+        #expect(host.fetched.withLockedValue { $0 } == [Self.jwksURL])
+
+        let parts = token.split(separator: ".")
+        let forgedClaims = Base64URL.encode(Array(claims(eventID: "event_forged").utf8))
+        #expect(try await send("\(parts[0]).\(forgedClaims).\(parts[2])").json["reason"] == "signature_mismatch")
+        #expect(try await send(try stranger.token(claims: claims())).json["reason"] == "signature_mismatch")
+        let none = Base64URL.encode(Array(#"{"alg":"none","kid":"kinde-1"}"#.utf8)) + "." + parts[1] + "."
+        #expect(try await send(none).json["reason"] == "jwt_algorithm_refused")
+        #expect(try await send(token + "\n").json["reason"] == "malformed_signature")
+        #expect(try await send(#"{"type":"user.created"}"#).json["reason"] == "malformed_signature")
+
+        try await destination.waitForRequests(2)
+        let stored = try gateway.store.events(matching: EventFilter(source: "kinde"), before: nil, limit: 10)
+        #expect(Set(stored.map(\.eventKey)) == ["event_0190a1b2", "event_big"])
+        #expect(stored.allSatisfy { $0.eventType == "user.created" && $0.authenticity == "body_signed" })
+        await gateway.shutdown()
+        try await task.value
+        await destination.stop()
+    }
+}
