@@ -290,7 +290,7 @@ public enum ProfileLoader {
         var out: [ValueSource] = []
         for t in texts {
             guard let s = ValueSource(t) else {
-                throw r.error(key, "'\(t)' is not a value source (header:NAME, json:/pointer, signature:KEY, query:NAME, form:NAME, body, jwt:/pointer)")
+                throw r.error(key, "'\(t)' is not a value source (header:NAME, json:/pointer, signature:KEY, query:NAME, form:NAME, body, jwt:/pointer, form-base64-xml:FIELD:/path)")
             }
             out.append(s)
         }
