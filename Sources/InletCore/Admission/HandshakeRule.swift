@@ -349,7 +349,7 @@ public struct CharacterPattern: Sendable, Hashable, CustomStringConvertible {
             let c = bytes[i]
             guard c < 0x80 else { return nil }
             if i + 2 < close, bytes[i + 1] == UInt8(ascii: "-") {
-                guard c <= bytes[i + 2] else { return nil }
+                guard bytes[i + 2] < 0x80, c <= bytes[i + 2] else { return nil }
                 for x in c...bytes[i + 2] { allowed.insert(x) }
                 i += 3
             } else {
