@@ -122,6 +122,7 @@ struct SignedCase: Sendable {
             case .hex: secret = Hex.string((0..<32).map { UInt8($0 &* 7 &+ 3) })
             case .utf8: secret = "whsec_benchBenchBenchBenchBenchBench01"
             case .pem: fatalError("\(provider): verifies with the provider's public key (PEM), which is not benchmarked here")
+            case .keyPair: fatalError("\(provider): signs form fields with a key pair (Braintree), which is not benchmarked here")
             }
             guard let key = profile.makeKey(label: "primary", secret: secret) else { fatalError("\(provider): secret does not decode") }
             let url = spec.algorithm == .twilio ? Fixtures.publicURL : nil
