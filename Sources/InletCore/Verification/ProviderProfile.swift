@@ -230,6 +230,12 @@ public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertibl
         usesID = all.contains(.id)
         usesURL = all.contains(.url)
         usesForm = all.contains { if case .form = $0 { return true }; if case .formSorted = $0 { return true }; return false }
+        // `{json-string:body}` (Hygraph) covers the body too: the escaping is one-to-one. Not inside an optional group.
+        coversBody = segments.contains { seg in
+            if case .body = seg { return true }
+            if case .jsonString(.body) = seg { return true }
+            return false
+        }
     }
 
     private static func parse(_ text: Substring, nested: Bool) throws(ParseError) -> [SignedContentSegment] {
@@ -324,6 +330,8 @@ public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertibl
     public let usesURL: Bool
     /// The template reads the form body (`{form:…}`, `{form_sorted}`): it is parsed once per request.
     public let usesForm: Bool
+    /// Every byte of the body is signed (`{body}`, or `{json-string:body}`).
+    public let coversBody: Bool
 }
 
 /// One way a provider signs: which header, how it is laid out, what is signed and how.

@@ -264,8 +264,7 @@ extension SignatureSpec {
         // Adyen-style per-item signatures cover selected fields of each item, not the bytes around them.
         if items != nil { return false }
         switch algorithm {
-        // `{json-string:body}` (Hygraph) covers the body too: the escaping is one-to-one.
-        case .hmac, .ed25519, .ecdsaP256SHA256, .ecdsaP256SHA1, .rsa: return signedContent.segments.contains(.body) || signedContent.segments.contains(.jsonString(.body))
+        case .hmac, .ed25519, .ecdsaP256SHA256, .ecdsaP256SHA1, .rsa: return signedContent.coversBody
         // sha256(secret ‖ body) and md5(secret ‖ body) are open to length extension: from a genuine body and its digest,
         // anyone can compute the digest of that body followed by padding and bytes of their choosing. It proves the
         // sender holds the secret for some request, not that these are the bytes it sent.
