@@ -50,9 +50,11 @@ public final class RunningGateway: Sendable {
 
     /// Starts a gateway on `body` (destinations and sources) with a fresh store and quick polling. The config is
     /// written to `inlet.toml` beside the store, so a test can rewrite it (`rewriteConfig`) and reload.
-    /// With `postgresURL`, the gateway uses that PostgreSQL database instead of its own SQLite file.
+    /// With `postgresURL`, the gateway uses that PostgreSQL database instead of its own SQLite file. `environment`
+    /// resolves the config's `env:` references; `certificateFetcher` answers its certificate, key-set and key fetches.
     public static func start(configBody body: String, delivery: String = "concurrency = 64\npoll_interval_ms = 50", clock: any WallClock = SystemClock(),
-                      postgresURL: String? = nil, providersDirectory: String? = nil) async throws -> RunningGateway {
+                      postgresURL: String? = nil, providersDirectory: String? = nil, environment: [String: String] = [:],
+                      certificateFetcher: (any CertificateFetcher)? = nil) async throws -> RunningGateway {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("inlet-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("inlet.sqlite").path
@@ -69,9 +71,9 @@ public final class RunningGateway: Sendable {
 
         """
         try (header + body).write(toFile: file, atomically: true, encoding: .utf8)
-        let resolved = try GatewayConfig.load(file: file).resolve(environment: [:])
-        let gateway = try Gateway(resolved: resolved, clock: clock, logger: quietLogger,
-                                  reload: { try GatewayConfig.load(file: file).resolve(environment: [:]) })
+        let resolved = try GatewayConfig.load(file: file).resolve(environment: environment)
+        let gateway = try Gateway(resolved: resolved, clock: clock, logger: quietLogger, certificateFetcher: certificateFetcher,
+                                  reload: { try GatewayConfig.load(file: file).resolve(environment: environment) })
         let task = Task { try await gateway.run() }
         let port = try await gateway.ingress.listeningPort()
         return RunningGateway(gateway: gateway, port: port, task: task, storePath: path, configHeader: header)

@@ -104,24 +104,13 @@ struct KindeEndToEndTests {
         let signer = try LocalJWTSigner(kid: "kinde-1"), stranger = try LocalJWTSigner(kid: "kinde-1")
         let host = FakeKeySetHost(.serve(LocalJWTSigner.keySet([signer])))
         let destination = try await TestDestination()
-        let toml = """
-        providers_dir = "\(Repo.root)/providers"
-        [server]
-        listen = "127.0.0.1:0"
-        [store]
-        path = "\(FileManager.default.temporaryDirectory.appendingPathComponent("inlet-kinde-\(UUID().uuidString)/inlet.sqlite").path)"
-        [destinations.svc]
-        url = "\(destination.url)"
-        secrets = ["\(destinationSecret)"]
-        [sources.kinde]
-        provider = "kinde"
-        destinations = ["svc"]
-        jwks_url = "\(Self.jwksURL)"
-        """
-        let gateway = try Gateway(resolved: try GatewayConfig.parse(toml, file: "/tmp/kinde.toml").resolve(environment: [:]), logger: quietLogger,
-                                  certificateFetcher: host)
-        let task = Task { try await gateway.run() }
-        let url = "http://127.0.0.1:\(try await gateway.ingress.listeningPort())/hooks/kinde"
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + """
+            [sources.kinde]
+            provider = "kinde"
+            destinations = ["svc"]
+            jwks_url = "\(Self.jwksURL)"
+            """, certificateFetcher: host)
+        let url = gw.baseURL + "/hooks/kinde"
         func send(_ body: String) async throws -> Reply { try await post(url, body: body, headers: [("Content-Type", "application/jwt")]) }
 
         let token = try signer.token(claims: claims())
@@ -143,11 +132,10 @@ struct KindeEndToEndTests {
         #expect(try await send(#"{"type":"user.created"}"#).json["reason"] == "malformed_signature")
 
         try await destination.waitForRequests(2)
-        let stored = try gateway.store.events(matching: EventFilter(source: "kinde"), before: nil, limit: 10)
+        let stored = try gw.gateway.store.events(matching: EventFilter(source: "kinde"), before: nil, limit: 10)
         #expect(Set(stored.map(\.eventKey)) == ["event_0190a1b2", "event_big"])
         #expect(stored.allSatisfy { $0.eventType == "user.created" && $0.authenticity == "body_signed" })
-        await gateway.shutdown()
-        try await task.value
+        try await gw.stop()
         await destination.stop()
     }
 }

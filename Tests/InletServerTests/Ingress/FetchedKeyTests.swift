@@ -233,29 +233,18 @@ struct KeyByIDEndToEndTests {
         }
         let client = OutboundHTTP.makeClient()
         let destination = try await TestDestination()
-        let toml = """
-        providers_dir = "\(Repo.root)/providers"
-        [server]
-        listen = "127.0.0.1:0"
-        [store]
-        path = "\(FileManager.default.temporaryDirectory.appendingPathComponent("inlet-kbi-\(UUID().uuidString)/inlet.sqlite").path)"
-        [destinations.svc]
-        url = "\(destination.url)"
-        secrets = ["\(destinationSecret)"]
-        [sources.ebay]
-        provider = "ebay"
-        destinations = ["svc"]
-        key_fetch_client_id = "env:EBAY_APP_ID"
-        key_fetch_secret = "env:EBAY_CERT_ID"
-        verify_token = "env:EBAY_VERIFY"
-        public_url = "https://hooks.example.com/hooks/ebay"
-        """
         let env = ["EBAY_APP_ID": "ebay-app-id", "EBAY_CERT_ID": "ebay-cert-id", "EBAY_VERIFY": "verification-token-0123456789abcdef"]
-        let resolved = try GatewayConfig.parse(toml, file: "/tmp/kbi-e2e.toml").resolve(environment: env)
         let fetcher = LoopbackKeyHost(base: "http://127.0.0.1:\(api.port)", http: HTTPCertificateFetcher(client: client))
-        let gateway = try Gateway(resolved: resolved, logger: quietLogger, certificateFetcher: fetcher)
-        let task = Task { try await gateway.run() }
-        let url = "http://127.0.0.1:\(try await gateway.ingress.listeningPort())/hooks/ebay"
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + """
+            [sources.ebay]
+            provider = "ebay"
+            destinations = ["svc"]
+            key_fetch_client_id = "env:EBAY_APP_ID"
+            key_fetch_secret = "env:EBAY_CERT_ID"
+            verify_token = "env:EBAY_VERIFY"
+            public_url = "https://hooks.example.com/hooks/ebay"
+            """, environment: env, certificateFetcher: fetcher)
+        let url = gw.baseURL + "/hooks/ebay"
 
         func notification(_ id: String) -> String {
             #"{"metadata":{"topic":"MARKETPLACE_ACCOUNT_DELETION","schemaVersion":"1.0","deprecated":false},"notification":{"notificationId":"\#(id)","eventDate":"2026-12-01T10:00:00.000Z","publishDate":"2026-12-01T10:00:00.100Z","publishAttemptCount":1,"data":{"username":"u","userId":"u1","eiasToken":"x"}}}"#
@@ -296,8 +285,7 @@ struct KeyByIDEndToEndTests {
         #expect(challenge.status == 200 && challenge.json["challengeResponse"] == expected)
 
         try await destination.waitForRequests(3)
-        await gateway.shutdown()
-        try await task.value
+        try await gw.stop()
         await destination.stop()
         await api.stop()
         try await client.shutdown()
@@ -325,26 +313,15 @@ struct PlaidEndToEndTests {
         let key = P256.Signing.PrivateKey(), stranger = P256.Signing.PrivateKey()
         let plaid = PlaidKeyAPI(answers: [Self.kid: Self.jwkAnswer(key)])
         let destination = try await TestDestination()
-        let toml = """
-        providers_dir = "\(Repo.root)/providers"
-        [server]
-        listen = "127.0.0.1:0"
-        [store]
-        path = "\(FileManager.default.temporaryDirectory.appendingPathComponent("inlet-plaid-\(UUID().uuidString)/inlet.sqlite").path)"
-        [destinations.svc]
-        url = "\(destination.url)"
-        secrets = ["\(destinationSecret)"]
-        [sources.plaid]
-        provider = "plaid"
-        destinations = ["svc"]
-        key_fetch_client_id = "env:PLAID_CLIENT_ID"
-        key_fetch_secret = "env:PLAID_SECRET"
-        key_host = "sandbox.plaid.com"
-        """
-        let resolved = try GatewayConfig.parse(toml, file: "/tmp/kbi-plaid.toml").resolve(environment: ["PLAID_CLIENT_ID": "cid-1", "PLAID_SECRET": "plaid-secret-1"])
-        let gateway = try Gateway(resolved: resolved, logger: quietLogger, certificateFetcher: plaid)
-        let task = Task { try await gateway.run() }
-        let url = "http://127.0.0.1:\(try await gateway.ingress.listeningPort())/hooks/plaid"
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + """
+            [sources.plaid]
+            provider = "plaid"
+            destinations = ["svc"]
+            key_fetch_client_id = "env:PLAID_CLIENT_ID"
+            key_fetch_secret = "env:PLAID_SECRET"
+            key_host = "sandbox.plaid.com"
+            """, environment: ["PLAID_CLIENT_ID": "cid-1", "PLAID_SECRET": "plaid-secret-1"], certificateFetcher: plaid)
+        let url = gw.baseURL + "/hooks/plaid"
         func body(_ n: Int) -> String { #"{"webhook_type":"TRANSACTIONS","webhook_code":"SYNC_UPDATES_AVAILABLE","item_id":"item-\#(n)"}"# }
         func send(_ b: String, _ token: String) async throws -> Reply {
             try await post(url, body: b, headers: [("Content-Type", "application/json"), ("Plaid-Verification", token)])
@@ -373,8 +350,7 @@ struct PlaidEndToEndTests {
         #expect(plaid.count == 2)  // the unknown kid was asked once; nothing else fetched
 
         try await destination.waitForRequests(12)
-        await gateway.shutdown()
-        try await task.value
+        try await gw.stop()
         await destination.stop()
     }
 }

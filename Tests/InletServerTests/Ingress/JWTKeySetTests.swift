@@ -128,25 +128,14 @@ struct JWTEndToEndTests {
     }
 
     func start(_ host: FakeKeySetHost, destination: TestDestination) async throws -> (Gateway, Task<Void, any Error>, String) {
-        let toml = """
-        providers_dir = "\(Repo.root)/providers"
-        [server]
-        listen = "127.0.0.1:0"
-        [store]
-        path = "\(FileManager.default.temporaryDirectory.appendingPathComponent("inlet-jwt-\(UUID().uuidString)/inlet.sqlite").path)"
-        [destinations.svc]
-        url = "\(destination.url)"
-        secrets = ["\(destinationSecret)"]
-        [sources.pubsub]
-        provider = "google-pubsub"
-        destinations = ["svc"]
-        jwt_audience = ["\(Self.audience)"]
-        jwt_claims = { email = ["\(Self.email)"] }
-        """
-        let resolved = try GatewayConfig.parse(toml, file: "/tmp/jwt.toml").resolve(environment: [:])
-        let gateway = try Gateway(resolved: resolved, logger: quietLogger, certificateFetcher: host)
-        let task = Task { try await gateway.run() }
-        return (gateway, task, "http://127.0.0.1:\(try await gateway.ingress.listeningPort())/hooks/pubsub")
+        let gw = try await RunningGateway.start(configBody: destinationTOML("svc", url: destination.url) + """
+            [sources.pubsub]
+            provider = "google-pubsub"
+            destinations = ["svc"]
+            jwt_audience = ["\(Self.audience)"]
+            jwt_claims = { email = ["\(Self.email)"] }
+            """, certificateFetcher: host)
+        return (gw.gateway, gw.task, gw.baseURL + "/hooks/pubsub")
     }
 
     static let body = #"{"message":{"data":"SGk=","messageId":"m-1","publishTime":"2026-01-01T00:00:00Z"},"subscription":"projects/p/subscriptions/s"}"#
