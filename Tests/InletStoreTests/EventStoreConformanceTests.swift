@@ -156,6 +156,8 @@ struct SQLiteEventStoreTests {
         let claimed = try store.claimDue(now: 1_000, limit: 10, leaseMillis: 60_000)
         #expect(claimed.count == 1)
         #expect(claimed[0].event.body == r.body)
+        // The claim's event is read by its own fast path: every field as the catalog reads it.
+        #expect(try claimed[0].event == #require(try store.event(id: claimed[0].event.id)))
         #expect(try store.claimDue(now: 2_000, limit: 10, leaseMillis: 60_000).isEmpty)  // leased
         // The worker died: once the lease runs out the row is due again.
         let again = try store.claimDue(now: 61_000, limit: 10, leaseMillis: 60_000)

@@ -30,6 +30,7 @@ struct StreamStoreConformanceTests {
         #expect(batch.items.map(\.sequence) == [1, 2, 3])
         #expect(batch.items.map(\.event.id) == [a.id, b.id, c.id])
         #expect(batch.items[0].event.body == a.body && batch.items[0].event.headers == a.headers)
+        #expect(try batch.items.map(\.event) == [a.id, b.id, c.id].map { try #require(try store.event(id: $0)) })
         #expect(try lease(store, stream: "audit").items.map(\.event.id) == [a.id])
         #expect(try store.event(id: a.id)?.unrouted == false)
         #expect(try store.deliveries(eventID: a.id).isEmpty)

@@ -25,7 +25,10 @@ echo "== fill: ${secs}s of ingest into the stream (${conns} connections)"
 n=$(sqlite3 "$work/inlet.sqlite" "select count(*) from stream_entries")
 echo "stream length: $n"
 echo "== pull, batches of 500"
+# PERF=FILE records a call-graph profile of the gateway during the one-worker pull (perf report -i FILE).
+[ -n "${PERF:-}" ] && { perf record -F 999 -g -p "$pid" -o "$PERF" > /dev/null 2>&1 & perf_pid=$!; }
 python3 "$here/stream-client.py" pull 18191 bench-consumer-token "$n" --max 500 --workers 1 --group one
+[ -n "${perf_pid:-}" ] && { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 python3 "$here/stream-client.py" pull 18191 bench-consumer-token "$n" --max 500 --workers 4 --group four
 echo "== long-poll wake-up after a commit"
 python3 "$here/stream-client.py" wake 18191 bench-consumer-token 18190 "$work/wake.tsv" --samples 200

@@ -10,20 +10,23 @@ extension SQLiteEventStore {
         try unsyncedWrite { db in
             let cursor = try Self.ensureGroup(db, stream: request.stream, group: request.group, startAtNow: request.startAtNow, now: now)
             let from = max(cursor, (request.after ?? 0) + 1)
-            let rows = try Row.fetchAll(db, sql: SQLiteSchema.leasableEntries,
-                                        arguments: [request.stream, request.group, from, now, request.max])
-            guard !rows.isEmpty else { return StreamBatch(receipt: nil, leaseExpiresAt: nil, items: []) }
+            // Read by position from a statement prepared once per connection: this runs for every pulled batch.
+            var entries: [(sequence: Int64, eventID: String, appendedAt: EpochMillis, expired: Bool)] = []
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: SQLiteSchema.leasableEntries),
+                                           arguments: [request.stream, request.group, from, now, request.max])
+            while let row = try rows.next() { entries.append((row[0], row[1], row[2], row[3])) }
+            guard !entries.isEmpty else { return StreamBatch(receipt: nil, leaseExpiresAt: nil, items: []) }
             let expires = now + request.leaseMillis
             let lease = try db.cachedStatement(sql: SQLiteSchema.leaseEntry)
             var expired = 0
-            for row in rows {
-                if row["expired"] as Bool { expired += 1 }
-                try lease.execute(arguments: [request.stream, request.group, row["sequence"] as Int64, receipt, expires])
+            for entry in entries {
+                if entry.expired { expired += 1 }
+                try lease.execute(arguments: [request.stream, request.group, entry.sequence, receipt, expires])
             }
-            let events = try Self.events(db, ids: rows.map { $0["event_id"] as String })
-            let items = rows.compactMap { row -> StreamItem? in
-                guard let e = events[row["event_id"] as String] else { return nil }
-                return StreamItem(sequence: row["sequence"], appendedAt: row["appended_at"], event: e)
+            let events = try Self.events(db, ids: entries.map(\.eventID))
+            let items = entries.compactMap { entry -> StreamItem? in
+                guard let e = events[entry.eventID] else { return nil }
+                return StreamItem(sequence: entry.sequence, appendedAt: entry.appendedAt, event: e)
             }
             return StreamBatch(receipt: receipt, leaseExpiresAt: expires, items: items, expiredLeases: expired)
         }
@@ -160,18 +163,18 @@ extension SQLiteEventStore {
     }
 
     /// Stored events by ID (in chunks, under SQLite's bound-parameter limit).
+    /// The events with `ids`, each read once by a statement prepared once per connection and its columns read with
+    /// SQLite's C API: claims and stream leases read hundreds per batch, and an `IN (…)` list parsed anew per batch,
+    /// then a GRDB cursor per event (each building a dictionary of its column names), were most of their cost.
     static func events(_ db: Database, ids: [String]) throws -> [String: StoredEvent] {
         var out: [String: StoredEvent] = [:]
         out.reserveCapacity(ids.count)
-        var start = 0
-        while start < ids.count {
-            let chunk = Array(ids[start..<min(ids.count, start + 500)])
-            start += chunk.count
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            for row in try Row.fetchAll(db, sql: "SELECT \(SQLiteSchema.eventColumns) FROM events WHERE id IN (\(marks))", arguments: StatementArguments(chunk)) {
-                let e = try decodeEvent(row)
-                out[e.id] = e
-            }
+        let select = RawStatement(try db.cachedStatement(sql: SQLiteSchema.eventByID))
+        defer { try? select.reset() }
+        for id in ids where out[id] == nil {
+            try select.reset()
+            try select.bind(1, id)
+            if try select.step(db) { out[id] = decodeEvent(select) }
         }
         return out
     }

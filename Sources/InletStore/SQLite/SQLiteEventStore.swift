@@ -180,15 +180,7 @@ public final class SQLiteEventStore: EventStore {
             let rows = try Row.fetchCursor(claim, arguments: [now + leaseMillis, now, destination, limit])
             while let row = try rows.next() { claimed.append((row[0], row[1], row[2], row[3], row[4], row[5])) }
             guard !claimed.isEmpty else { return [] }
-            let eventByID = try db.cachedStatement(sql: SQLiteSchema.eventByID)
-            var events: [String: StoredEvent] = [:]
-            for c in claimed where events[c.eventID] == nil {
-                // The row is a view of the statement's current step: read it while the cursor is alive.
-                let cursor = try Row.fetchCursor(eventByID, arguments: [c.eventID])
-                try withExtendedLifetime(cursor) {
-                    if let row = try cursor.next() { events[c.eventID] = try Self.decodeEvent(row) }
-                }
-            }
+            let events = try Self.events(db, ids: claimed.map(\.eventID))
             return claimed.compactMap { c -> ClaimedDelivery? in
                 guard let e = events[c.eventID] else { return nil }
                 return ClaimedDelivery(deliveryID: c.id, destination: c.destination, attemptsMade: c.attempts, createdAt: c.createdAt, event: e,
@@ -582,8 +574,21 @@ public final class SQLiteEventStore: EventStore {
 
     /// Reads what `encodeHeaders` writes with the byte-level JSON scanner (this runs for every claimed delivery;
     /// Foundation's JSON parser cost more than the rest of the read); an unreadable value is an empty list.
-    static func decodeHeaders(_ text: String) -> HTTPHeaderList {
-        HTTPHeaderList(JSONScanner.stringPairs(Array(text.utf8))?.map { (name: $0.0, value: $0.1) } ?? [])
+    static func decodeHeaders(_ text: String) -> HTTPHeaderList { decodeHeaders(bytes: Array(text.utf8)) }
+
+    static func decodeHeaders(bytes: [UInt8]) -> HTTPHeaderList {
+        HTTPHeaderList(JSONScanner.stringPairs(bytes)?.map { (name: $0.0, value: $0.1) } ?? [])
+    }
+
+    /// The current row of `row`, selected as `SQLiteSchema.eventColumns`, read column by column. A NULL where the schema
+    /// forbids one reads as empty or zero: a damaged row is shown as it is rather than stopping the process.
+    static func decodeEvent(_ row: RawStatement) -> StoredEvent {
+        StoredEvent(id: row.text(0) ?? "", source: row.text(1) ?? "", provider: row.text(2) ?? "", eventKey: row.text(3) ?? "",
+                    keyOrigin: row.text(4) ?? "", eventType: row.text(5), receivedAt: row.int64(6) ?? 0, providerTimestamp: row.int64(7),
+                    peer: row.text(8), clientAddress: row.text(9), method: row.text(10) ?? "", path: row.text(11) ?? "", query: row.text(12),
+                    headers: decodeHeaders(bytes: row.bytes(13)), contentType: row.text(14), body: row.bytes(15),
+                    secretLabel: row.text(16), duplicates: Int(truncatingIfNeeded: row.int64(17) ?? 0), unrouted: (row.int64(18) ?? 0) != 0,
+                    authenticity: row.text(19), batchID: row.text(20), batchIndex: row.int64(21).map { Int(truncatingIfNeeded: $0) })
     }
 
     /// An event row selected as `SQLiteSchema.eventColumns`, which every caller selects first and in that order: the

@@ -238,6 +238,32 @@ struct RawStatement {
         guard rc == SQLITE_OK else { throw failure(rc, nil) }
     }
 
+    /// Steps once: true with a row to read (`handle`'s columns), false at the end.
+    func step(_ db: Database) throws -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        guard rc == SQLITE_DONE else { throw failure(rc, db) }
+        return false
+    }
+
+    /// A column of the current row as text; nil for NULL. Any other type reads as SQLite converts it.
+    func text(_ column: Int32) -> String? {
+        guard sqlite3_column_type(handle, column) != SQLITE_NULL else { return nil }
+        guard let p = sqlite3_column_text(handle, column) else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
+    }
+
+    /// A column of the current row as bytes (a blob or text); empty for NULL.
+    func bytes(_ column: Int32) -> [UInt8] {
+        guard let p = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, column))))
+    }
+
+    /// A column of the current row as an integer; nil for NULL.
+    func int64(_ column: Int32) -> Int64? {
+        sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)
+    }
+
     /// SQLite's code and message; never a bound value (those are payload).
     private func failure(_ rc: Int32, _ db: Database?) -> DatabaseError {
         let message = db.flatMap(\.sqliteConnection).flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
