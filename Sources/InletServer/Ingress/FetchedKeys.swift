@@ -205,27 +205,14 @@ public final class FetchedKeyCache: Sendable {
         return try await task.value.value
     }
 
-    /// The fetch, abandoned after `fetchTimeout` even if the fetcher ignores cancellation.
+    /// The fetch, abandoned after `fetchTimeout` even if the fetcher ignores cancellation; an answer past
+    /// `KeyFetchPlan.maxResponseBytes` is refused.
     private func fetchBounded(_ request: KeyFetchRequest) async throws -> KeyFetchResponse {
-        let fetcher = self.fetcher, timeout = fetchTimeout
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<KeyFetchResponse, any Error>) in
-            let resumed = NIOLockedValueBox(false)
-            @Sendable func finish(_ result: Result<KeyFetchResponse, any Error>) {
-                guard resumed.withLockedValue({ done in defer { done = true }; return !done }) else { return }
-                continuation.resume(with: result)
-            }
-            let fetch = Task {
-                do {
-                    let r = try await fetcher.fetch(request)
-                    guard r.body.count <= KeyFetchPlan.maxResponseBytes else { throw FetchedKeyError.unreadable("\(request): the answer is too large") }
-                    finish(.success(r))
-                } catch { finish(.failure(error)) }
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                fetch.cancel()
-                finish(.failure(FetchedKeyError.timedOut))
-            }
+        let fetcher = self.fetcher
+        return try await abandoning(after: fetchTimeout, with: FetchedKeyError.timedOut) {
+            let r = try await fetcher.fetch(request)
+            guard r.body.count <= KeyFetchPlan.maxResponseBytes else { throw FetchedKeyError.unreadable("\(request): the answer is too large") }
+            return r
         }
     }
 }

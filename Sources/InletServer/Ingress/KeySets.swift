@@ -130,21 +130,29 @@ public final class KeySetCache: Sendable {
     /// The fetch, abandoned after `fetchTimeout` even if the fetcher ignores cancellation: a host that hangs holds
     /// its requests for the timeout, not for ever.
     private func fetchBounded(_ url: String) async throws -> String {
-        let fetcher = self.fetcher, timeout = fetchTimeout
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
-            let resumed = NIOLockedValueBox(false)
-            @Sendable func finish(_ result: Result<String, any Error>) {
-                guard resumed.withLockedValue({ done in defer { done = true }; return !done }) else { return }
-                continuation.resume(with: result)
-            }
-            let fetch = Task {
-                do { finish(.success(try await fetcher.fetchPEM(url))) } catch { finish(.failure(error)) }
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                fetch.cancel()
-                finish(.failure(KeySetError.timedOut))
-            }
+        let fetcher = self.fetcher
+        return try await abandoning(after: fetchTimeout, with: KeySetError.timedOut) { try await fetcher.fetchPEM(url) }
+    }
+}
+
+/// The result of `work`, or `timeout` thrown once `deadline` has passed, even if `work` ignores its cancellation: a key
+/// host that hangs holds the requests waiting for it until the deadline, not for ever. Shared by the key-set and
+/// fetched-key caches.
+func abandoning<T: Sendable>(after deadline: Duration, with timeout: any Error,
+                             _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let resumed = NIOLockedValueBox(false)
+        @Sendable func finish(_ result: Result<T, any Error>) {
+            guard resumed.withLockedValue({ done in defer { done = true }; return !done }) else { return }
+            continuation.resume(with: result)
+        }
+        let running = Task {
+            do { finish(.success(try await work())) } catch { finish(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: deadline)
+            running.cancel()
+            finish(.failure(timeout))
         }
     }
 }
