@@ -263,7 +263,7 @@ public final class SQLiteEventStore: EventStore {
 
     public func event(id: String) throws -> StoredEvent? {
         try read { db in
-            try Row.fetchOne(db.cachedStatement(sql: SQLiteSchema.eventByID), arguments: [id]).map(Self.decodeEvent)
+            try Self.events(db, ids: [id])[id]
         }
     }
 
@@ -580,9 +580,11 @@ public final class SQLiteEventStore: EventStore {
         HTTPHeaderList(JSONScanner.stringPairs(bytes)?.map { (name: $0.0, value: $0.1) } ?? [])
     }
 
-    /// The current row of `row`, selected as `SQLiteSchema.eventColumns`, read column by column. A NULL where the schema
-    /// forbids one reads as empty or zero: a damaged row is shown as it is rather than stopping the process.
-    static func decodeEvent(_ row: RawStatement) -> StoredEvent {
+    /// An event row selected as `SQLiteSchema.eventColumns` (every caller selects those first, in that order), read by
+    /// position: by name, GRDB lower-cases and compares every name, per column per row. One decoder for both readers:
+    /// GRDB's rows (lists) and the C API's current step (claims, stream leases). A NULL where the schema forbids one
+    /// reads as empty or zero: a damaged row is shown as it is rather than stopping the process.
+    static func decodeEvent(_ row: some EventRowColumns) -> StoredEvent {
         StoredEvent(id: row.text(0) ?? "", source: row.text(1) ?? "", provider: row.text(2) ?? "", eventKey: row.text(3) ?? "",
                     keyOrigin: row.text(4) ?? "", eventType: row.text(5), receivedAt: row.int64(6) ?? 0, providerTimestamp: row.int64(7),
                     peer: row.text(8), clientAddress: row.text(9), method: row.text(10) ?? "", path: row.text(11) ?? "", query: row.text(12),
@@ -590,18 +592,30 @@ public final class SQLiteEventStore: EventStore {
                     secretLabel: row.text(16), duplicates: Int(truncatingIfNeeded: row.int64(17) ?? 0), unrouted: (row.int64(18) ?? 0) != 0,
                     authenticity: row.text(19), batchID: row.text(20), batchIndex: row.int64(21).map { Int(truncatingIfNeeded: $0) })
     }
+}
 
-    /// An event row selected as `SQLiteSchema.eventColumns`, which every caller selects first and in that order: the
-    /// columns are read by position (by name, GRDB lower-cases and compares every name, per column per row), and the
-    /// body is copied once, straight out of SQLite's buffer.
-    static func decodeEvent(_ row: Row) throws -> StoredEvent {
-        StoredEvent(id: row[0], source: row[1], provider: row[2], eventKey: row[3], keyOrigin: row[4],
-                    eventType: row[5], receivedAt: row[6], providerTimestamp: row[7],
-                    peer: row[8], clientAddress: row[9], method: row[10], path: row[11], query: row[12],
-                    headers: decodeHeaders(row[13]), contentType: row[14],
-                    body: try row.withUnsafeData(atIndex: 15) { data in data.map { Array($0) } ?? [] },
-                    secretLabel: row[16], duplicates: row[17], unrouted: row[18], authenticity: row[19],
-                    batchID: row[20], batchIndex: row[21])
+/// A row's columns by position, as `SQLiteEventStore.decodeEvent` reads them.
+protocol EventRowColumns {
+    /// Text, or nil for NULL.
+    func text(_ column: Int32) -> String?
+    /// An integer, or nil for NULL.
+    func int64(_ column: Int32) -> Int64?
+    /// A blob's or a text's bytes; empty for NULL.
+    func bytes(_ column: Int32) -> [UInt8]
+}
+
+extension RawStatement: EventRowColumns {}
+
+extension Row: EventRowColumns {
+    // Through `DatabaseValue`, which never traps: a typed subscript stops the process on a value of another type.
+    func text(_ column: Int32) -> String? { String.fromDatabaseValue(self[Int(column)] as DatabaseValue) }
+    func int64(_ column: Int32) -> Int64? { Int64.fromDatabaseValue(self[Int(column)] as DatabaseValue) }
+    func bytes(_ column: Int32) -> [UInt8] {
+        switch (self[Int(column)] as DatabaseValue).storage {
+        case .blob(let data): return Array(data)
+        case .string(let text): return Array(text.utf8)
+        default: return []
+        }
     }
 }
 
