@@ -30,14 +30,15 @@ public struct StandardWebhooksSigner: Sendable {
         let now = timestampSeconds.multipliedReportingOverflow(by: 1000).overflow ? Int64.max : timestampSeconds * 1000
         var active = keys.indices.filter { windows[$0].isActive(at: now) }
         if active.isEmpty { active = Array(keys.indices) }
-        return active.map { index -> String in
-            // The prepared state, fed the prefix and the body in place (no concatenated message).
-            let mac = HashFunction.sha256.mac(prepared[index]) { update in
-                prefix.withUnsafeBytes(update)
-                body.withUnsafeBytes(update)
-            }
-            return "v1," + Base64.encode(mac)
-        }.joined(separator: " ")
+        return active.map { "v1," + mac(key: $0, prefix: prefix, body: body) }.joined(separator: " ")
+    }
+
+    /// The base64 HMAC of `prefix` and `body` under key `index`, from its prepared state (no concatenated message).
+    private func mac(key index: Int, prefix: [UInt8], body: [UInt8]) -> String {
+        Base64.encode(HashFunction.sha256.mac(prepared[index]) { update in
+            prefix.withUnsafeBytes(update)
+            body.withUnsafeBytes(update)
+        })
     }
 
     /// Verifies a Standard Webhooks signature header (used by the built-in sink and tests).
@@ -48,11 +49,11 @@ public struct StandardWebhooksSigner: Sendable {
               let ts = Int64(timestamp) else { return false }
         let nowSeconds = now / 1000
         guard ts >= nowSeconds - toleranceSeconds, ts <= nowSeconds + toleranceSeconds else { return false }
-        let message = Array("\(id).\(timestamp).".utf8) + body
+        let prefix = Array("\(id).\(timestamp).".utf8)
         guard case .success(let parsed) = SignatureHeaderParser.parse(signatureHeader, format: .versionedList(entrySeparator: " ", versionSeparator: ",", versions: ["v1"])) else { return false }
         var ok = false
-        for key in keys {
-            let expected = Array(Base64.encode(HashFunction.sha256.mac(key: key, message: message)).utf8)
+        for key in keys.indices {
+            let expected = Array(mac(key: key, prefix: prefix, body: body).utf8)
             for candidate in parsed.signatures where constantTimeEquals(expected, candidate) { ok = true }
         }
         return ok
