@@ -278,12 +278,7 @@ public final class DeliveryService: Service, Sendable {
         let snippet = exchange.snippet.isEmpty ? nil : exchange.snippet
         let attemptRecord = AttemptRecord(deliveryID: c.deliveryID, attempt: attempt, startedAt: startedAt, durationMillis: duration,
                                           statusCode: exchange.status, error: error, responseSnippet: snippet, nextAttemptAt: nextAt)
-        let level: Logger.Level
-        switch next {
-        case .delivered: level = .info
-        case .retry: level = .notice
-        case .dead: level = .warning
-        }
+        let (level, message) = Self.logLine(next)
         // Built only when it will be written: at the default level every delivery would build and drop it.
         if logger.logLevel <= level {
             var meta: Logger.Metadata = [
@@ -292,7 +287,7 @@ public final class DeliveryService: Service, Sendable {
             ]
             if let status = exchange.status { meta["status"] = "\(status)" }
             if let error { meta["error"] = "\(error)" }
-            logger.log(level: level, Self.logMessage(next), metadata: meta)
+            logger.log(level: level, message, metadata: meta)
         }
         do {
             try await completions.submit(DeliveryCompletion(attempt: attemptRecord, next: next))
@@ -302,11 +297,12 @@ public final class DeliveryService: Service, Sendable {
         }
     }
 
-    static func logMessage(_ next: DeliveryPolicy.Next) -> Logger.Message {
+    /// The attempt's log level and message, by what the policy decided.
+    static func logLine(_ next: DeliveryPolicy.Next) -> (Logger.Level, Logger.Message) {
         switch next {
-        case .delivered: return "delivered"
-        case .retry: return "delivery failed, will retry"
-        case .dead: return "delivery dead-lettered"
+        case .delivered: return (.info, "delivered")
+        case .retry: return (.notice, "delivery failed, will retry")
+        case .dead: return (.warning, "delivery dead-lettered")
         }
     }
 
