@@ -290,38 +290,30 @@ public struct SignedContentTemplate: Sendable, Equatable, CustomStringConvertibl
     }
 
     private static func placeholder(_ name: String) throws(ParseError) -> SignedContentSegment {
-                let seg: SignedContentSegment
-                switch name {
-                case "body": seg = .body
-                case "timestamp": seg = .timestamp
-                case "id": seg = .id
-                case "method": seg = .method
-                case "url": seg = .url
-                case "path": seg = .path
-                case "signed_headers": seg = .signedHeaders
-                case "signed_header_names": seg = .signedHeaderNames
-                case "form_sorted": seg = .formSorted(excluding: [])
-                default:
-                    if name.hasPrefix("header:"), name.count > 7 {
-                        seg = .header(String(name.dropFirst(7)))
-                    } else if name.hasPrefix("json:"), let p = JSONPointer(String(name.dropFirst(5))) {
-                        seg = .json(p)
-                    } else if name.hasPrefix("query:"), name.count > 6 {
-                        seg = .query(String(name.dropFirst(6)))
-                    } else if name.hasPrefix("form:"), name.count > 5 {
-                        seg = .form(String(name.dropFirst(5)))
-                    } else if name.hasPrefix("signature:"), name.count > 10 {
-                        seg = .signatureField(String(name.dropFirst(10)))
-                    } else if name.hasPrefix("json-string:"), name.count > 12 {
-                        let inner = try placeholder(String(name.dropFirst(12)))
-                        if case .jsonString = inner { throw ParseError.unknownPlaceholder(name) }
-                        if case .formSorted = inner { throw ParseError.unknownPlaceholder(name) }
-                        seg = .jsonString(inner)
-                    } else {
-                        throw ParseError.unknownPlaceholder(name)
-                    }
-                }
-                return seg
+        switch name {
+        case "body": return .body
+        case "timestamp": return .timestamp
+        case "id": return .id
+        case "method": return .method
+        case "url": return .url
+        case "path": return .path
+        case "signed_headers": return .signedHeaders
+        case "signed_header_names": return .signedHeaderNames
+        case "form_sorted": return .formSorted(excluding: [])
+        default:
+            if name.hasPrefix("header:"), name.count > 7 { return .header(String(name.dropFirst(7))) }
+            if name.hasPrefix("json:"), let p = JSONPointer(String(name.dropFirst(5))) { return .json(p) }
+            if name.hasPrefix("query:"), name.count > 6 { return .query(String(name.dropFirst(6))) }
+            if name.hasPrefix("form:"), name.count > 5 { return .form(String(name.dropFirst(5))) }
+            if name.hasPrefix("signature:"), name.count > 10 { return .signatureField(String(name.dropFirst(10))) }
+            if name.hasPrefix("json-string:"), name.count > 12 {
+                let inner = try placeholder(String(name.dropFirst(12)))
+                if case .jsonString = inner { throw ParseError.unknownPlaceholder(name) }
+                if case .formSorted = inner { throw ParseError.unknownPlaceholder(name) }
+                return .jsonString(inner)
+            }
+            throw ParseError.unknownPlaceholder(name)
+        }
     }
 
     public var description: String { text }
